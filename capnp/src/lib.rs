@@ -1,0 +1,32 @@
+//! ww's Cap'n Proto schemas, compiled once for the host, providers and guests
+//! (this crate builds for `wasm32-wasip2` too).
+//!
+//! Start at [`membrane_capnp`]: a cell's vat bootstraps a `Membrane`, whose
+//! `graft()` returns the capabilities in [`identity_capnp`],
+//! [`system_capnp`], [`ipfs_capnp`] and [`routing_capnp`]. [`provider_capnp`]
+//! is the vat between the core and a dynamically loaded provider.
+
+#![allow(missing_docs, clippy::all, clippy::pedantic)]
+
+pub mod membrane_capnp {
+    include!(concat!(env!("OUT_DIR"), "/membrane_capnp.rs"));
+}
+pub mod identity_capnp {
+    include!(concat!(env!("OUT_DIR"), "/identity_capnp.rs"));
+}
+pub mod system_capnp {
+    include!(concat!(env!("OUT_DIR"), "/system_capnp.rs"));
+}
+pub mod ipfs_capnp {
+    include!(concat!(env!("OUT_DIR"), "/ipfs_capnp.rs"));
+}
+pub mod routing_capnp {
+    include!(concat!(env!("OUT_DIR"), "/routing_capnp.rs"));
+}
+pub mod provider_capnp {
+    include!(concat!(env!("OUT_DIR"), "/provider_capnp.rs"));
+}
+
+pub mod schema;
+
+include!(concat!(env!("OUT_DIR"), "/schema_fingerprint.rs"));
