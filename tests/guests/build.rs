@@ -1,0 +1,12 @@
+//! Compiles the `Fixture` schema of the panicky test provider, so the
+//! `fixture` guest can call it with typed clients.
+
+fn main() {
+    let dir = "../providers/panicky/schema";
+    println!("cargo:rerun-if-changed={dir}/fixture.capnp");
+    capnpc::CompilerCommand::new()
+        .src_prefix(dir)
+        .file(format!("{dir}/fixture.capnp"))
+        .run()
+        .expect("compiling fixture.capnp (needs the `capnp` compiler: scripts/setup.sh)");
+}

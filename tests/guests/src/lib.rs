@@ -1,0 +1,64 @@
+//! Shared pieces of the end-to-end test guests (one program per
+//! `src/bin/*.rs`; their stdout lines are what the tests assert).
+
+pub mod fixture_capnp {
+    //! The panicky provider's `Fixture` interface
+    //! (`tests/providers/panicky/schema/fixture.capnp`).
+    #![allow(missing_docs, clippy::all)]
+    include!(concat!(env!("OUT_DIR"), "/fixture_capnp.rs"));
+}
+
+pub mod stats;
+
+use std::io::{BufRead, Write};
+
+use ww_capnp::identity_capnp::identity;
+
+/// Prints `ready`, flushes stdout, and blocks until the test writes a line
+/// to stdin (the test advances the epoch in between).
+///
+/// # Errors
+///
+/// When stdout or stdin fail.
+pub fn ready_then_wait() -> std::io::Result<()> {
+    let mut stdout = std::io::stdout();
+    writeln!(stdout, "ready")?;
+    stdout.flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(())
+}
+
+/// `identity.publicKey()`, the key copied out.
+///
+/// # Errors
+///
+/// When the call fails (e.g. a stale epoch).
+pub async fn public_key(identity: &identity::Client) -> Result<Vec<u8>, capnp::Error> {
+    let reply = identity.public_key_request().send().promise.await?;
+    Ok(reply.get()?.get_key()?.to_vec())
+}
+
+/// Prints `<label>: stale <n>` when `result` failed with a stale epoch and
+/// returns true; otherwise prints `<label>: NOT STALE` (details on stderr)
+/// and returns false.
+pub fn report_stale<T>(label: &str, result: Result<T, capnp::Error>) -> bool {
+    match result {
+        Err(e) => match ww_guest::stale_epoch(&e) {
+            Some(n) => {
+                println!("{label}: stale {n}");
+                true
+            }
+            None => {
+                println!("{label}: NOT STALE");
+                eprintln!("{label}: failed, but not with staleEpoch: {e}");
+                false
+            }
+        },
+        Ok(_) => {
+            println!("{label}: NOT STALE");
+            eprintln!("{label}: the call succeeded");
+            false
+        }
+    }
+}
