@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Every test: install what is missing, check formatting and lints, build the
+# host, a minimal host, the provider libraries and the guests, then run the
+# unit and end-to-end tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+target_dir="${CARGO_TARGET_DIR:-target}"
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "minimal ww (no built-in providers)"
+cargo build -p ww --no-default-features
+cp "$target_dir/debug/ww" "$target_dir/debug/ww-minimal"
+
+step "host: ww and provider libraries"
+cargo build
+
+step "guests (wasm32-wasip2)"
+scripts/build-guests.sh
+
+step "lints"
+cargo clippy --all-targets -- -D warnings
+cargo clippy --target wasm32-wasip2 -p ww-guest -p ww-kernel -p ww-test-guests -- -D warnings
+
+step "tests"
+cargo test
