@@ -35,6 +35,7 @@ mod bindings;
 mod epoch;
 mod error;
 pub mod executor;
+mod exit;
 mod graft;
 pub mod io;
 mod reactor;
@@ -43,6 +44,7 @@ pub mod vat;
 
 pub use epoch::stale_epoch;
 pub use error::Error;
+pub use exit::exit;
 pub use graft::{graft, Caps, Export};
 pub use run::run;
 #[doc(hidden)]

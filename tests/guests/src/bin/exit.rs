@@ -1,12 +1,11 @@
-//! Exits with the status in argv[1], to test how the host reports it.
+//! Exits with the status in argv[1] (0–255), to test how the host reports it.
 
 fn main() {
-    let status = std::env::args().nth(1).map(|s| s.parse::<i32>());
-    match status {
-        Some(Ok(status)) => std::process::exit(status),
+    match std::env::args().nth(1).map(|s| s.parse::<u8>()) {
+        Some(Ok(status)) => ww_guest::exit(status),
         _ => {
-            eprintln!("usage: exit STATUS (an integer)");
-            std::process::exit(2);
+            eprintln!("usage: exit STATUS (0-255)");
+            ww_guest::exit(2);
         }
     }
 }

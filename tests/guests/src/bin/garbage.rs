@@ -24,5 +24,5 @@ fn main() {
         Ok(()) => println!("host closed the vat"),
         Err(e) => println!("host closed the vat (error: {e})"),
     }
-    std::process::exit(3);
+    ww_guest::exit(3);
 }
