@@ -1,1 +1,130 @@
+//! Write ww capability providers: built into `ww`, or shipped as a shared
+//! library that any `ww` of the same version loads with `--provider`.
+//!
+//! A provider is a type implementing [`Provider`]: a [`Manifest`] saying
+//! what it exports, requires and reads from config, and an async
+//! [`start`](Provider::start) returning its [`Export`]s. A complete provider:
+//!
+//! ```
+//! use std::rc::Rc;
+//! use ww_provider_sdk::capnp::capability::Promise;
+//! use ww_provider_sdk::manifest::{Audience, ExportDecl, Manifest};
+//! use ww_provider_sdk::ww_capnp::identity_capnp::signer;
+//! use ww_provider_sdk::{capnp_rpc, Context, Error, Export, Provider};
+//! use ww_provider_sdk::ww_capnp::schema::{builtin, SchemaNode};
+//! use ww_provider_sdk::capnp::traits::HasTypeId;
+//! use futures::future::LocalBoxFuture;
+//!
+//! /// Serves `Signer.domain` and nothing else.
+//! struct Greeter;
+//!
+//! impl signer::Server for Greeter {
+//!     fn domain(
+//!         self: Rc<Self>,
+//!         _: signer::DomainParams,
+//!         mut results: signer::DomainResults,
+//!     ) -> impl std::future::Future<Output = Result<(), ww_provider_sdk::capnp::Error>> + 'static {
+//!         results.get().set_domain("hello");
+//!         std::future::ready(Ok(()))
+//!     }
+//! }
+//!
+//! struct GreeterProvider;
+//!
+//! impl Provider for GreeterProvider {
+//!     fn manifest(&self) -> Manifest {
+//!         Manifest {
+//!             name: "greeter".into(),
+//!             version: env!("CARGO_PKG_VERSION").into(),
+//!             exports: vec![ExportDecl { name: "greeter".into(), audience: Audience::Guests }],
+//!             requires: vec![],
+//!             config: vec![],
+//!         }
+//!     }
+//!
+//!     fn start(&self, _ctx: Context) -> LocalBoxFuture<'static, Result<Vec<Export>, Error>> {
+//!         Box::pin(async {
+//!             let cap: signer::Client = capnp_rpc::new_client(Greeter);
+//!             let schema = SchemaNode::from_set(&builtin(), signer::Client::TYPE_ID)?;
+//!             Ok(vec![Export::new("greeter", cap.client, schema)])
+//!         })
+//!     }
+//! }
+//!
+//! // Built as a `cdylib`, this makes the library loadable by `ww --provider`.
+//! ww_provider_sdk::export!(GreeterProvider);
+//! ```
+//!
+//! Where to look next:
+//! - [`provider`]: the trait and the [`Context`] `start` receives;
+//! - [`manifest`], [`export`]: what a provider declares and returns;
+//! - [`proxy`]: wrap a capability transitively with a call policy;
+//! - [`host`]: the loader the core uses, and [`fingerprint`]: how it refuses
+//!   a library built for another ww;
+//! - [`export!`]: what makes a `cdylib` a provider library. Across the
+//!   library boundary only FFI-safe data crosses (the manifest and a duplex
+//!   byte stream carrying a Cap'n Proto vat); the plugin runs on its own
+//!   thread and runtime, catches panics at every entry point and forwards
+//!   its `tracing` events to the host.
 
+#![deny(missing_docs)]
+#![allow(non_local_definitions)]
+// abi_stable's derives
+// `Error` carries both fingerprints of a mismatch by value (the core matches
+// on them); errors are the cold path, so their size does not matter.
+#![allow(clippy::result_large_err)]
+
+pub use capnp;
+pub use capnp_rpc;
+pub use ww_capnp;
+
+pub mod error;
+pub mod export;
+pub mod fingerprint;
+pub mod host;
+pub mod manifest;
+pub mod provider;
+pub mod proxy;
+
+mod bridge;
+mod ffi;
+mod logs;
+mod plugin;
+mod registry;
+
+pub use error::Error;
+pub use export::Export;
+pub use manifest::Manifest;
+pub use provider::{Context, Provider};
+
+#[doc(hidden)]
+pub use linkme as __linkme;
+
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::registry::{Factory, PROVIDERS};
+}
+
+/// Makes this crate's `cdylib` a provider library serving `$ctor`'s provider.
+///
+/// Call it once, in the provider crate's `lib.rs`, with an expression that
+/// builds the provider (it runs each time the plugin needs an instance, so
+/// keep construction cheap). It only registers a factory at link time: the
+/// C entry points are this SDK's, defined once, so that several provider
+/// crates can link into one `ww` binary without their symbols colliding.
+#[macro_export]
+macro_rules! export {
+    ($ctor:expr) => {
+        const _: () = {
+            fn __ww_provider_factory() -> ::std::boxed::Box<dyn $crate::provider::Provider> {
+                ::std::boxed::Box::new($ctor)
+            }
+            #[$crate::__linkme::distributed_slice($crate::__private::PROVIDERS)]
+            #[linkme(crate = $crate::__linkme)]
+            static __WW_PROVIDER: $crate::__private::Factory = __ww_provider_factory;
+        };
+    };
+}
+
+#[cfg(test)]
+mod tests;

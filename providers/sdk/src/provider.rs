@@ -1,0 +1,85 @@
+//! The trait a provider implements, and what `start` is given.
+
+use std::collections::BTreeMap;
+
+use futures::future::LocalBoxFuture;
+
+use crate::error::Error;
+use crate::export::Export;
+use crate::manifest::Manifest;
+
+/// A capability provider: built into `ww`, or compiled as a `cdylib` and
+/// loaded with `--provider` (see [`export!`](crate::export!)).
+///
+/// Constructing a provider must be cheap and free of side effects: a plugin
+/// constructs it once to read the manifest and once more, on its own thread,
+/// to start it. Do the work in [`Provider::start`].
+pub trait Provider: 'static {
+    /// What this provider exports, requires and reads from config.
+    fn manifest(&self) -> Manifest;
+
+    /// Starts the provider and returns its exports, one per
+    /// [`Manifest::exports`] entry.
+    ///
+    /// Runs on a tokio current-thread runtime inside a `LocalSet` (the host's
+    /// for a built-in provider, the plugin's own for a dynamic one), so
+    /// servers may be `!Send` and use `tokio::task::spawn_local`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Config`] for bad config, [`Error::MissingCapability`] from
+    /// [`Context::require`], [`Error::Start`] for anything else.
+    fn start(&self, ctx: Context) -> LocalBoxFuture<'static, Result<Vec<Export>, Error>>;
+}
+
+/// What a provider is started with: its config values and the capabilities
+/// of the providers it requires.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    config: BTreeMap<String, String>,
+    requires: Vec<Export>,
+}
+
+impl Context {
+    /// A context with these config values and required capabilities.
+    pub fn new(config: BTreeMap<String, String>, requires: Vec<Export>) -> Self {
+        Context { config, requires }
+    }
+
+    /// The value given for `key`, if any.
+    pub fn config(&self, key: &str) -> Option<&str> {
+        self.config.get(key).map(String::as_str)
+    }
+
+    /// The value given for `key`, or [`Error::Config`] saying it is required.
+    ///
+    /// # Errors
+    ///
+    /// When no value was given.
+    pub fn required_config(&self, key: &str) -> Result<&str, Error> {
+        self.config(key).ok_or_else(|| Error::Config {
+            key: key.to_string(),
+            reason: "is required but was not given".to_string(),
+        })
+    }
+
+    /// The required capability called `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::MissingCapability`] naming it when it was not handed over.
+    pub fn require(&self, name: &str) -> Result<Export, Error> {
+        self.requires
+            .iter()
+            .find(|e| e.name == name)
+            .cloned()
+            .ok_or_else(|| Error::MissingCapability {
+                name: name.to_string(),
+            })
+    }
+
+    /// Every required capability handed over.
+    pub fn requires(&self) -> &[Export] {
+        &self.requires
+    }
+}

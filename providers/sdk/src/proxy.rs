@@ -1,0 +1,236 @@
+//! A transitive forwarding wrapper around any capability.
+//!
+//! [`wrap`] returns a capability that forwards every call to the one it
+//! wraps, after asking a [`Policy`] whether to admit it, and with the policy
+//! guarding the call while it runs. Every capability in a call's *results* is
+//! wrapped with the same policy before the caller sees it, so the policy
+//! follows the whole graph reachable from the first capability (a membrane).
+//! The core uses it for the epoch guard (refuse calls once an epoch ends, and
+//! race calls in flight against revocation); the SDK uses it with
+//! [`CatchPanics`] so that a provider method that panics fails only that call.
+//!
+//! # How results are wrapped
+//!
+//! As C++'s `membrane.h` does, with a cap table: the response is copied into
+//! a scratch message whose cap table collects every capability it holds;
+//! each is replaced with its wrapped form and the scratch message is copied
+//! into the real results.
+//!
+//! # Hazards
+//!
+//! - Parameters are forwarded as they are. A wrapped capability passed back
+//!   in and returned again therefore comes back wrapped (results are always
+//!   wrapped), possibly twice; a second layer only repeats the same checks.
+//! - Promise pipelining works: a pipelined call on a result waits for the
+//!   results, which are wrapped, so it runs through the policy too.
+//! - Streaming methods (`-> stream`) cannot be recognised without the schema,
+//!   so they are forwarded as ordinary calls (`is_streaming` is false on the
+//!   proxy). Ordering is kept — each call is forwarded in the order it is
+//!   dispatched — and flow control is whatever the wrapped capability
+//!   applies; a failed streaming call does not by itself fail later calls on
+//!   the proxy, though the wrapped capability still may.
+
+use std::ops::Deref;
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+
+use capnp::any_pointer;
+use capnp::capability::{
+    Client, DispatchCallResult, FromClientHook, FromServer, Params, Promise, Response, Results,
+    Server,
+};
+use capnp::private::capability::ClientHook;
+use capnp::traits::{Imbue, ImbueMut};
+use futures::future::LocalBoxFuture;
+use futures::FutureExt;
+
+use crate::error::panic_message;
+
+/// A forwarded call in flight, as a [`Policy::guard`] receives it.
+pub type CallFuture = LocalBoxFuture<'static, capnp::Result<Response<any_pointer::Owned>>>;
+
+/// What a wrapper checks on every call.
+pub trait Policy: Clone + 'static {
+    /// Decides, before a call is forwarded, whether it may proceed.
+    ///
+    /// # Errors
+    ///
+    /// The error the caller receives instead of a result.
+    fn admit(&self) -> Result<(), capnp::Error>;
+
+    /// Wraps a forwarded call in flight, e.g. to race it against revocation
+    /// or to catch a panic. Return `call` itself to add nothing.
+    fn guard(&self, call: CallFuture) -> CallFuture;
+}
+
+/// Wraps `cap` so that every call on it, and on every capability returned
+/// from it, goes through `policy`.
+pub fn wrap<P: Policy>(cap: Client, policy: P) -> Client {
+    let proxy: ProxyClient = capnp_rpc::new_client_from_rc(Rc::new(Proxy { inner: cap, policy }));
+    Client::new(proxy.hook)
+}
+
+/// A [`Policy`] that turns a panic inside a call into a failed call naming
+/// the provider and the panic message, so the provider keeps serving.
+#[derive(Clone, Debug)]
+pub struct CatchPanics {
+    provider: Rc<str>,
+}
+
+impl CatchPanics {
+    /// A policy for the provider called `provider`, named in its errors.
+    pub fn new(provider: impl Into<String>) -> Self {
+        CatchPanics {
+            provider: provider.into().into(),
+        }
+    }
+}
+
+impl Policy for CatchPanics {
+    fn admit(&self) -> Result<(), capnp::Error> {
+        Ok(())
+    }
+
+    fn guard(&self, call: CallFuture) -> CallFuture {
+        let provider = self.provider.clone();
+        Box::pin(async move {
+            // The provider's state may be mid-update when it panics; that is
+            // its own business: its next call sees whatever it left.
+            match AssertUnwindSafe(call).catch_unwind().await {
+                Ok(result) => result,
+                Err(payload) => {
+                    let message = panic_message(payload.as_ref());
+                    tracing::error!(provider = %provider, panic = %message, "provider method panicked");
+                    Err(capnp::Error::failed(format!(
+                        "provider `{provider}` panicked: {message}; the call failed, the provider \
+                         keeps serving; report this to its authors"
+                    )))
+                }
+            }
+        })
+    }
+}
+
+/// The wrapped capability and its policy.
+struct Proxy<P> {
+    inner: Client,
+    policy: P,
+}
+
+/// The client type `capnp_rpc::new_client_from_rc` builds for a [`Proxy`].
+struct ProxyClient {
+    hook: Box<dyn ClientHook>,
+}
+
+impl FromClientHook for ProxyClient {
+    fn new(hook: Box<dyn ClientHook>) -> Self {
+        ProxyClient { hook }
+    }
+
+    fn into_client_hook(self) -> Box<dyn ClientHook> {
+        self.hook
+    }
+
+    fn as_client_hook(&self) -> &dyn ClientHook {
+        self.hook.as_ref()
+    }
+}
+
+impl<P: Policy> FromServer<Proxy<P>> for ProxyClient {
+    type Dispatch = Dispatch<P>;
+
+    fn from_server(s: Rc<Proxy<P>>) -> Dispatch<P> {
+        Dispatch(s)
+    }
+}
+
+/// capnp dispatches by value; this is the cheap clone it dispatches on.
+struct Dispatch<P>(Rc<Proxy<P>>);
+
+impl<P> Clone for Dispatch<P> {
+    fn clone(&self) -> Self {
+        Dispatch(self.0.clone())
+    }
+}
+
+impl<P> Deref for Dispatch<P> {
+    type Target = Proxy<P>;
+
+    fn deref(&self) -> &Proxy<P> {
+        &self.0
+    }
+}
+
+impl<P: Policy> Server for Dispatch<P> {
+    fn dispatch_call(
+        self,
+        interface_id: u64,
+        method_id: u16,
+        params: Params<any_pointer::Owned>,
+        mut results: Results<any_pointer::Owned>,
+    ) -> DispatchCallResult {
+        // Admit and forward now, so calls reach the wrapped capability in
+        // the order they were dispatched.
+        let call = match self.forward(interface_id, method_id, &params) {
+            Ok(call) => call,
+            Err(e) => return DispatchCallResult::new(Promise::err(e), false),
+        };
+        drop(params);
+        let promise = Promise::from_future(async move {
+            let response = self.policy.guard(call).await?;
+            copy_wrapped(response.get()?, results.get(), &self.policy)
+        });
+        DispatchCallResult::new(promise, false)
+    }
+
+    fn as_ptr(&self) -> usize {
+        Rc::as_ptr(&self.0).cast::<()>() as usize
+    }
+}
+
+impl<P: Policy> Proxy<P> {
+    /// Checks the policy and sends the call on to the wrapped capability.
+    fn forward(
+        &self,
+        interface_id: u64,
+        method_id: u16,
+        params: &Params<any_pointer::Owned>,
+    ) -> capnp::Result<CallFuture> {
+        self.policy.admit()?;
+        let params = params.get()?;
+        let mut req = self
+            .inner
+            .new_call::<any_pointer::Owned, any_pointer::Owned>(
+                interface_id,
+                method_id,
+                Some(params.target_size()?),
+            );
+        req.get().set_as(params)?;
+        Ok(Box::pin(req.send().promise))
+    }
+}
+
+/// Copies `from` into `to`, wrapping every capability it holds with `policy`.
+fn copy_wrapped<P: Policy>(
+    from: any_pointer::Reader<'_>,
+    mut to: any_pointer::Builder<'_>,
+    policy: &P,
+) -> capnp::Result<()> {
+    let mut scratch = capnp::message::Builder::new_default();
+    let mut caps: Vec<Option<Box<dyn ClientHook>>> = Vec::new();
+    {
+        let mut root: any_pointer::Builder<'_> = scratch.init_root();
+        root.imbue_mut(&mut caps);
+        root.set_as(from)?;
+    }
+    let wrapped: Vec<Option<Box<dyn ClientHook>>> = caps
+        .into_iter()
+        .map(|cap| cap.map(|hook| wrap(Client::new(hook), policy.clone()).hook))
+        .collect();
+    let mut root: any_pointer::Reader<'_> = scratch.get_root_as_reader()?;
+    root.imbue(&wrapped);
+    to.set_as(root)
+}
+
+#[cfg(test)]
+mod tests;
