@@ -43,8 +43,9 @@ interface Membrane {
   #
   # Failures of calls on capabilities from an ended epoch are reported as
   # `failed` exceptions whose description starts with "staleEpoch" and names
-  # the current epoch, e.g. "staleEpoch: epoch 1 has ended (current 2); graft
-  # again". Calls in flight when an epoch ends fail the same way.
+  # the current epoch: "staleEpoch: capability from epoch 1 was revoked;
+  # current epoch is 2; graft again". Calls in flight when an epoch ends fail
+  # the same way.
 
   graft @0 () -> (epoch :Epoch, caps :List(Export));
   # Returns every capability this cell may use, sorted by name, guarded by
