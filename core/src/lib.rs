@@ -1,1 +1,24 @@
+//! The ww core: boots an image as a sandboxed cell and hands it the
+//! capabilities that providers serve.
+//!
+//! Start at [`node::run`], which ties the pieces together:
+//! [`image`] merges layers into an FHS tree, [`engine`] compiles
+//! `boot/main.wasm` (through the [`cache`]), [`registry`] loads and starts
+//! providers, [`membrane`] serves them to the cell guarded by [`epoch`], and
+//! [`cell`] runs the guest with its RPC [`vat`] on the [`transport`] pipe.
+#![deny(missing_docs)]
 
+pub mod cache;
+pub mod cell;
+pub mod engine;
+pub mod epoch;
+pub mod guest_build;
+pub mod image;
+pub mod inspect;
+pub mod key;
+pub mod membrane;
+pub mod node;
+pub mod registry;
+#[allow(missing_docs)]
+pub mod transport;
+pub mod vat;

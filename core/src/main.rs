@@ -1,1 +1,83 @@
-fn main(){}
+//! The `ww` binary: parse, run, map errors to an exit status.
+
+mod cli;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use tracing_subscriber::EnvFilter;
+use ww_core::node::{self, RunOptions};
+
+fn main() {
+    // Logs go to stderr; stdout belongs to the cell.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("warn,ww=info,ww_core=info"));
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(filter)
+        .init();
+    let code = match Cli::parse().command {
+        Command::Run(args) => run(args),
+        Command::Providers { paths } => {
+            report(ww_core::inspect::describe(&paths).map(|text| print!("{text}")))
+        }
+        Command::Keygen { output, force } => {
+            let key = ww_core::key::generate();
+            report(ww_core::key::write(&output, &key, force).map(|()| {
+                println!("{}", hex::encode(key.verifying_key().as_bytes()));
+                eprintln!("wrote {} (public key above)", output.display());
+            }))
+        }
+        Command::Build { dir, bin } => report(
+            ww_core::guest_build::build(&dir, bin.as_deref()).map(|path| {
+                eprintln!("wrote {}", path.display());
+            }),
+        ),
+    };
+    std::process::exit(code);
+}
+
+fn run(args: cli::RunArgs) -> i32 {
+    let cache_dir = match (args.no_cache, args.cache_dir) {
+        (true, _) => None,
+        (false, Some(dir)) => Some(dir),
+        (false, None) => ww_core::cache::default_dir(),
+    };
+    let options = RunOptions {
+        layers: args.layers,
+        args: args.args,
+        providers: args.providers,
+        identity: args.identity,
+        env: args.env,
+        config: args.config,
+        cache_dir,
+        revoke_on_hup: args.revoke_on_hup,
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    let local = tokio::task::LocalSet::new();
+    match local.block_on(&runtime, node::run(options)) {
+        Ok(status) => status,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn report<E: std::fmt::Display>(result: Result<(), E>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}

@@ -1,1 +1,282 @@
+//! Shared harness for the end-to-end tests: where the built artefacts are,
+//! images in temporary directories, and `ww` processes driven with bounded
+//! waits (never fixed sleeps).
+//!
+//! The artefacts are built by `scripts/test.sh` before `cargo test`: the
+//! host binaries (`ww`, `ww-minimal`, provider libraries) in the profile
+//! directory next to the test executable, and the guests in
+//! `target/wasm32-wasip2/release`.
 
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+/// How long any one step may take before the test fails (generous: debug
+/// builds on a 2-core machine compile components slowly on a cold cache).
+pub const STEP: Duration = Duration::from_secs(120);
+
+/// `target/debug` (or whichever profile built the tests).
+pub fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test>-<hash>
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in target/<profile>/deps")
+        .to_path_buf()
+}
+
+fn built(path: PathBuf, how: &str) -> PathBuf {
+    assert!(path.exists(), "{} is missing: {how}", path.display());
+    path
+}
+
+/// The default `ww` binary.
+pub fn ww() -> PathBuf {
+    built(
+        profile_dir().join("ww"),
+        "run `cargo build` (scripts/test.sh does)",
+    )
+}
+
+/// `ww` built with `--no-default-features`: no built-in providers.
+pub fn ww_minimal() -> PathBuf {
+    built(
+        profile_dir().join("ww-minimal"),
+        "run scripts/test.sh, which builds it with `cargo build -p ww --no-default-features`",
+    )
+}
+
+/// A provider library, e.g. `plugin("ww_identity")` → `libww_identity.so`.
+pub fn plugin(crate_name: &str) -> PathBuf {
+    built(
+        profile_dir().join(format!("lib{crate_name}.so")),
+        "run `cargo build` (scripts/test.sh does)",
+    )
+}
+
+/// A guest built for wasm32-wasip2 (a bin of tests/guests, or `kernel`).
+pub fn guest(name: &str) -> PathBuf {
+    let target = profile_dir().parent().expect("target dir").to_path_buf();
+    built(
+        target
+            .join("wasm32-wasip2/release")
+            .join(format!("{name}.wasm")),
+        "run scripts/build-guests.sh (scripts/test.sh does)",
+    )
+}
+
+/// A shared compile cache for every test run, so each guest compiles once.
+pub fn cache_dir() -> PathBuf {
+    profile_dir().join("e2e-cache")
+}
+
+/// An image directory holding `guest` as `boot/main.wasm`.
+pub fn image(guest_name: &str) -> tempfile::TempDir {
+    image_from_bytes(&std::fs::read(guest(guest_name)).expect("read guest"))
+}
+
+/// An image directory whose `boot/main.wasm` is `bytes`.
+pub fn image_from_bytes(bytes: &[u8]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("boot")).expect("mkdir boot");
+    std::fs::write(dir.path().join("boot/main.wasm"), bytes).expect("write boot");
+    dir
+}
+
+/// `ww run` with the shared cache and a clean environment: the arguments
+/// are appended after `run`.
+pub fn ww_run(binary: &Path) -> Command {
+    let mut cmd = Command::new(binary);
+    cmd.arg("run")
+        .arg("--cache-dir")
+        .arg(cache_dir())
+        .env_remove("WW_IDENTITY")
+        .env("RUST_LOG", "warn,ww=info,ww_core=info");
+    cmd
+}
+
+/// Runs `cmd` to completion with no stdin, failing the test after [`STEP`].
+pub fn output(cmd: &mut Command) -> Output {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(STEP) {
+        Ok(out) => out.expect("wait"),
+        Err(_) => {
+            kill(pid, libc::SIGKILL);
+            panic!("{cmd:?} did not finish within {STEP:?}");
+        }
+    }
+}
+
+/// Text of an output stream.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Asserts the process exited with `code`, showing both streams otherwise.
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "exit status\n--- stdout\n{}\n--- stderr\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// Asserts nothing in `stderr` looks like a host panic.
+pub fn assert_no_panic(stderr: &str) {
+    assert!(
+        !stderr.contains("panicked at") && !stderr.contains("RUST_BACKTRACE"),
+        "the host panicked:\n{stderr}"
+    );
+}
+
+/// Sends `signal` to `pid`.
+pub fn kill(pid: u32, signal: i32) {
+    // SAFETY: kill(2) has no memory-safety preconditions.
+    unsafe {
+        libc::kill(pid as i32, signal);
+    }
+}
+
+/// A running `ww` whose stdout and stderr are read line by line.
+pub struct Running {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<(Stream, String)>,
+    stdout: Vec<String>,
+    stderr: Vec<String>,
+}
+
+/// Which stream a line came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    /// The cell's output.
+    Stdout,
+    /// ww's logs and the cell's errors.
+    Stderr,
+}
+
+impl Running {
+    /// Starts `cmd` with piped stdio.
+    pub fn start(cmd: &mut Command) -> Running {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn ww");
+        let (tx, lines) = mpsc::channel();
+        let out = child.stdout.take().expect("stdout");
+        let err = child.stderr.take().expect("stderr");
+        for (stream, reader) in [
+            (
+                Stream::Stdout,
+                Box::new(out) as Box<dyn std::io::Read + Send>,
+            ),
+            (Stream::Stderr, Box::new(err)),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(reader).lines().map_while(Result::ok) {
+                    if tx.send((stream, line)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Running {
+            stdin: child.stdin.take(),
+            child,
+            lines,
+            stdout: Vec::new(),
+            stderr: Vec::new(),
+        }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits until a line of `stream` contains `needle`; fails after [`STEP`].
+    pub fn wait_for(&mut self, stream: Stream, needle: &str) -> String {
+        let deadline = Instant::now() + STEP;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok((s, line)) => {
+                    let hit = s == stream && line.contains(needle);
+                    match s {
+                        Stream::Stdout => self.stdout.push(line.clone()),
+                        Stream::Stderr => self.stderr.push(line.clone()),
+                    }
+                    if hit {
+                        return line;
+                    }
+                }
+                Err(_) => {
+                    let _ = self.child.kill();
+                    panic!(
+                        "no {stream:?} line containing {needle:?} within {STEP:?}\n--- stdout\n{}\n--- stderr\n{}",
+                        self.stdout.join("\n"),
+                        self.stderr.join("\n")
+                    );
+                }
+            }
+        }
+    }
+
+    /// Writes a line to the process's stdin.
+    pub fn send_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{line}").expect("write stdin");
+        stdin.flush().expect("flush stdin");
+    }
+
+    /// Closes stdin, waits for exit (bounded), and returns the status with
+    /// every line seen.
+    pub fn finish(mut self) -> (ExitStatus, Vec<String>, Vec<String>) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + STEP;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!(
+                    "ww did not exit within {STEP:?}\n{}",
+                    self.stderr.join("\n")
+                );
+            }
+            // Drain output while waiting, so a full pipe cannot block the child.
+            if let Ok((s, line)) = self.lines.recv_timeout(Duration::from_millis(50)) {
+                match s {
+                    Stream::Stdout => self.stdout.push(line),
+                    Stream::Stderr => self.stderr.push(line),
+                }
+            }
+        };
+        // The reader threads end at EOF: collect the rest.
+        while let Ok((s, line)) = self.lines.recv_timeout(Duration::from_secs(5)) {
+            match s {
+                Stream::Stdout => self.stdout.push(line),
+                Stream::Stderr => self.stderr.push(line),
+            }
+        }
+        (status, self.stdout, self.stderr)
+    }
+}

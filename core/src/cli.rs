@@ -1,0 +1,85 @@
+//! Command-line arguments of the `ww` binary.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// ww: a peer-to-peer runtime for sandboxed WebAssembly agents.
+#[derive(Debug, Parser)]
+#[command(name = "ww", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Boot an image: merge LAYERs and run boot/main.wasm as pid0.
+    Run(RunArgs),
+    /// Show what providers export, require and read, and their ABI fingerprint.
+    ///
+    /// With no PATH, lists the providers built into this ww.
+    Providers {
+        /// Provider libraries (libww_<name>.so).
+        paths: Vec<PathBuf>,
+    },
+    /// Create a node identity key (Ed25519, PKCS#8 PEM, mode 0600).
+    Keygen {
+        /// Where to write the key.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Build a guest crate for wasm32-wasip2 into DIR/boot/main.wasm.
+    Build {
+        /// The guest crate's directory (it doubles as the image directory).
+        dir: PathBuf,
+        /// Which binary, when the crate has several.
+        #[arg(long)]
+        bin: Option<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Image layers, merged per file, later wins: DIR, or SOURCE:/guest/path
+    /// to place one file or directory.
+    #[arg(required = true, value_name = "LAYER")]
+    pub layers: Vec<String>,
+    /// Arguments for pid0, after `--`.
+    #[arg(last = true, value_name = "ARGS")]
+    pub args: Vec<String>,
+    /// Load a provider from a shared library (repeatable). A provider that
+    /// exports a name a built-in exports replaces the built-in.
+    #[arg(long = "provider", value_name = "PATH")]
+    pub providers: Vec<PathBuf>,
+    /// The node identity key (see `ww keygen`); without it, an ephemeral key.
+    #[arg(long, env = "WW_IDENTITY", value_name = "PATH")]
+    pub identity: Option<PathBuf>,
+    /// Pass an environment variable to pid0 (repeatable); a bare KEY passes
+    /// ww's own value. pid0 sees no other environment.
+    #[arg(long = "env", value_name = "KEY[=VALUE]")]
+    pub env: Vec<String>,
+    /// Provider configuration (repeatable); see `ww providers` for the keys.
+    #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_setting)]
+    pub config: Vec<(String, String)>,
+    /// Where compiled components are cached [default: $XDG_CACHE_HOME/ww or ~/.cache/ww].
+    #[arg(long, env = "WW_CACHE_DIR", value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile every time; do not read or write the compile cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+    /// On SIGHUP, end the current epoch: every capability handed out so far
+    /// fails with staleEpoch and cells must graft again.
+    #[arg(long)]
+    pub revoke_on_hup: bool,
+}
+
+fn parse_setting(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected KEY=VALUE, got `{s}`")),
+    }
+}

@@ -1,0 +1,175 @@
+//! The Wasmtime engine every cell of a node runs on.
+//!
+//! One engine per process: its configuration decides what compiled code is
+//! compatible with, so the compile cache is keyed by it too (see [`cache`]).
+//!
+//! [`cache`]: crate::cache
+
+use std::path::Path;
+
+use wasmtime::component::Component;
+
+use crate::cache::CompileCache;
+
+/// What is wrong with a wasm binary, in terms a guest author can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum WasmError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// No wasm magic number.
+    #[error("{path} is not a WebAssembly file (it does not start with \\0asm); build the guest with `ww build <crate dir>`")]
+    NotWasm {
+        /// The file.
+        path: String,
+    },
+    /// A core module where a component is needed.
+    #[error("{path} is a core WebAssembly module; ww boots WASI P2 components: build for the wasm32-wasip2 target (`ww build <crate dir>`)")]
+    CoreModule {
+        /// The file.
+        path: String,
+    },
+    /// Wasmtime rejected it (truncated, malformed, unsupported feature).
+    #[error("{path} is not a valid component: {reason}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// Wasmtime's explanation.
+        reason: String,
+    },
+}
+
+impl WasmError {
+    /// Exit status for this failure, following the cell API (126: not executable).
+    pub fn exit_code(&self) -> i32 {
+        126
+    }
+}
+
+/// Why the engine could not be created.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot configure the WebAssembly engine: {0}")]
+pub struct EngineError(String);
+
+/// The Wasmtime engine and the compile cache in front of it.
+pub struct Engine {
+    engine: wasmtime::Engine,
+    cache: Option<CompileCache>,
+}
+
+impl Engine {
+    /// Builds the engine; `cache_dir` enables the on-disk compile cache.
+    ///
+    /// # Errors
+    ///
+    /// When Wasmtime refuses the configuration on this host.
+    pub fn new(cache_dir: Option<&Path>) -> Result<Engine, EngineError> {
+        let mut config = wasmtime::Config::new();
+        config.wasm_component_model(true);
+        // Component-model async bookkeeping roughly doubles the cost of a
+        // trivial host call (FIELD-NOTES); cells use WASI P2 streams instead.
+        config.concurrency_support(false);
+        let engine = wasmtime::Engine::new(&config).map_err(|e| EngineError(format!("{e:#}")))?;
+        let cache = cache_dir.map(|dir| CompileCache::new(dir, &engine));
+        Ok(Engine { engine, cache })
+    }
+
+    /// The underlying Wasmtime engine.
+    pub fn wasmtime(&self) -> &wasmtime::Engine {
+        &self.engine
+    }
+
+    /// Loads the component at `path`, from the compile cache when it holds
+    /// this exact code for this engine.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be read or is not a valid WASI P2 component.
+    pub fn load_component(&self, path: &Path) -> Result<Component, WasmError> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| WasmError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        self.component_from_bytes(&bytes, &shown)
+    }
+
+    /// Like [`Engine::load_component`], for bytes already in memory; `what`
+    /// names them in errors.
+    ///
+    /// # Errors
+    ///
+    /// When `bytes` is not a valid WASI P2 component.
+    pub fn component_from_bytes(&self, bytes: &[u8], what: &str) -> Result<Component, WasmError> {
+        match classify(bytes) {
+            Kind::NotWasm => {
+                return Err(WasmError::NotWasm {
+                    path: what.to_string(),
+                })
+            }
+            Kind::Module => {
+                return Err(WasmError::CoreModule {
+                    path: what.to_string(),
+                })
+            }
+            Kind::Component => {}
+        }
+        let compile = || {
+            Component::new(&self.engine, bytes).map_err(|e| WasmError::Invalid {
+                path: what.to_string(),
+                reason: format!("{e:#}"),
+            })
+        };
+        match &self.cache {
+            Some(cache) => cache.get_or_compile(&self.engine, bytes, compile),
+            None => compile(),
+        }
+    }
+}
+
+enum Kind {
+    NotWasm,
+    Module,
+    Component,
+}
+
+/// Reads the preamble: `\0asm`, then a version whose layer field tells a
+/// core module (layer 0) from a component (layer 1).
+fn classify(bytes: &[u8]) -> Kind {
+    match bytes {
+        [0, b'a', b's', b'm', _, _, 0, 0, ..] => Kind::Module,
+        [0, b'a', b's', b'm', _, _, 1, 0, ..] => Kind::Component,
+        _ => Kind::NotWasm,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_non_wasm_and_core_modules_with_a_hint() {
+        let engine = Engine::new(None).unwrap();
+        let err = engine
+            .component_from_bytes(b"#!/bin/sh\n", "x")
+            .unwrap_err();
+        assert!(matches!(err, WasmError::NotWasm { .. }), "{err}");
+        let module = [0, b'a', b's', b'm', 1, 0, 0, 0];
+        let err = engine.component_from_bytes(&module, "m").unwrap_err();
+        assert!(matches!(err, WasmError::CoreModule { .. }), "{err}");
+        assert!(err.to_string().contains("wasm32-wasip2"));
+    }
+
+    #[test]
+    fn a_truncated_component_is_invalid_not_a_panic() {
+        let engine = Engine::new(None).unwrap();
+        let truncated = [0, b'a', b's', b'm', 0x0d, 0, 1, 0, 1, 0xff];
+        let err = engine.component_from_bytes(&truncated, "t").unwrap_err();
+        assert!(matches!(err, WasmError::Invalid { .. }), "{err}");
+    }
+}

@@ -1,0 +1,82 @@
+//! The membrane: the bootstrap capability of every cell's vat.
+//!
+//! `graft()` returns every capability the cell may use, sorted by name, each
+//! wrapped by the current epoch's guard (see [`epoch`](crate::epoch)), with
+//! its schema node so that the guest can call capabilities it was never
+//! compiled against.
+
+use std::rc::Rc;
+
+use ww_provider_sdk::capnp;
+use ww_provider_sdk::export::Export;
+use ww_provider_sdk::proxy;
+use ww_provider_sdk::ww_capnp::membrane_capnp::membrane;
+
+use crate::epoch::{Epoch, Epochs};
+
+/// Serves `Membrane` over a fixed set of exports.
+pub struct MembraneServer {
+    exports: Rc<[Export]>,
+    epochs: Rc<Epochs>,
+}
+
+impl MembraneServer {
+    /// A membrane over `exports` (sorted here by name) in `epochs`.
+    pub fn new(mut exports: Vec<Export>, epochs: Rc<Epochs>) -> MembraneServer {
+        exports.sort_by(|a, b| a.name.cmp(&b.name));
+        MembraneServer {
+            exports: exports.into(),
+            epochs,
+        }
+    }
+
+    /// This membrane as a capability.
+    pub fn into_client(self) -> membrane::Client {
+        capnp_rpc::new_client(self)
+    }
+}
+
+fn write_epoch(
+    mut builder: ww_provider_sdk::ww_capnp::membrane_capnp::epoch::Builder<'_>,
+    epoch: &Epoch,
+) {
+    builder.set_seq(epoch.seq);
+    builder.set_head(&epoch.head);
+}
+
+impl membrane::Server for MembraneServer {
+    async fn graft(
+        self: Rc<Self>,
+        _: membrane::GraftParams,
+        mut results: membrane::GraftResults,
+    ) -> Result<(), capnp::Error> {
+        let guard = self.epochs.guard();
+        let epoch = self.epochs.current();
+        let mut out = results.get();
+        write_epoch(
+            out.reborrow().init_epoch(),
+            &Epoch {
+                seq: guard.seq(),
+                ..epoch
+            },
+        );
+        let mut caps = out.init_caps(self.exports.len() as u32);
+        for (i, export) in self.exports.iter().enumerate() {
+            let guarded = Export {
+                cap: proxy::wrap(export.cap.clone(), guard.clone()),
+                ..export.clone()
+            };
+            guarded.write(caps.reborrow().get(i as u32))?;
+        }
+        Ok(())
+    }
+
+    async fn epoch(
+        self: Rc<Self>,
+        _: membrane::EpochParams,
+        mut results: membrane::EpochResults,
+    ) -> Result<(), capnp::Error> {
+        write_epoch(results.get().init_epoch(), &self.epochs.current());
+        Ok(())
+    }
+}

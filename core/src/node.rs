@@ -1,0 +1,166 @@
+//! `ww run`: a node boots an image as pid0.
+//!
+//! Assemble the image, compile (or load from cache) `boot/main.wasm`, start
+//! the providers, put the membrane on pid0's RPC pipe, run pid0 and exit with
+//! its status. Everything runs on one thread: capnp-rpc servers are
+//! single-threaded, and a cell blocked on I/O yields to them.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use crate::cell::{CellError, Cells, Spec};
+use crate::engine::{Engine, EngineError, WasmError};
+use crate::epoch::Epochs;
+use crate::image::{Image, ImageError};
+use crate::key::{self, KeyError};
+use crate::membrane::MembraneServer;
+use crate::registry::{self, Plan, RegistryError};
+use crate::{transport, vat};
+
+/// Exit status when the image has no kernel (cell API: not found).
+pub const EXIT_NOT_FOUND: i32 = 127;
+
+/// What `ww run` was asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Image layers, in order.
+    pub layers: Vec<String>,
+    /// Arguments after `--`, passed to pid0 after `argv[0]`.
+    pub args: Vec<String>,
+    /// `--provider` libraries.
+    pub providers: Vec<PathBuf>,
+    /// `--identity`: the node key; `None` makes an ephemeral one.
+    pub identity: Option<PathBuf>,
+    /// `--env KEY[=VALUE]`: the only env pid0 gets; a bare KEY copies ww's.
+    pub env: Vec<String>,
+    /// `--config KEY=VALUE` for providers.
+    pub config: Vec<(String, String)>,
+    /// Compile cache directory; `None` disables it.
+    pub cache_dir: Option<PathBuf>,
+    /// SIGHUP advances the epoch (revokes every capability).
+    pub revoke_on_hup: bool,
+}
+
+/// Why a node could not run its image.
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    /// Layers could not be merged.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// The kernel is not a runnable component.
+    #[error(transparent)]
+    Wasm(#[from] WasmError),
+    /// The engine could not be configured.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The identity key could not be read.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// Providers could not be loaded or started.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// pid0 could not be started.
+    #[error(transparent)]
+    Cell(#[from] CellError),
+    /// A malformed `--env` or `--config`.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl NodeError {
+    /// The process exit status for this failure (cell API numbering).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            NodeError::Image(ImageError::NoBoot { .. }) => EXIT_NOT_FOUND,
+            NodeError::Wasm(e) => e.exit_code(),
+            NodeError::Cell(e) => e.exit_code(),
+            NodeError::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Boots the image and returns pid0's exit status. Must run inside a tokio
+/// `LocalSet` on a current-thread runtime.
+///
+/// # Errors
+///
+/// Anything that stops pid0 from starting; pid0's own failures are its
+/// exit status.
+pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
+    let env = guest_env(&options.env)?;
+    let image = Image::assemble(&options.layers)?;
+    let engine = Engine::new(options.cache_dir.as_deref())?;
+    let kernel = engine.load_component(&image.boot())?;
+
+    let mut settings: BTreeMap<String, String> = options.config.iter().cloned().collect();
+    settings.insert("identity".into(), identity_pem(options.identity.as_ref())?);
+    let libraries = registry::load_libraries(&options.providers)?;
+    let plan = Plan::new(registry::builtins(), libraries)?;
+    let started = plan.start(&settings).await?;
+
+    let epochs = Rc::new(Epochs::new());
+    if options.revoke_on_hup {
+        tokio::task::spawn_local(revoke_on_hup(epochs.clone()));
+    }
+    let membrane = MembraneServer::new(started.guest_exports(), epochs).into_client();
+    let (host_end, guest_end) = transport::pipe();
+    tokio::task::spawn_local(vat::serve(host_end, membrane.client, "pid0".into()));
+
+    let cells = Cells::new(&engine)?;
+    let mut argv = vec!["boot/main.wasm".to_string()];
+    argv.extend(options.args.iter().cloned());
+    let spec = Spec {
+        name: image.boot().display().to_string(),
+        argv,
+        env,
+        root: Some(image.root().to_path_buf()),
+    };
+    Ok(cells.run(&engine, &kernel, spec, guest_end).await?)
+}
+
+fn identity_pem(path: Option<&PathBuf>) -> Result<String, KeyError> {
+    let key = match path {
+        Some(path) => key::read(path)?,
+        None => {
+            tracing::info!(
+                "no --identity given: using an ephemeral node key (it changes every run); create a lasting one with `ww keygen --output id.key`"
+            );
+            key::generate()
+        }
+    };
+    Ok(key::to_pem(&key))
+}
+
+fn guest_env(specs: &[String]) -> Result<Vec<(String, String)>, NodeError> {
+    specs
+        .iter()
+        .map(|spec| match spec.split_once('=') {
+            Some((k, _)) if k.is_empty() => Err(NodeError::Usage(format!(
+                "--env {spec}: the variable name is empty (use --env KEY=VALUE or --env KEY)"
+            ))),
+            Some((k, v)) => Ok((k.to_string(), v.to_string())),
+            None => std::env::var(spec)
+                .map(|v| (spec.clone(), v))
+                .map_err(|_| {
+                    NodeError::Usage(format!(
+                        "--env {spec}: ww's own environment has no {spec} to pass on (use --env {spec}=VALUE)"
+                    ))
+                }),
+        })
+        .collect()
+}
+
+async fn revoke_on_hup(epochs: Rc<Epochs>) {
+    let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("cannot listen for SIGHUP ({e}); --revoke-on-hup is inactive");
+            return;
+        }
+    };
+    while hup.recv().await.is_some() {
+        epochs.advance(Vec::new());
+    }
+}

@@ -1,0 +1,359 @@
+//! The provider registry: which providers run, in what order, with what.
+//!
+//! Built-in providers are linked in behind cargo features; dynamic ones come
+//! from `--provider PATH`. A dynamic provider that exports a name a built-in
+//! exports replaces that built-in (that is how an operator swaps in another
+//! backend); two dynamic providers exporting one name is an error. Each
+//! provider's `requires` names capabilities other providers export; the
+//! registry starts providers in dependency order and refuses a missing or
+//! cyclic requirement before starting anything.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use ww_provider_sdk::export::Export;
+use ww_provider_sdk::host::Library;
+use ww_provider_sdk::manifest::{Audience, Manifest};
+use ww_provider_sdk::provider::{Context, Provider};
+
+/// Why the providers could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// A `--provider` library was refused (not a provider, ABI skew, ...).
+    #[error(transparent)]
+    Load(#[from] ww_provider_sdk::error::Error),
+    /// Two `--provider`s export the same capability.
+    #[error("capability `{name}` is exported by both {first} and {second}; load only one of them")]
+    DuplicateExport {
+        /// The capability name.
+        name: String,
+        /// One provider.
+        first: String,
+        /// The other.
+        second: String,
+    },
+    /// A requirement no loaded provider exports.
+    #[error("provider `{provider}` requires `{requirement}`, which no loaded provider exports; load one with --provider or use a ww built with that provider")]
+    Missing {
+        /// The provider.
+        provider: String,
+        /// What it requires.
+        requirement: String,
+    },
+    /// Providers that require each other.
+    #[error("providers require each other in a cycle: {}; break the cycle", cycle.join(" → "))]
+    Cycle {
+        /// The providers in the cycle, first repeated at the end.
+        cycle: Vec<String>,
+    },
+    /// A required configuration key has no value.
+    #[error(
+        "provider `{provider}` needs configuration `{key}` ({help}); pass --config {key}=VALUE"
+    )]
+    MissingConfig {
+        /// The provider.
+        provider: String,
+        /// The key.
+        key: String,
+        /// What the key is for.
+        help: String,
+    },
+    /// A provider failed to start.
+    #[error("provider `{provider}` ({origin}) failed to start: {source}")]
+    Start {
+        /// The provider.
+        provider: String,
+        /// Built in, or its library path.
+        origin: String,
+        /// The cause.
+        source: ww_provider_sdk::error::Error,
+    },
+    /// A provider's exports differ from what its manifest declared.
+    #[error("provider `{provider}` declared exports [{}] but started with [{}]; this is a bug in the provider", declared.join(", "), actual.join(", "))]
+    Undeclared {
+        /// The provider.
+        provider: String,
+        /// Declared names.
+        declared: Vec<String>,
+        /// Names it actually returned.
+        actual: Vec<String>,
+    },
+}
+
+/// Where a provider comes from.
+pub enum Source {
+    /// Linked into this binary.
+    Builtin(Box<dyn Provider>),
+    /// Loaded from a shared library.
+    Library(Library),
+}
+
+/// One provider and its manifest.
+pub struct Entry {
+    /// What it exports, requires and reads.
+    pub manifest: Manifest,
+    /// How to start it.
+    pub source: Source,
+}
+
+impl Entry {
+    /// A built-in provider.
+    pub fn builtin(provider: Box<dyn Provider>) -> Entry {
+        Entry {
+            manifest: provider.manifest(),
+            source: Source::Builtin(provider),
+        }
+    }
+
+    /// A provider from a loaded library.
+    pub fn library(library: Library) -> Entry {
+        Entry {
+            manifest: library.manifest.clone(),
+            source: Source::Library(library),
+        }
+    }
+
+    /// "built in", or the library path.
+    pub fn origin(&self) -> String {
+        match &self.source {
+            Source::Builtin(_) => "built in".to_string(),
+            Source::Library(lib) => lib.path.display().to_string(),
+        }
+    }
+}
+
+/// The providers linked into this binary (by cargo feature).
+pub fn builtins() -> Vec<Box<dyn Provider>> {
+    #[allow(unused_mut)]
+    let mut providers: Vec<Box<dyn Provider>> = Vec::new();
+    #[cfg(feature = "identity")]
+    providers.push(Box::new(ww_identity::provider()));
+    providers
+}
+
+/// Loads each `--provider` path (checking its fingerprint first).
+///
+/// # Errors
+///
+/// The first library that is refused.
+pub fn load_libraries(paths: &[PathBuf]) -> Result<Vec<Library>, RegistryError> {
+    paths
+        .iter()
+        .map(|path| ww_provider_sdk::host::load(path).map_err(RegistryError::from))
+        .collect()
+}
+
+/// Providers in start order, checked.
+pub struct Plan {
+    entries: Vec<Entry>,
+}
+
+impl Plan {
+    /// Applies replacement, refuses duplicates, orders by requirement.
+    ///
+    /// # Errors
+    ///
+    /// Duplicate exports, missing or cyclic requirements.
+    pub fn new(
+        builtins: Vec<Box<dyn Provider>>,
+        libraries: Vec<Library>,
+    ) -> Result<Plan, RegistryError> {
+        let libraries: Vec<Entry> = libraries.into_iter().map(Entry::library).collect();
+        let replaced: BTreeSet<&str> = libraries
+            .iter()
+            .flat_map(|e| e.manifest.exports.iter().map(|x| x.name.as_str()))
+            .collect();
+        let mut entries = Vec::new();
+        for entry in builtins.into_iter().map(Entry::builtin) {
+            match entry
+                .manifest
+                .exports
+                .iter()
+                .find(|x| replaced.contains(x.name.as_str()))
+            {
+                Some(x) => tracing::info!(
+                    "a --provider exports `{}`: it replaces the built-in provider `{}`",
+                    x.name,
+                    entry.manifest.name
+                ),
+                None => entries.push(entry),
+            }
+        }
+        entries.extend(libraries);
+
+        let mut exporter: BTreeMap<&str, usize> = BTreeMap::new();
+        for (i, entry) in entries.iter().enumerate() {
+            for x in &entry.manifest.exports {
+                if let Some(&j) = exporter.get(x.name.as_str()) {
+                    return Err(RegistryError::DuplicateExport {
+                        name: x.name.clone(),
+                        first: describe(&entries[j]),
+                        second: describe(entry),
+                    });
+                }
+                exporter.insert(&x.name, i);
+            }
+        }
+        let mut deps = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let mut of = Vec::new();
+            for requirement in &entry.manifest.requires {
+                match exporter.get(requirement.as_str()) {
+                    Some(&j) => of.push(j),
+                    None => {
+                        return Err(RegistryError::Missing {
+                            provider: entry.manifest.name.clone(),
+                            requirement: requirement.clone(),
+                        })
+                    }
+                }
+            }
+            deps.push(of);
+        }
+        let order = topological_order(&deps).map_err(|cycle| RegistryError::Cycle {
+            cycle: cycle
+                .iter()
+                .map(|&i| entries[i].manifest.name.clone())
+                .collect(),
+        })?;
+        let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
+        let entries = order.into_iter().filter_map(|i| slots[i].take()).collect();
+        Ok(Plan { entries })
+    }
+
+    /// The providers, in the order they will start.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Starts every provider in order, handing each the configuration keys
+    /// its manifest declares (from `settings`) and the exports it requires.
+    /// Must run inside a tokio `LocalSet`.
+    ///
+    /// # Errors
+    ///
+    /// Missing configuration, a provider that fails to start, or one whose
+    /// exports differ from its manifest.
+    pub async fn start(
+        self,
+        settings: &BTreeMap<String, String>,
+    ) -> Result<Started, RegistryError> {
+        let mut started = Started::default();
+        for entry in self.entries {
+            let manifest = &entry.manifest;
+            let mut config = BTreeMap::new();
+            for key in &manifest.config {
+                match settings.get(&key.key) {
+                    Some(value) => {
+                        config.insert(key.key.clone(), value.clone());
+                    }
+                    None if key.required => {
+                        return Err(RegistryError::MissingConfig {
+                            provider: manifest.name.clone(),
+                            key: key.key.clone(),
+                            help: key.help.clone(),
+                        })
+                    }
+                    None => {}
+                }
+            }
+            let requires: Vec<Export> = manifest
+                .requires
+                .iter()
+                .filter_map(|name| started.all.iter().find(|(_, x)| &x.name == name))
+                .map(|(_, x)| x.clone())
+                .collect();
+            let origin = entry.origin();
+            let exports = match &entry.source {
+                Source::Builtin(provider) => provider.start(Context::new(config, requires)).await,
+                Source::Library(library) => library.start(config, requires).await,
+            }
+            .map_err(|source| RegistryError::Start {
+                provider: manifest.name.clone(),
+                origin: origin.clone(),
+                source,
+            })?;
+            let declared: BTreeSet<&str> =
+                manifest.exports.iter().map(|x| x.name.as_str()).collect();
+            let actual: BTreeSet<&str> = exports.iter().map(|x| x.name.as_str()).collect();
+            if declared != actual {
+                return Err(RegistryError::Undeclared {
+                    provider: manifest.name.clone(),
+                    declared: declared.iter().map(|s| s.to_string()).collect(),
+                    actual: actual.iter().map(|s| s.to_string()).collect(),
+                });
+            }
+            tracing::debug!(provider = %manifest.name, %origin, "provider started");
+            for export in exports {
+                let audience = manifest
+                    .exports
+                    .iter()
+                    .find(|x| x.name == export.name)
+                    .map(|x| x.audience.clone())
+                    .unwrap_or(Audience::Providers);
+                started.all.push((audience, export));
+            }
+        }
+        Ok(started)
+    }
+}
+
+fn describe(entry: &Entry) -> String {
+    format!("`{}` ({})", entry.manifest.name, entry.origin())
+}
+
+/// Kahn's algorithm over "i requires deps[i]"; on a cycle, returns one.
+fn topological_order(deps: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
+    let n = deps.len();
+    let mut order = Vec::with_capacity(n);
+    let mut done = vec![false; n];
+    while order.len() < n {
+        let ready = (0..n).find(|&i| !done[i] && deps[i].iter().all(|&d| done[d]));
+        match ready {
+            Some(i) => {
+                done[i] = true;
+                order.push(i);
+            }
+            None => {
+                // Every remaining node waits on another remaining one: walk
+                // requirements until a node repeats.
+                let mut path = vec![(0..n).find(|&i| !done[i]).unwrap_or(0)];
+                loop {
+                    let last = *path.last().unwrap_or(&0);
+                    let next = deps[last]
+                        .iter()
+                        .copied()
+                        .find(|&d| !done[d])
+                        .unwrap_or(last);
+                    if let Some(pos) = path.iter().position(|&p| p == next) {
+                        let mut cycle = path.split_off(pos);
+                        cycle.push(next);
+                        return Err(cycle);
+                    }
+                    path.push(next);
+                }
+            }
+        }
+    }
+    Ok(order)
+}
+
+/// The exports of every started provider.
+#[derive(Default)]
+pub struct Started {
+    all: Vec<(Audience, Export)>,
+}
+
+impl Started {
+    /// What cells may graft (exports meant for guests).
+    pub fn guest_exports(&self) -> Vec<Export> {
+        self.all
+            .iter()
+            .filter(|(a, _)| *a == Audience::Guests)
+            .map(|(_, x)| x.clone())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,15 @@
+//! End-to-end tests: the real `ww` binary, real guests, real providers.
+//! Built artefacts come from scripts/test.sh; see `ww_tests` for the harness.
+
+// Booting images: the kernel, layers, exit statuses.
+mod boot;
+// Identity: signing a challenge, verified outside ww.
+mod identity;
+// Providers as plugins: .so loading, fingerprints, panics, replacement.
+mod plugins;
+// Epochs: revocation of top-level and returned capabilities, re-graft.
+mod epoch;
+// Bad input: never a host panic, always a clear error and status.
+mod bad_input;
+// The sandbox: what a cell cannot reach.
+mod sandbox;

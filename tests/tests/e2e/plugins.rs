@@ -1,0 +1,148 @@
+use ww_tests::*;
+
+#[test]
+fn minimal_ww_has_no_builtin_providers() {
+    let out = output(std::process::Command::new(ww_minimal()).arg("providers"));
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(!stdout.contains("identity"), "{stdout}");
+    // And its kernel sees no capabilities at all.
+    let kernel = image("kernel");
+    let out = output(ww_run(&ww_minimal()).arg(kernel.path()));
+    assert_exit(&out, 0);
+    assert!(
+        text(&out.stdout).contains("0 capabilities"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn providers_command_describes_a_library() {
+    let out = output(
+        std::process::Command::new(ww())
+            .arg("providers")
+            .arg(plugin("ww_identity")),
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("identity 0.1.0"), "{stdout}");
+    assert!(stdout.contains("exports   identity"), "{stdout}");
+    assert!(stdout.contains("requires  -"), "{stdout}");
+    assert!(stdout.contains("abi       ww-provider abi=1"), "{stdout}");
+}
+
+#[test]
+fn a_provider_built_for_another_abi_is_refused_naming_both_sides() {
+    let skewed = plugin("ww_test_provider_skewed");
+    let kernel = image("kernel");
+    for out in [
+        output(
+            ww_run(&ww())
+                .arg("--provider")
+                .arg(&skewed)
+                .arg(kernel.path()),
+        ),
+        output(
+            std::process::Command::new(ww())
+                .arg("providers")
+                .arg(&skewed),
+        ),
+    ] {
+        assert_ne!(out.status.code(), Some(0));
+        let stderr = text(&out.stderr);
+        assert_no_panic(&stderr);
+        assert!(stderr.contains(&skewed.display().to_string()), "{stderr}");
+        // Both sides of the mismatch are named.
+        assert!(
+            stderr.contains("0.0.1") && stderr.contains("0.1.0"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("1.80.0"), "{stderr}");
+        assert!(text(&out.stdout).is_empty(), "nothing ran");
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_provider_is_refused() {
+    let not_a_library = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(not_a_library.path(), "just text").unwrap();
+    let kernel = image("kernel");
+    let out = output(
+        ww_run(&ww())
+            .arg("--provider")
+            .arg(not_a_library.path())
+            .arg(kernel.path()),
+    );
+    assert_exit(&out, 1);
+    let stderr = text(&out.stderr);
+    assert_no_panic(&stderr);
+    assert!(
+        stderr.contains(&not_a_library.path().display().to_string()),
+        "{stderr}"
+    );
+    let missing = output(
+        ww_run(&ww())
+            .args(["--provider", "/no/such/libww_x.so"])
+            .arg(kernel.path()),
+    );
+    assert_exit(&missing, 1);
+    assert!(text(&missing.stderr).contains("/no/such/libww_x.so"));
+}
+
+#[test]
+fn a_plugin_replaces_the_builtin_that_exports_the_same_name() {
+    let kernel = image("kernel");
+    let out = output(
+        ww_run(&ww())
+            .arg("--provider")
+            .arg(plugin("ww_identity"))
+            .arg(kernel.path()),
+    );
+    assert_exit(&out, 0);
+    assert!(text(&out.stderr).contains("replaces the built-in provider `identity`"));
+    // Still exactly one identity capability.
+    assert_eq!(
+        text(&out.stdout).matches("Identity").count(),
+        1,
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn a_panicking_provider_method_fails_that_call_and_the_host_keeps_serving() {
+    let img = image("fixture");
+    let mut node = Running::start(
+        ww_run(&ww())
+            .arg("--revoke-on-hup")
+            .arg("--provider")
+            .arg(plugin("ww_test_provider_panicky"))
+            .arg(img.path()),
+    );
+    assert_eq!(node.wait_for(Stream::Stdout, "ping:"), "ping: 2");
+    let panic = node.wait_for(Stream::Stdout, "panic:");
+    assert!(panic.starts_with("panic: error"), "{panic}");
+    assert!(
+        panic.contains("panicked"),
+        "the error says the provider panicked: {panic}"
+    );
+    assert_eq!(
+        node.wait_for(Stream::Stdout, "ping-after-panic:"),
+        "ping-after-panic: 3"
+    );
+    // A wrapped capability passed into a provider and returned is still
+    // guarded: the membrane has no unwrapping hole.
+    assert_eq!(node.wait_for(Stream::Stdout, "reflect:"), "reflect: ok");
+    node.wait_for(Stream::Stdout, "ready");
+    kill(node.pid(), libc::SIGHUP);
+    node.wait_for(Stream::Stderr, "epoch advanced");
+    node.send_line("go");
+    assert_eq!(
+        node.wait_for(Stream::Stdout, "reflected:"),
+        "reflected: stale 2"
+    );
+    let (status, _, stderr) = node.finish();
+    assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
+    assert_no_panic(&stderr.join("\n"));
+}
