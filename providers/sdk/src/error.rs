@@ -82,10 +82,10 @@ pub enum Error {
     FingerprintMismatch {
         /// The library's path.
         path: PathBuf,
-        /// This host's fingerprint.
-        host: Fingerprint,
-        /// The library's fingerprint.
-        plugin: Fingerprint,
+        /// This host's fingerprint (boxed to keep `Error` small).
+        host: Box<Fingerprint>,
+        /// The library's fingerprint (boxed to keep `Error` small).
+        plugin: Box<Fingerprint>,
     },
 
     /// abi_stable found the library's types laid out differently from ours.

@@ -77,8 +77,8 @@ pub fn load(path: &Path) -> Result<Library, Error> {
     if fingerprint::check(&host, &fingerprint).is_err() {
         return Err(Error::FingerprintMismatch {
             path,
-            host,
-            plugin: fingerprint,
+            host: Box::new(host),
+            plugin: Box::new(fingerprint),
         });
     }
 
@@ -298,7 +298,12 @@ async fn call_start(
     }
     let response = req.send().promise.await.map_err(|e| Error::Start {
         provider: name.to_string(),
-        reason: e.extra.clone(),
+        // The provider's own message, without capnp-rpc's transport prefix.
+        reason: e
+            .extra
+            .strip_prefix("remote exception: ")
+            .unwrap_or(&e.extra)
+            .to_string(),
     })?;
     Ok(read_list(response.get()?.get_exports()?)?)
 }

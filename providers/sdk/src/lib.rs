@@ -70,9 +70,6 @@
 #![deny(missing_docs)]
 #![allow(non_local_definitions)]
 // abi_stable's derives
-// `Error` carries both fingerprints of a mismatch by value (the core matches
-// on them); errors are the cold path, so their size does not matter.
-#![allow(clippy::result_large_err)]
 
 pub use capnp;
 pub use capnp_rpc;

@@ -1,12 +1,14 @@
-@0xa36139e596bc3da0;
+@0xd5b6f1b0c2a3e4f7;
+# A test fixture provider's interface: a third party's schema, compiled by
+# the provider's own build.rs.
 
 interface Fixture {
   ping @0 (n :UInt32) -> (n :UInt32);
-  # returns n+1
+  # Returns n + 1.
 
   panic @1 ();
-  # panics inside the provider
+  # Panics inside the provider; the call fails, the provider keeps serving.
 
   reflect @2 (cap :Capability) -> (cap :Capability);
-  # returns its argument
+  # Returns its argument, to test that capabilities passed back come out wrapped.
 }
