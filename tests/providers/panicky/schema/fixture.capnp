@@ -1,4 +1,4 @@
-@0xd5b6f1b0c2a3e4f7;
+@0xa36139e596bc3da0;
 # A test fixture provider's interface: a third party's schema, compiled by
 # the provider's own build.rs.
 
