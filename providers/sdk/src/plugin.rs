@@ -56,6 +56,7 @@ fn run(factory: Factory, reader: SinkReader, writer: SinkWriter, forward: Forwar
     if global {
         // Fails harmlessly when this library already set one.
         let _ = tracing::dispatcher::set_global_default(dispatch.clone());
+        forward_panics();
     }
     let _default = tracing::dispatcher::set_default(&dispatch);
     match catch_unwind(AssertUnwindSafe(|| serve(factory, reader, writer))) {
@@ -66,6 +67,23 @@ fn run(factory: Factory, reader: SinkReader, writer: SinkWriter, forward: Forwar
             panic_message(payload.as_ref())
         ),
     }
+}
+
+/// Reports this library's panics as log events instead of writing to the
+/// host's stderr. A `cdylib` has its own copy of `std`, so this hook sees
+/// only the plugin's panics; the host's own hook is untouched.
+fn forward_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let location = info
+                .location()
+                .map(|l| format!("{}:{}", l.file(), l.line()))
+                .unwrap_or_else(|| "an unknown location".to_string());
+            let message = panic_message(info.payload());
+            tracing::error!(target: "ww::provider::panic", "panic at {location}: {message}");
+        }));
+    });
 }
 
 /// Runs the vat until the host closes the link.

@@ -100,7 +100,8 @@ impl Policy for CatchPanics {
                 Ok(result) => result,
                 Err(payload) => {
                     let message = panic_message(payload.as_ref());
-                    tracing::error!(provider = %provider, panic = %message, "provider method panicked");
+                    // The panic itself was reported by the panic hook.
+                    tracing::debug!(provider = %provider, panic = %message, "provider method panicked");
                     Err(capnp::Error::failed(format!(
                         "provider `{provider}` panicked: {message}; the call failed, the provider \
                          keeps serving; report this to its authors"
