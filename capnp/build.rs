@@ -42,7 +42,8 @@ fn main() {
          pub const SCHEMA_FINGERPRINT: &str = \"{:016x}\";\n",
         hash.finish()
     );
-    std::fs::write(format!("{out}/schema_fingerprint.rs"), fingerprint).expect("OUT_DIR is writable");
+    std::fs::write(format!("{out}/schema_fingerprint.rs"), fingerprint)
+        .expect("OUT_DIR is writable");
 }
 
 struct Fnv1a(u64);

@@ -111,7 +111,8 @@ pub const BUILTIN_SCHEMAS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/sch
 /// Parsed on each call (a few microseconds): a reader is not `Sync`, and
 /// lookups happen only when capabilities are exported or introspected.
 pub fn builtin() -> SchemaSet {
-    SchemaSet::from_bytes(BUILTIN_SCHEMAS).expect("the schema set compiled by build.rs is well-formed")
+    SchemaSet::from_bytes(BUILTIN_SCHEMAS)
+        .expect("the schema set compiled by build.rs is well-formed")
 }
 
 /// The short name of a node (`Identity` for `identity.capnp:Identity`).
@@ -161,7 +162,10 @@ mod tests {
         assert_eq!(node.id(), id);
         let back = node.read().unwrap();
         assert_eq!(short_name(back.get().unwrap()), "Signer");
-        assert_eq!(method_names(back.get().unwrap()), ["sign", "publicKey", "domain"]);
+        assert_eq!(
+            method_names(back.get().unwrap()),
+            ["sign", "publicKey", "domain"]
+        );
     }
 
     #[test]

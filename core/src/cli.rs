@@ -68,8 +68,9 @@ pub struct RunArgs {
     /// Where compiled components are cached [default: $XDG_CACHE_HOME/ww or ~/.cache/ww].
     #[arg(long, env = "WW_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// Compile every time; do not read or write the compile cache.
-    #[arg(long, conflicts_with = "cache_dir")]
+    /// Compile every time; do not read or write the compile cache (wins
+    /// over --cache-dir and WW_CACHE_DIR).
+    #[arg(long)]
     pub no_cache: bool,
     /// On SIGHUP, end the current epoch: every capability handed out so far
     /// fails with staleEpoch and cells must graft again.

@@ -137,7 +137,7 @@ fn guest_env(specs: &[String]) -> Result<Vec<(String, String)>, NodeError> {
     specs
         .iter()
         .map(|spec| match spec.split_once('=') {
-            Some((k, _)) if k.is_empty() => Err(NodeError::Usage(format!(
+            Some(("", _)) => Err(NodeError::Usage(format!(
                 "--env {spec}: the variable name is empty (use --env KEY=VALUE or --env KEY)"
             ))),
             Some((k, v)) => Ok((k.to_string(), v.to_string())),

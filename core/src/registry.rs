@@ -85,7 +85,7 @@ pub enum Source {
     /// Linked into this binary.
     Builtin(Box<dyn Provider>),
     /// Loaded from a shared library.
-    Library(Library),
+    Library(Box<Library>),
 }
 
 /// One provider and its manifest.
@@ -109,7 +109,7 @@ impl Entry {
     pub fn library(library: Library) -> Entry {
         Entry {
             manifest: library.manifest.clone(),
-            source: Source::Library(library),
+            source: Source::Library(Box::new(library)),
         }
     }
 
@@ -123,8 +123,9 @@ impl Entry {
 }
 
 /// The providers linked into this binary (by cargo feature).
+// One `push` per feature: with every feature off the list is empty.
+#[allow(unused_mut, clippy::vec_init_then_push)]
 pub fn builtins() -> Vec<Box<dyn Provider>> {
-    #[allow(unused_mut)]
     let mut providers: Vec<Box<dyn Provider>> = Vec::new();
     #[cfg(feature = "identity")]
     providers.push(Box::new(ww_identity::provider()));
@@ -289,7 +290,7 @@ impl Plan {
                     .exports
                     .iter()
                     .find(|x| x.name == export.name)
-                    .map(|x| x.audience.clone())
+                    .map(|x| x.audience)
                     .unwrap_or(Audience::Providers);
                 started.all.push((audience, export));
             }

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real `ww` binary, real guests, real providers.
-//! Built artefacts come from scripts/test.sh; see `ww_tests` for the harness.
+//! Built artefacts come from scripts/test.sh; `ww_tests` (tests/src) is the
+//! harness.
 
 // Booting images: the kernel, layers, exit statuses.
 mod boot;
