@@ -13,7 +13,7 @@ use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::engine::Engine;
-use crate::transport::{self, GuestEnd};
+use crate::transport::{self, GuestEnd, TransportCtxView, TransportView};
 
 /// Exit status of a cell that trapped or returned an error from `main`.
 pub const EXIT_FAILURE: i32 = 1;
@@ -70,8 +70,17 @@ pub struct Spec {
 /// The state of one cell's store.
 pub struct CellState {
     wasi: WasiCtx,
-    pub(crate) table: ResourceTable,
-    pub(crate) transport: GuestEnd,
+    table: ResourceTable,
+    transport: GuestEnd,
+}
+
+impl TransportView for CellState {
+    fn transport(&mut self) -> TransportCtxView<'_> {
+        TransportCtxView {
+            end: &mut self.transport,
+            table: &mut self.table,
+        }
+    }
 }
 
 impl WasiView for CellState {
@@ -98,8 +107,7 @@ impl Cells {
         let mut linker = Linker::new(engine.wasmtime());
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| CellError::Link(format!("{e:#}")))?;
-        transport::add_to_linker::<_, wasmtime::component::HasSelf<_>>(&mut linker, |s| s)
-            .map_err(|e| CellError::Link(format!("{e:#}")))?;
+        transport::add_to_linker(&mut linker).map_err(|e| CellError::Link(format!("{e:#}")))?;
         Ok(Cells { linker })
     }
 

@@ -18,6 +18,9 @@ use crate::membrane::MembraneServer;
 use crate::registry::{self, Plan, RegistryError};
 use crate::{transport, vat};
 
+/// The configuration key under which providers receive the node key (PEM).
+pub const IDENTITY_KEY: &str = "identity";
+
 /// Exit status when the image has no kernel (cell API: not found).
 pub const EXIT_NOT_FOUND: i32 = 127;
 
@@ -94,10 +97,15 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let engine = Engine::new(options.cache_dir.as_deref())?;
     let kernel = engine.load_component(&image.boot())?;
 
-    let mut settings: BTreeMap<String, String> = options.config.iter().cloned().collect();
-    settings.insert("identity".into(), identity_pem(options.identity.as_ref())?);
     let libraries = registry::load_libraries(&options.providers)?;
     let plan = Plan::new(registry::builtins(), libraries)?;
+    let mut settings: BTreeMap<String, String> = options.config.iter().cloned().collect();
+    if plan.reads(IDENTITY_KEY) || options.identity.is_some() {
+        settings.insert(
+            IDENTITY_KEY.into(),
+            identity_pem(options.identity.as_ref())?,
+        );
+    }
     let started = plan.start(&settings).await?;
 
     let epochs = Rc::new(Epochs::new());

@@ -222,6 +222,13 @@ impl Plan {
         Ok(Plan { entries })
     }
 
+    /// Whether any provider declares configuration `key`.
+    pub fn reads(&self, key: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|e| e.manifest.config.iter().any(|k| k.key == key))
+    }
+
     /// The providers, in the order they will start.
     pub fn entries(&self) -> &[Entry] {
         &self.entries

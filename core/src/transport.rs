@@ -6,12 +6,10 @@
 //! reply wakes it at once (no polling timer anywhere on the path).
 
 use tokio::io::DuplexStream;
-use wasmtime::component::Resource;
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 use wasmtime_wasi::p2::bindings::io::streams::{InputStream, OutputStream};
 use wasmtime_wasi::p2::pipe::{AsyncReadStream, AsyncWriteStream};
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
-
-use crate::cell::CellState;
 
 wasmtime::component::bindgen!({
     path: "../wit/rpc",
@@ -22,8 +20,6 @@ wasmtime::component::bindgen!({
     // Cells run on async stores, whose data must be `Send`.
     require_store_data_send: true,
 });
-
-pub use wetware::rpc::transport::add_to_linker;
 
 /// Bytes buffered in each direction before a writer waits for the reader.
 const BUFFER: usize = 64 * 1024;
@@ -52,15 +48,45 @@ pub fn pipe() -> (DuplexStream, GuestEnd) {
     )
 }
 
-impl wetware::rpc::transport::Host for CellState {
+/// Access to a store's transport state, so any store type can link
+/// `wetware:rpc/transport` (the same shape as wasmtime-wasi's `WasiView`).
+pub trait TransportView: Send {
+    /// The guest end not yet taken, and the table its streams go into.
+    fn transport(&mut self) -> TransportCtxView<'_>;
+}
+
+/// What `transport.connect` works on, borrowed from the store.
+pub struct TransportCtxView<'a> {
+    /// The guest end, until the guest takes it.
+    pub end: &'a mut GuestEnd,
+    /// The store's resource table.
+    pub table: &'a mut ResourceTable,
+}
+
+struct HasTransport;
+
+impl HasData for HasTransport {
+    type Data<'a> = TransportCtxView<'a>;
+}
+
+/// Links `wetware:rpc/transport` for any store whose data is a
+/// [`TransportView`].
+///
+/// # Errors
+///
+/// Only if Wasmtime rejects the definitions (a bug).
+pub fn add_to_linker<T: TransportView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    wetware::rpc::transport::add_to_linker::<T, HasTransport>(linker, T::transport)
+}
+
+impl wetware::rpc::transport::Host for TransportCtxView<'_> {
     fn connect(&mut self) -> Result<(Resource<InputStream>, Resource<OutputStream>), String> {
-        let (input, output) = self.transport.streams.take().ok_or_else(|| {
+        let (input, output) = self.end.streams.take().ok_or_else(|| {
             "this cell already holds its RPC connection (transport.connect may be called once)"
                 .to_string()
         })?;
-        let table = &mut self.table;
-        let input = table.push(input).map_err(|e| e.to_string())?;
-        let output = table.push(output).map_err(|e| e.to_string())?;
+        let input = self.table.push(input).map_err(|e| e.to_string())?;
+        let output = self.table.push(output).map_err(|e| e.to_string())?;
         Ok((input, output))
     }
 }

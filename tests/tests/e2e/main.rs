@@ -10,6 +10,8 @@ mod identity;
 mod plugins;
 // Epochs: revocation of top-level and returned capabilities, re-graft.
 mod epoch;
+// `ww build`: a guest crate becomes an image.
+mod build;
 // Bad input: never a host panic, always a clear error and status.
 mod bad_input;
 // The sandbox: what a cell cannot reach.

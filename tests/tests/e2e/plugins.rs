@@ -10,6 +10,12 @@ fn minimal_ww_has_no_builtin_providers() {
     let kernel = image("kernel");
     let out = output(ww_run(&ww_minimal()).arg(kernel.path()));
     assert_exit(&out, 0);
+    // No provider reads a node key, so none is made up.
+    assert!(
+        !text(&out.stderr).contains("ephemeral"),
+        "{}",
+        text(&out.stderr)
+    );
     assert!(
         text(&out.stdout).contains("0 capabilities"),
         "{}",
