@@ -195,10 +195,11 @@ fn a_panicking_method_fails_that_call_and_the_provider_keeps_serving() {
         let resp = signer.domain_request().send().promise.await.unwrap();
         assert_eq!(resp.get().unwrap().get_domain().unwrap(), "d");
     });
-    assert!(
-        logs.wait_for("provider method panicked"),
-        "the panic was logged to the host"
-    );
+    // That the panic is logged through the host is asserted end to end
+    // with the real library (tests/tests/e2e/plugins.rs): in one test
+    // process, tracing's global callsite cache is shared by every test
+    // thread, so a log assertion here would race with the proxy tests.
+    drop(logs);
 }
 
 #[test]
