@@ -76,6 +76,44 @@ pub struct RunArgs {
     /// fails with staleEpoch and cells must graft again.
     #[arg(long)]
     pub revoke_on_hup: bool,
+    /// Listen for libp2p peers on this multiaddr (repeatable; WW_LISTEN
+    /// takes a comma-separated list) [default: TCP and QUIC on
+    /// 127.0.0.1:2025].
+    #[arg(
+        long = "listen",
+        env = "WW_LISTEN",
+        value_name = "MULTIADDR",
+        value_delimiter = ','
+    )]
+    pub listen: Vec<String>,
+    /// Listen on TCP and QUIC at this port on 127.0.0.1 (short for two
+    /// --listen; 0 picks a free port) [default: 2025].
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Join a network through this peer, a multiaddr ending in /p2p/<id>
+    /// (repeatable).
+    #[arg(long = "bootstrap", value_name = "MULTIADDR", value_delimiter = ',')]
+    pub bootstrap: Vec<String>,
+}
+
+impl RunArgs {
+    /// The network flags as the host provider's config (`listen`,
+    /// `bootstrap`): they win over `--config` for the same keys.
+    pub fn network_config(&self) -> Vec<(String, String)> {
+        let mut listen = self.listen.clone();
+        if let Some(port) = self.port {
+            listen.push(format!("/ip4/127.0.0.1/tcp/{port}"));
+            listen.push(format!("/ip4/127.0.0.1/udp/{port}/quic-v1"));
+        }
+        let mut config = Vec::new();
+        if !listen.is_empty() {
+            config.push(("listen".to_string(), listen.join(",")));
+        }
+        if !self.bootstrap.is_empty() {
+            config.push(("bootstrap".to_string(), self.bootstrap.join(",")));
+        }
+        config
+    }
 }
 
 fn parse_setting(s: &str) -> Result<(String, String), String> {

@@ -37,6 +37,8 @@ fn main() {
 }
 
 fn run(args: cli::RunArgs) -> i32 {
+    let mut config = args.config.clone();
+    config.extend(args.network_config());
     let cache_dir = match (args.no_cache, args.cache_dir) {
         (true, _) => None,
         (false, Some(dir)) => Some(dir),
@@ -48,7 +50,7 @@ fn run(args: cli::RunArgs) -> i32 {
         providers: args.providers,
         identity: args.identity,
         env: args.env,
-        config: args.config,
+        config,
         cache_dir,
         revoke_on_hup: args.revoke_on_hup,
     };

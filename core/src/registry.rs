@@ -129,6 +129,8 @@ pub fn builtins() -> Vec<Box<dyn Provider>> {
     let mut providers: Vec<Box<dyn Provider>> = Vec::new();
     #[cfg(feature = "identity")]
     providers.push(Box::new(ww_identity::provider()));
+    #[cfg(feature = "host")]
+    providers.push(Box::new(ww_host::provider()));
     providers
 }
 

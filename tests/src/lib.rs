@@ -85,14 +85,20 @@ pub fn image_from_bytes(bytes: &[u8]) -> tempfile::TempDir {
     dir
 }
 
-/// `ww run` with the shared cache and a clean environment: the arguments
-/// are appended after `run`.
+/// `ww run` with the shared cache, a clean environment and free loopback
+/// listen ports: the arguments are appended after `run`.
 pub fn ww_run(binary: &Path) -> Command {
     let mut cmd = Command::new(binary);
     cmd.arg("run")
         .arg("--cache-dir")
         .arg(cache_dir())
         .env_remove("WW_IDENTITY")
+        // Free loopback ports: tests run in parallel and must not contend
+        // for the default port.
+        .env(
+            "WW_LISTEN",
+            "/ip4/127.0.0.1/tcp/0,/ip4/127.0.0.1/udp/0/quic-v1",
+        )
         .env("RUST_LOG", "warn,ww=info,ww_core=info");
     cmd
 }

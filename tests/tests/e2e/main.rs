@@ -16,3 +16,5 @@ mod build;
 mod bad_input;
 // The sandbox: what a cell cannot reach.
 mod sandbox;
+// The libp2p host: two nodes on loopback connect and see each other.
+mod host;

@@ -1,0 +1,49 @@
+//! The provider: reads its config, starts the swarm thread, exports `host`.
+
+use capnp::traits::HasTypeId;
+use futures::future::LocalBoxFuture;
+use ww_capnp::schema::{builtin, SchemaNode};
+use ww_capnp::system_capnp::host;
+use ww_provider_sdk::manifest::{Audience, ExportDecl, Manifest};
+use ww_provider_sdk::{Context, Error, Export, Provider};
+
+use crate::config::{self, Settings};
+use crate::host::HostImpl;
+
+/// The name `Host` is exported under, to guests.
+pub const EXPORT_NAME: &str = "host";
+
+/// The node's libp2p host.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct HostProvider;
+
+/// The host provider, as the core's built-in table wants it.
+pub fn provider() -> HostProvider {
+    HostProvider
+}
+
+impl Provider for HostProvider {
+    fn manifest(&self) -> Manifest {
+        Manifest {
+            name: "host".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            exports: vec![ExportDecl {
+                name: EXPORT_NAME.to_string(),
+                audience: Audience::Guests,
+            }],
+            requires: Vec::new(),
+            config: config::keys(),
+        }
+    }
+
+    fn start(&self, ctx: Context) -> LocalBoxFuture<'static, Result<Vec<Export>, Error>> {
+        let settings = Settings::from_context(&ctx);
+        Box::pin(async move {
+            let swarm = crate::driver::spawn(settings?).await?;
+            tracing::debug!(peer = %swarm.peer_id(), "host provider started");
+            let cap: host::Client = capnp_rpc::new_client(HostImpl::new(swarm));
+            let schema = SchemaNode::from_set(&builtin(), host::Client::TYPE_ID)?;
+            Ok(vec![Export::new(EXPORT_NAME, cap.client, schema)])
+        })
+    }
+}

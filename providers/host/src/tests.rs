@@ -1,0 +1,215 @@
+//! The provider through its capnp clients, as a guest would use it: two
+//! hosts in one process on loopback.
+
+use std::collections::BTreeMap;
+
+use capnp::capability::FromClientHook;
+use ed25519_dalek::pkcs8::{spki::der::pem::LineEnding, EncodePrivateKey};
+use ed25519_dalek::SigningKey;
+use libp2p::PeerId;
+use ww_capnp::system_capnp::host;
+use ww_provider_sdk::{Context, Error, Provider};
+
+use crate::config::{self, Settings};
+use crate::provider;
+
+fn run<F: std::future::Future>(f: F) -> F::Output {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    tokio::task::LocalSet::new().block_on(&rt, f)
+}
+
+fn pem_of(key: &SigningKey) -> String {
+    key.to_pkcs8_pem(LineEnding::LF).expect("pem").to_string()
+}
+
+fn pem() -> String {
+    pem_of(&SigningKey::generate(&mut rand_core::OsRng))
+}
+
+fn loopback() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("identity".to_string(), pem()),
+        (
+            "listen".to_string(),
+            "/ip4/127.0.0.1/tcp/0, /ip4/127.0.0.1/udp/0/quic-v1".to_string(),
+        ),
+    ])
+}
+
+async fn start_with(config: BTreeMap<String, String>) -> Result<host::Client, Error> {
+    let exports = provider().start(Context::new(config, Vec::new())).await?;
+    assert_eq!(exports.len(), 1);
+    assert_eq!(exports[0].name, "host");
+    Ok(host::Client::new(exports[0].cap.hook.add_ref()))
+}
+
+async fn id(h: &host::Client) -> String {
+    let reply = h.id_request().send().promise.await.unwrap();
+    reply
+        .get()
+        .unwrap()
+        .get_peer_id()
+        .unwrap()
+        .to_string()
+        .unwrap()
+}
+
+async fn addrs(h: &host::Client) -> Vec<String> {
+    let reply = h.addrs_request().send().promise.await.unwrap();
+    let list = reply.get().unwrap().get_addrs().unwrap();
+    list.iter()
+        .map(|a| a.unwrap().to_string().unwrap())
+        .collect()
+}
+
+async fn peers(h: &host::Client) -> Vec<String> {
+    let reply = h.peers_request().send().promise.await.unwrap();
+    let list = reply.get().unwrap().get_peers().unwrap();
+    list.iter()
+        .map(|p| p.get_id().unwrap().to_string().unwrap())
+        .collect()
+}
+
+async fn connect(h: &host::Client, addr: &str) -> capnp::Result<()> {
+    let mut req = h.connect_request();
+    req.get().set_addr(addr);
+    req.send().promise.await.map(|_| ())
+}
+
+#[test]
+fn peer_id_is_the_identity_key() {
+    let key = SigningKey::generate(&mut rand_core::OsRng);
+    let keypair = config::keypair(&pem_of(&key)).unwrap();
+    let public =
+        libp2p::identity::ed25519::PublicKey::try_from_bytes(key.verifying_key().as_bytes())
+            .unwrap();
+    let expected = PeerId::from(libp2p::identity::PublicKey::from(public));
+    assert_eq!(keypair.public().to_peer_id(), expected);
+}
+
+#[test]
+fn two_hosts_connect_and_list_each_other() {
+    run(async {
+        let a = start_with(loopback()).await.unwrap();
+        let b = start_with(loopback()).await.unwrap();
+        let (a_id, b_id) = (id(&a).await, id(&b).await);
+        let a_addrs = addrs(&a).await;
+        assert_eq!(a_addrs.len(), 2, "TCP and QUIC: {a_addrs:?}");
+        assert!(a_addrs.iter().all(|x| x.ends_with(&format!("/p2p/{a_id}"))));
+        assert!(peers(&b).await.is_empty());
+
+        connect(&b, &a_addrs[0]).await.unwrap();
+        assert_eq!(peers(&b).await, vec![a_id.clone()]);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !peers(&a).await.contains(&b_id) {
+            assert!(std::time::Instant::now() < deadline, "A never saw B");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        // Over QUIC too (a second connection to the same peer is a no-op).
+        connect(&b, &a_addrs[1]).await.unwrap();
+    });
+}
+
+#[test]
+fn connect_errors_say_what_is_wrong() {
+    run(async {
+        let a = start_with(loopback()).await.unwrap();
+        let a_id = id(&a).await;
+        let err = connect(&a, "nonsense").await.unwrap_err();
+        assert!(err.to_string().contains("is not a multiaddr"), "{err}");
+        let err = connect(&a, "/ip4/127.0.0.1/tcp/1").await.unwrap_err();
+        assert!(err.to_string().contains("/p2p/<peer id>"), "{err}");
+        let err = connect(&a, &addrs(&a).await[0]).await.unwrap_err();
+        assert!(err.to_string().contains("this node itself"), "{err}");
+        let other = PeerId::random();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let err = connect(&a, &format!("/ip4/127.0.0.1/tcp/{port}/p2p/{other}"))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("cannot connect"), "{err}");
+        assert!(peers(&a).await.is_empty());
+        assert_ne!(a_id, other.to_base58());
+    });
+}
+
+#[test]
+fn an_unanswered_dial_times_out_within_the_bound() {
+    run(async {
+        let mut config = loopback();
+        config.insert("dial_timeout".into(), "0.5".into());
+        let a = start_with(config).await.unwrap();
+        // A UDP port nobody answers: QUIC waits for a handshake that never comes.
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let started = std::time::Instant::now();
+        let err = connect(
+            &a,
+            &format!("/ip4/127.0.0.1/udp/{port}/quic-v1/p2p/{}", PeerId::random()),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("timed out") || err.to_string().contains("cannot connect"),
+            "{err}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    });
+}
+
+#[test]
+fn bad_config_is_refused_naming_the_key() {
+    let cases = [
+        ("identity", "not a key"),
+        ("listen", "/ip4/127.0.0.1/tcp/x"),
+        ("listen", " , "),
+        ("bootstrap", "/ip4/127.0.0.1/tcp/4001"),
+        ("dial_timeout", "-1"),
+    ];
+    for (key, value) in cases {
+        let mut config = loopback();
+        config.insert(key.to_string(), value.to_string());
+        let err = Settings::from_context(&Context::new(config, Vec::new()))
+            .err()
+            .unwrap_or_else(|| panic!("{key}={value} was accepted"));
+        assert!(
+            matches!(&err, Error::Config { key: k, .. } if k == key),
+            "{key}={value}: {err:?}"
+        );
+        if key == "identity" {
+            assert!(!err.to_string().contains(value), "the key is not echoed");
+        }
+    }
+}
+
+#[test]
+fn an_address_in_use_is_a_config_error_when_given_explicitly() {
+    run(async {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let mut config = loopback();
+        config.insert("listen".into(), format!("/ip4/127.0.0.1/tcp/{port}"));
+        let err = start_with(config).await.err().expect("port is taken");
+        assert!(
+            matches!(&err, Error::Config { key, .. } if key == "listen"),
+            "{err:?}"
+        );
+    });
+}
+
+#[test]
+fn manifest_declares_the_export_and_keys() {
+    let m = provider().manifest();
+    assert_eq!(m.name, "host");
+    assert_eq!(m.exports.len(), 1);
+    assert_eq!(m.exports[0].name, "host");
+    let keys: Vec<&str> = m.config.iter().map(|k| k.key.as_str()).collect();
+    assert_eq!(keys, ["identity", "listen", "bootstrap", "dial_timeout"]);
+    assert!(m.config[0].required);
+}

@@ -1,0 +1,190 @@
+//! The libp2p host across two real `ww` processes on 127.0.0.1: each runs
+//! the `host-cmd` guest, which the test steers line by line.
+
+use std::time::{Duration, Instant};
+
+use ww_tests::*;
+
+/// One `ww` node running `host-cmd`, listening on free loopback ports.
+struct Node {
+    run: Running,
+    _image: tempfile::TempDir,
+}
+
+impl Node {
+    fn start() -> Node {
+        let image = image("host-cmd");
+        let mut run = Running::start(
+            ww_run(&ww())
+                .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
+                .args(["--listen", "/ip4/127.0.0.1/udp/0/quic-v1"])
+                .arg(image.path()),
+        );
+        run.wait_for(Stream::Stdout, "ready");
+        Node { run, _image: image }
+    }
+
+    /// Sends `command` and returns its answer (the text after `name: `).
+    fn ask(&mut self, command: &str) -> String {
+        let name = command.split(' ').next().unwrap_or(command);
+        self.run.send_line(command);
+        let prefix = format!("{name}: ");
+        let line = self.run.wait_for(Stream::Stdout, &prefix);
+        line.strip_prefix(&prefix).unwrap_or(&line).to_string()
+    }
+
+    fn id(&mut self) -> String {
+        let id = self.ask("id");
+        assert!(id.starts_with("12D3KooW"), "an Ed25519 PeerId: {id}");
+        id
+    }
+
+    /// The listen address over `transport` ("tcp" or "quic-v1").
+    fn addr(&mut self, transport: &str) -> String {
+        let addrs = self.ask("addrs");
+        addrs
+            .split(' ')
+            .find(|a| a.contains(&format!("/{transport}")))
+            .unwrap_or_else(|| panic!("no {transport} address in {addrs:?}"))
+            .to_string()
+    }
+
+    fn peers(&mut self) -> Vec<String> {
+        self.ask("peers")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Asks for peers until `peer` is one (the other side of a new
+    /// connection may see it a moment later), failing after [`STEP`].
+    fn wait_for_peer(&mut self, peer: &str) {
+        let deadline = Instant::now() + STEP;
+        loop {
+            let peers = self.peers();
+            if peers.iter().any(|p| p == peer) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{peer} never became a peer; peers: {peers:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Quits the guest and checks the node exits cleanly.
+    fn stop(mut self) {
+        self.run.send_line("quit");
+        let (status, _, stderr) = self.run.finish();
+        let stderr = stderr.join("\n");
+        assert_eq!(status.code(), Some(0), "{stderr}");
+        assert_no_panic(&stderr);
+    }
+}
+
+fn connects_and_lists_each_other(transport: &str) {
+    let mut a = Node::start();
+    let mut b = Node::start();
+    let (a_id, b_id) = (a.id(), b.id());
+    assert_ne!(a_id, b_id, "each node has its own key");
+    assert!(a.peers().is_empty() && b.peers().is_empty());
+
+    let addr = a.addr(transport);
+    assert!(addr.starts_with("/ip4/127.0.0.1/"), "{addr}");
+    assert!(addr.ends_with(&format!("/p2p/{a_id}")), "{addr}");
+    assert_eq!(b.ask(&format!("connect {addr}")), "ok");
+    assert_eq!(b.peers(), vec![a_id.clone()], "B lists A at once");
+    a.wait_for_peer(&b_id);
+    // Connecting again to a connected peer is not an error.
+    assert_eq!(b.ask(&format!("connect {addr}")), "ok");
+    a.stop();
+    b.stop();
+}
+
+#[test]
+fn node_b_connects_to_node_a_over_tcp_and_each_lists_the_other() {
+    connects_and_lists_each_other("tcp");
+}
+
+#[test]
+fn node_b_connects_to_node_a_over_quic_and_each_lists_the_other() {
+    connects_and_lists_each_other("quic-v1");
+}
+
+/// A valid PeerId of a key no node in these tests holds.
+const OTHER_PEER: &str = "12D3KooWHSNzdXUUPH3XhffyLKw1BjZFQMnCU2Unjbf61P8Ujhof";
+
+/// A loopback TCP port with nothing listening on it.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn bad_addresses_and_unreachable_peers_give_clear_errors_and_both_nodes_stay_up() {
+    let mut a = Node::start();
+    let mut b = Node::start();
+    let a_id = a.id();
+    let b_id = b.id();
+
+    let err = b.ask("connect not-a-multiaddr");
+    assert!(
+        err.starts_with("error") && err.contains("is not a multiaddr"),
+        "{err}"
+    );
+    let err = b.ask("connect /ip4/127.0.0.1/tcp/2025");
+    assert!(
+        err.contains("names no peer") && err.contains("/p2p/"),
+        "{err}"
+    );
+    let err = b.ask(&format!(
+        "connect /ip4/127.0.0.1/tcp/{}/p2p/{a_id}",
+        closed_port()
+    ));
+    assert!(err.contains("cannot connect to"), "{err}");
+    assert!(
+        err.to_lowercase().contains("refused"),
+        "the OS's reason: {err}"
+    );
+    let own = b.addr("tcp");
+    let err = b.ask(&format!("connect {own}"));
+    assert!(err.contains("is this node itself"), "{err}");
+    // A's address, expecting another peer: the handshake proves it is not.
+    let wrong = a.addr("tcp").replace(&a_id, OTHER_PEER);
+    let err = b.ask(&format!("connect {wrong}"));
+    assert!(
+        err.contains("cannot connect") && err.contains("different peer"),
+        "{err}"
+    );
+    assert!(b.peers().is_empty(), "no failed attempt left a peer behind");
+
+    // Both nodes still serve: B connects to A for real.
+    let addr = a.addr("tcp");
+    assert_eq!(b.ask(&format!("connect {addr}")), "ok");
+    a.wait_for_peer(&b_id);
+    a.stop();
+    b.stop();
+}
+
+#[test]
+fn the_host_provider_loads_as_a_library_into_a_minimal_ww() {
+    let image = image("host-cmd");
+    let mut node = Running::start(
+        ww_run(&ww_minimal())
+            .arg("--provider")
+            .arg(plugin("ww_host"))
+            .arg(image.path()),
+    );
+    node.wait_for(Stream::Stdout, "ready");
+    node.send_line("id");
+    let id = node.wait_for(Stream::Stdout, "id: ");
+    assert!(id.starts_with("id: 12D3KooW"), "{id}");
+    node.send_line("addrs");
+    let addrs = node.wait_for(Stream::Stdout, "addrs: ");
+    assert!(addrs.contains("/ip4/127.0.0.1/tcp/"), "{addrs}");
+    node.send_line("quit");
+    let (status, _, stderr) = node.finish();
+    assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
+}
