@@ -24,7 +24,7 @@ scripts/build-guests.sh
 
 step "lints"
 cargo clippy --all-targets -- -D warnings
-cargo clippy --target wasm32-wasip2 -p ww-guest -p ww-kernel -p ww-test-guests -- -D warnings
+cargo clippy --target wasm32-wasip2 -p ww-guest -p ww-kernel -p ww-test-guests -p ww-glia -- -D warnings
 
 step "tests"
 cargo test
