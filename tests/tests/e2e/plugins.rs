@@ -158,5 +158,8 @@ fn a_panicking_provider_method_fails_that_call_and_the_host_keeps_serving() {
         .lines()
         .find(|l| l.contains("fixture panicked on purpose"))
         .unwrap_or_else(|| panic!("the panic was not logged:\n{stderr}"));
-    assert!(logged.contains("ERROR") && logged.contains("provider"), "{logged}");
+    assert!(
+        logged.contains("ERROR") && logged.contains("provider"),
+        "{logged}"
+    );
 }
