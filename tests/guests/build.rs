@@ -1,5 +1,6 @@
 //! Compiles the `Fixture` schema of the panicky test provider, so the
-//! `fixture` guest can call it with typed clients.
+//! `fixture` guest can call it with typed clients, and the guests' own
+//! `Counter` (served across nodes by the `net` guest).
 
 fn main() {
     let dir = "../providers/panicky/schema";
@@ -9,4 +10,10 @@ fn main() {
         .file(format!("{dir}/fixture.capnp"))
         .run()
         .expect("compiling fixture.capnp (needs the `capnp` compiler: scripts/setup.sh)");
+    println!("cargo:rerun-if-changed=schema/counter.capnp");
+    capnpc::CompilerCommand::new()
+        .src_prefix("schema")
+        .file("schema/counter.capnp")
+        .run()
+        .expect("compiling counter.capnp (needs the `capnp` compiler: scripts/setup.sh)");
 }

@@ -18,8 +18,8 @@ pub const IDENTIFY_PROTOCOL_VERSION: &str = "/ww/1.0.0";
 /// How often Kademlia re-runs its bootstrap once it knows a peer.
 const KAD_BOOTSTRAP_INTERVAL: Duration = Duration::from_secs(5 * 60);
 
-/// Identify (who a peer is and where it listens), Ping (liveness) and
-/// Kademlia (peer and content routing).
+/// Identify (who a peer is and where it listens), Ping (liveness),
+/// Kademlia (peer and content routing) and generic streams for cells.
 #[derive(NetworkBehaviour)]
 pub struct Behaviour {
     /// Learns peers' listen addresses, which feed Kademlia's routing table.
@@ -28,6 +28,8 @@ pub struct Behaviour {
     pub ping: ping::Behaviour,
     /// The DHT.
     pub kad: kad::Behaviour<MemoryStore>,
+    /// Cells' own protocols (`StreamListener`, `StreamDialer`, vats).
+    pub stream: libp2p_stream::Behaviour,
 }
 
 impl Behaviour {
@@ -49,6 +51,7 @@ impl Behaviour {
             identify,
             ping: ping::Behaviour::default(),
             kad,
+            stream: libp2p_stream::Behaviour::new(),
         }
     }
 }

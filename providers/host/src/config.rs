@@ -12,6 +12,8 @@ use libp2p::{Multiaddr, PeerId};
 use ww_provider_sdk::manifest::ConfigKey;
 use ww_provider_sdk::{Context, Error};
 
+use crate::admission::Limits;
+
 /// Config key: the node's Ed25519 key (PKCS#8 PEM), shared with `identity`.
 pub const IDENTITY: &str = "identity";
 /// Config key: comma-separated listen multiaddrs.
@@ -20,6 +22,10 @@ pub const LISTEN: &str = "listen";
 pub const BOOTSTRAP: &str = "bootstrap";
 /// Config key: seconds `Host.connect` waits before giving up.
 pub const DIAL_TIMEOUT: &str = "dial_timeout";
+/// Config key: concurrent inbound streams per listening protocol.
+pub const STREAM_LIMIT: &str = "stream_limit";
+/// Config key: concurrent inbound streams per protocol from one peer.
+pub const STREAM_LIMIT_PER_PEER: &str = "stream_limit_per_peer";
 
 /// The port a node listens on when not told otherwise (`ww run --port`).
 pub const DEFAULT_PORT: u16 = 2025;
@@ -55,6 +61,16 @@ pub fn keys() -> Vec<ConfigKey> {
             "seconds Host.connect waits for a connection [default: 10]",
             false,
         ),
+        key(
+            STREAM_LIMIT,
+            "concurrent inbound streams (or vats) per listening protocol [default: 64]",
+            false,
+        ),
+        key(
+            STREAM_LIMIT_PER_PEER,
+            "concurrent inbound streams (or vats) per protocol from one peer [default: 16]",
+            false,
+        ),
     ]
 }
 
@@ -72,6 +88,8 @@ pub struct Settings {
     pub bootstrap: Vec<(PeerId, Multiaddr)>,
     /// `Host.connect`'s bound.
     pub dial_timeout: Duration,
+    /// Admission limits of every listening protocol.
+    pub limits: Limits,
 }
 
 impl Settings {
@@ -117,12 +135,18 @@ impl Settings {
             },
             None => DEFAULT_DIAL_TIMEOUT,
         };
+        let defaults = Limits::default();
+        let limits = Limits {
+            total: count(ctx, STREAM_LIMIT, defaults.total)?,
+            per_peer: count(ctx, STREAM_LIMIT_PER_PEER, defaults.per_peer)?,
+        };
         Ok(Settings {
             keypair,
             listen,
             default_listen,
             bootstrap,
             dial_timeout,
+            limits,
         })
     }
 }
@@ -166,6 +190,20 @@ pub fn peer_of(addr: &Multiaddr) -> Option<PeerId> {
         Protocol::P2p(id) => Some(id),
         _ => None,
     })
+}
+
+/// A positive count from config `key`, or `default`.
+fn count(ctx: &Context, key: &str, default: usize) -> Result<usize, Error> {
+    match ctx.config(key) {
+        None => Ok(default),
+        Some(text) => match text.trim().parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(config_error(
+                key,
+                format!("`{text}` is not a positive whole number"),
+            )),
+        },
+    }
 }
 
 fn addrs(key: &str, text: &str) -> Result<Vec<Multiaddr>, Error> {

@@ -41,7 +41,7 @@ pub async fn spawn(settings: Settings) -> Result<SwarmHandle, Error> {
     let dial_timeout = settings.dial_timeout;
     let (commands_tx, commands) = mpsc::channel(COMMAND_QUEUE);
     let (snapshot_tx, snapshot) = watch::channel(Snapshot::default());
-    let (ready_tx, ready) = oneshot::channel();
+    let (ready_tx, ready) = oneshot::channel::<Result<libp2p_stream::Control, Error>>();
     std::thread::Builder::new()
         .name("ww-host-swarm".into())
         .spawn(move || {
@@ -65,7 +65,8 @@ pub async fn spawn(settings: Settings) -> Result<SwarmHandle, Error> {
                 };
                 match driver.listen().await {
                     Ok(()) => {
-                        let _ = ready_tx.send(Ok(()));
+                        let control = driver.swarm.behaviour().stream.new_control();
+                        let _ = ready_tx.send(Ok(control));
                     }
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
@@ -78,11 +79,12 @@ pub async fn spawn(settings: Settings) -> Result<SwarmHandle, Error> {
             });
         })
         .map_err(|e| start_error(format!("cannot start the swarm thread: {e}")))?;
-    ready
+    let control = ready
         .await
         .map_err(|_| start_error("the swarm thread died while starting".into()))??;
     Ok(SwarmHandle::new(
         peer_id,
+        control,
         dial_timeout,
         commands_tx,
         snapshot,
@@ -296,11 +298,13 @@ impl Driver {
                     .entry(peer_id)
                     .or_default()
                     .insert(connection_id, remote);
+                tracing::debug!(%peer_id, "connected");
+                // Publish before answering: a caller whose connect succeeded
+                // must find the peer in its next `peers()`.
+                self.publish();
                 if let Some(reply) = self.dials.remove(&connection_id) {
                     let _ = reply.send(Ok(()));
                 }
-                tracing::debug!(%peer_id, "connected");
-                self.publish();
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,

@@ -40,23 +40,34 @@ pub enum Command {
 }
 
 /// Talks to the swarm thread. Dropping every handle stops the swarm.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SwarmHandle {
     peer_id: PeerId,
+    control: libp2p_stream::Control,
     dial_timeout: Duration,
     commands: mpsc::Sender<Command>,
     snapshot: watch::Receiver<Snapshot>,
 }
 
+impl std::fmt::Debug for SwarmHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SwarmHandle")
+            .field("peer_id", &self.peer_id)
+            .finish_non_exhaustive()
+    }
+}
+
 impl SwarmHandle {
     pub(crate) fn new(
         peer_id: PeerId,
+        control: libp2p_stream::Control,
         dial_timeout: Duration,
         commands: mpsc::Sender<Command>,
         snapshot: watch::Receiver<Snapshot>,
     ) -> SwarmHandle {
         SwarmHandle {
             peer_id,
+            control,
             dial_timeout,
             commands,
             snapshot,
@@ -66,6 +77,17 @@ impl SwarmHandle {
     /// This node's PeerId.
     pub fn peer_id(&self) -> PeerId {
         self.peer_id
+    }
+
+    /// A new control for opening and accepting streams (one per user keeps
+    /// libp2p-stream's per-control backpressure meaningful).
+    pub fn control(&self) -> libp2p_stream::Control {
+        self.control.clone()
+    }
+
+    /// How long dials and stream opens may take.
+    pub fn dial_timeout(&self) -> Duration {
+        self.dial_timeout
     }
 
     /// The latest snapshot (never waits).

@@ -6,19 +6,25 @@ use capnp::Error;
 use libp2p::multiaddr::Protocol;
 use ww_capnp::system_capnp::host;
 
+use crate::admission::Limits;
+use crate::dialer::StreamDialerImpl;
 use crate::error::to_capnp;
 use crate::handle::SwarmHandle;
+use crate::listener::StreamListenerImpl;
+use crate::network::Network;
+use crate::vat::{VatClientImpl, VatListenerImpl};
 
 /// Serves `Host` from a [`SwarmHandle`]: reads come from the swarm's
 /// snapshot and never wait; `connect` waits for the dial, bounded.
 pub struct HostImpl {
     swarm: SwarmHandle,
+    limits: Limits,
 }
 
 impl HostImpl {
-    /// Serves `swarm`.
-    pub fn new(swarm: SwarmHandle) -> Self {
-        HostImpl { swarm }
+    /// Serves `swarm`; listeners it hands out admit streams within `limits`.
+    pub fn new(swarm: SwarmHandle, limits: Limits) -> Self {
+        HostImpl { swarm, limits }
     }
 }
 
@@ -83,12 +89,22 @@ impl host::Server for HostImpl {
     async fn network(
         self: Rc<Self>,
         _: host::NetworkParams,
-        _: host::NetworkResults,
+        mut results: host::NetworkResults,
     ) -> Result<(), Error> {
-        Err(Error::unimplemented(
-            "Host.network (custom stream and vat protocols) is not implemented by this ww yet"
-                .into(),
-        ))
+        let network = Network {
+            swarm: self.swarm.clone(),
+            limits: self.limits,
+        };
+        let mut r = results.get();
+        r.set_listener(capnp_rpc::new_client(StreamListenerImpl::new(
+            network.clone(),
+        )));
+        r.set_dialer(capnp_rpc::new_client(StreamDialerImpl::new(
+            network.clone(),
+        )));
+        r.set_vat_listener(capnp_rpc::new_client(VatListenerImpl::new(network.clone())));
+        r.set_vat_client(capnp_rpc::new_client(VatClientImpl::new(network)));
+        Ok(())
     }
 }
 

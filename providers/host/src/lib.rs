@@ -8,17 +8,27 @@
 //! commands, and a snapshot they read without waiting.
 //!
 //! Exports `host` ([`system.capnp`'s `Host`](ww_capnp::system_capnp::host),
-//! served by [`host::HostImpl`]) to guests. The PeerId is derived from the
+//! served by [`host::HostImpl`]) to guests. `Host.network()` hands out
+//! [`listener`], [`dialer`] and [`vat`] servers for cells' own protocols
+//! under `/ww/` ([`protocol`]), each inbound stream admitted within
+//! [`admission`] limits and carried as a [`byte_stream`]. The PeerId is derived from the
 //! node key in the required `identity` config value, the same key the
 //! identity provider signs with. Start at [`provider()`] and [`config`].
 
+pub mod admission;
 pub mod behaviour;
+pub mod byte_stream;
 pub mod config;
+pub mod dialer;
 pub mod driver;
 pub mod error;
 pub mod handle;
 pub mod host;
+pub mod listener;
+pub mod network;
+pub mod protocol;
 pub mod provider;
+pub mod vat;
 
 pub use provider::{provider, HostProvider};
 

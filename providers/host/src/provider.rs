@@ -39,9 +39,11 @@ impl Provider for HostProvider {
     fn start(&self, ctx: Context) -> LocalBoxFuture<'static, Result<Vec<Export>, Error>> {
         let settings = Settings::from_context(&ctx);
         Box::pin(async move {
-            let swarm = crate::driver::spawn(settings?).await?;
+            let settings = settings?;
+            let limits = settings.limits;
+            let swarm = crate::driver::spawn(settings).await?;
             tracing::debug!(peer = %swarm.peer_id(), "host provider started");
-            let cap: host::Client = capnp_rpc::new_client(HostImpl::new(swarm));
+            let cap: host::Client = capnp_rpc::new_client(HostImpl::new(swarm, limits));
             let schema = SchemaNode::from_set(&builtin(), host::Client::TYPE_ID)?;
             Ok(vec![Export::new(EXPORT_NAME, cap.client, schema)])
         })

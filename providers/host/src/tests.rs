@@ -210,6 +210,46 @@ fn manifest_declares_the_export_and_keys() {
     assert_eq!(m.exports.len(), 1);
     assert_eq!(m.exports[0].name, "host");
     let keys: Vec<&str> = m.config.iter().map(|k| k.key.as_str()).collect();
-    assert_eq!(keys, ["identity", "listen", "bootstrap", "dial_timeout"]);
+    assert_eq!(
+        keys,
+        [
+            "identity",
+            "listen",
+            "bootstrap",
+            "dial_timeout",
+            "stream_limit",
+            "stream_limit_per_peer"
+        ]
+    );
     assert!(m.config[0].required);
+}
+
+#[test]
+fn cells_protocols_live_under_ww() {
+    use crate::protocol::namespaced;
+    assert_eq!(namespaced("echo").unwrap().as_ref(), "/ww/echo");
+    assert_eq!(
+        namespaced("/ww/echo/1.0.0").unwrap().as_ref(),
+        "/ww/echo/1.0.0"
+    );
+    for bad in ["/ipfs/kad/1.0.0", "/ww/kad/1.0.0", "/ww/", "", "/ww/a b"] {
+        assert!(namespaced(bad).is_err(), "{bad:?} was accepted");
+    }
+}
+
+#[test]
+fn admission_counts_per_peer_and_in_total_and_frees_on_drop() {
+    use crate::admission::{Admission, Limits};
+    let admission = Admission::new(Limits {
+        total: 3,
+        per_peer: 2,
+    });
+    let (a, b) = (PeerId::random(), PeerId::random());
+    let a1 = admission.admit(a).unwrap();
+    let _a2 = admission.admit(a).unwrap();
+    assert!(admission.admit(a).unwrap_err().contains("per-peer limit"));
+    let _b1 = admission.admit(b).unwrap();
+    assert!(admission.admit(b).unwrap_err().contains("its limit"));
+    drop(a1);
+    assert!(admission.admit(b).is_ok(), "a freed place is reusable");
 }

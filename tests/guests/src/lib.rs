@@ -8,6 +8,12 @@ pub mod fixture_capnp {
     include!(concat!(env!("OUT_DIR"), "/fixture_capnp.rs"));
 }
 
+pub mod counter_capnp {
+    //! The `Counter` the `net` guest serves over a vat (`schema/counter.capnp`).
+    #![allow(missing_docs, clippy::all)]
+    include!(concat!(env!("OUT_DIR"), "/counter_capnp.rs"));
+}
+
 pub mod stats;
 
 use std::io::{BufRead, Write};

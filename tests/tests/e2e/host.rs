@@ -188,3 +188,127 @@ fn the_host_provider_loads_as_a_library_into_a_minimal_ww() {
     let (status, _, stderr) = node.finish();
     assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
 }
+
+/// A `net` cell serving on a protocol, on its own node.
+struct Server {
+    run: Running,
+    addr: String,
+    _image: tempfile::TempDir,
+}
+
+impl Server {
+    /// `mode` is `listen` (echo streams) or `serve-vat` (a Counter).
+    fn start(mode: &str, protocol: &str, extra: &[&str]) -> Server {
+        let image = image("net");
+        let mut run = Running::start(
+            ww_run(&ww())
+                .args(extra)
+                .arg(image.path())
+                .args(["--", mode, protocol]),
+        );
+        let addr = loop {
+            let line = run.wait_for(Stream::Stdout, "addr: ");
+            if line.contains("/tcp/") {
+                break line["addr: ".len()..].to_string();
+            }
+        };
+        run.wait_for(Stream::Stdout, "serving");
+        Server {
+            run,
+            addr,
+            _image: image,
+        }
+    }
+
+    /// Stops the node and checks it never panicked.
+    fn stop(self) {
+        kill(self.run.pid(), libc::SIGKILL);
+        let (_, _, stderr) = self.run.finish();
+        assert_no_panic(&stderr.join("\n"));
+    }
+}
+
+/// Runs `net ARGS` on a fresh node to completion.
+fn net(args: &[&str]) -> std::process::Output {
+    let image = image("net");
+    output(ww_run(&ww()).arg(image.path()).arg("--").args(args))
+}
+
+#[test]
+fn a_cell_on_b_exchanges_10_mib_both_ways_with_a_cell_on_a() {
+    let a = Server::start("listen", "/ww/test/echo/1.0.0", &[]);
+    let out = net(&["dial", &a.addr, "/ww/test/echo/1.0.0", "10485760"]);
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("dial: ok 10485760 bytes both ways"),
+        "{stdout}"
+    );
+    eprintln!("{stdout}");
+    a.stop();
+}
+
+#[test]
+fn a_counter_served_on_a_is_called_1000_times_from_b() {
+    let a = Server::start("serve-vat", "counter", &[]);
+    let out = net(&["call-vat", &a.addr, "counter", "1000"]);
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("vat: 1000 calls, last=1000"), "{stdout}");
+    eprintln!("{stdout}");
+    a.stop();
+}
+
+#[test]
+fn streams_beyond_the_per_peer_limit_are_refused_and_the_node_still_serves() {
+    let a = Server::start("listen", "echo", &["--config", "stream_limit_per_peer=3"]);
+    let out = net(&["hold", &a.addr, "echo", "5"]);
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("hold: accepted 3 refused 2"), "{stdout}");
+    assert!(
+        stdout.contains("per-peer limit"),
+        "the refusal says why: {stdout}"
+    );
+    assert!(
+        stdout.contains("after: ok"),
+        "within the limit again: {stdout}"
+    );
+    a.stop();
+}
+
+#[test]
+fn unknown_protocols_bad_names_and_garbage_on_a_vat_fail_clearly_and_nodes_stay_up() {
+    let a = Server::start("serve-vat", "counter", &[]);
+
+    let out = net(&["dial", &a.addr, "/ww/nobody-listens", "10"]);
+    assert_exit(&out, 1);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("does not serve /ww/nobody-listens"),
+        "{stderr}"
+    );
+    assert_no_panic(&stderr);
+
+    let out = net(&["dial", &a.addr, "/ipfs/kad/1.0.0", "10"]);
+    assert_exit(&out, 1);
+    assert!(
+        text(&out.stderr).contains("outside the cells' namespace"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = net(&["garbage", &a.addr, "counter"]);
+    assert_exit(&out, 0);
+    assert!(text(&out.stdout).contains("garbage: sent, stream ended"));
+
+    // A still serves its counter.
+    let out = net(&["call-vat", &a.addr, "counter", "10"]);
+    assert_exit(&out, 0);
+    assert!(
+        text(&out.stdout).contains("last=10"),
+        "{}",
+        text(&out.stdout)
+    );
+    a.stop();
+}

@@ -1,0 +1,235 @@
+//! `ByteStream` over a libp2p stream.
+//!
+//! # Why writes go through a queue
+//!
+//! capnp-rpc holds back every later call on a local capability while a
+//! `-> stream` call (our `write`) is in flight. A cell that writes and reads
+//! one stream at once (any full-duplex protocol: an echo, a vat) would then
+//! deadlock as soon as the remote stops reading because *it* waits for us to
+//! read: our `read` is queued behind the blocked `write`. So the server here
+//! is dispatched as not streaming ([`client`]), and ordering is kept another
+//! way: each `write` and `close` is put, in dispatch order, on the stream's
+//! write queue, drained by one writer task; a `write` resolves once its
+//! bytes are on the libp2p stream, which paces a streaming caller exactly as
+//! before. The queue is bounded in bytes ([`MAX_QUEUED`]).
+
+use std::cell::Cell;
+use std::ops::Deref;
+use std::rc::Rc;
+
+use capnp::capability::{DispatchCallResult, FromClientHook, FromServer, Params, Results, Server};
+use capnp::{any_pointer, Error};
+use futures::io::{ReadHalf, WriteHalf};
+use futures::lock::Mutex;
+use futures::{AsyncReadExt, AsyncWriteExt};
+use libp2p::Stream;
+use tokio::sync::{mpsc, oneshot};
+use ww_capnp::system_capnp::byte_stream;
+
+use crate::admission::Permit;
+
+/// Most bytes one `read` returns, whatever the caller asks for: bounds the
+/// message a single call builds.
+pub const MAX_READ: u32 = 1 << 20;
+
+/// Most bytes of writes that may wait for the libp2p stream; a caller that
+/// does not await its writes gets `overloaded` beyond this.
+pub const MAX_QUEUED: usize = 8 << 20;
+
+enum Op {
+    Write(Vec<u8>),
+    Close,
+}
+
+type Done = oneshot::Sender<Result<(), String>>;
+
+/// Serves `ByteStream` on one libp2p stream. An inbound stream holds its
+/// admission permit until the capability is released.
+pub struct ByteStreamImpl {
+    reader: Mutex<ReadHalf<Stream>>,
+    queue: mpsc::UnboundedSender<(Op, Done)>,
+    queued: Rc<Cell<usize>>,
+    _permit: Option<Permit>,
+}
+
+impl ByteStreamImpl {
+    /// Serves `stream`, holding `permit` (for inbound streams) while alive.
+    /// Must run inside a `LocalSet` (it spawns the writer task).
+    pub fn new(stream: Stream, permit: Option<Permit>) -> Self {
+        let (reader, writer) = stream.split();
+        let (queue, ops) = mpsc::unbounded_channel();
+        let queued = Rc::new(Cell::new(0));
+        tokio::task::spawn_local(drain(writer, ops, queued.clone()));
+        ByteStreamImpl {
+            reader: Mutex::new(reader),
+            queue,
+            queued,
+            _permit: permit,
+        }
+    }
+
+    fn enqueue(&self, op: Op) -> Result<oneshot::Receiver<Result<(), String>>, Error> {
+        if let Op::Write(data) = &op {
+            let total = self.queued.get() + data.len();
+            if total > MAX_QUEUED {
+                return Err(Error::overloaded(format!(
+                    "more than {MAX_QUEUED} bytes of writes are waiting on this stream; await \
+                     earlier writes before sending more"
+                )));
+            }
+            self.queued.set(total);
+        }
+        let (done, result) = oneshot::channel();
+        self.queue
+            .send((op, done))
+            .map_err(|_| Error::disconnected("the stream's writer has stopped".into()))?;
+        Ok(result)
+    }
+}
+
+/// The writer task: performs queued writes and the close, in order.
+async fn drain(
+    mut writer: WriteHalf<Stream>,
+    mut ops: mpsc::UnboundedReceiver<(Op, Done)>,
+    queued: Rc<Cell<usize>>,
+) {
+    let mut failed: Option<String> = None;
+    while let Some((op, done)) = ops.recv().await {
+        let result = match (&failed, op) {
+            (Some(e), Op::Write(data)) => {
+                queued.set(queued.get().saturating_sub(data.len()));
+                Err(e.clone())
+            }
+            (Some(e), Op::Close) => Err(e.clone()),
+            (None, Op::Write(data)) => {
+                let result = writer.write_all(&data).await;
+                queued.set(queued.get().saturating_sub(data.len()));
+                result.map_err(|e| format!("stream write failed: {e}"))
+            }
+            (None, Op::Close) => writer
+                .close()
+                .await
+                .map_err(|e| format!("stream close failed: {e}")),
+        };
+        if let Err(e) = &result {
+            failed.get_or_insert_with(|| e.clone());
+        }
+        let _ = done.send(result);
+    }
+}
+
+async fn finished(
+    result: Result<oneshot::Receiver<Result<(), String>>, Error>,
+) -> Result<(), Error> {
+    match result?.await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(Error::disconnected(e)),
+        Err(_) => Err(Error::disconnected(
+            "the stream's writer has stopped".into(),
+        )),
+    }
+}
+
+impl byte_stream::Server for ByteStreamImpl {
+    fn write(
+        self: Rc<Self>,
+        params: byte_stream::WriteParams,
+    ) -> impl std::future::Future<Output = Result<(), Error>> + 'static {
+        // Queued now, at dispatch, so writes keep the order they were sent in.
+        let queued = params
+            .get()
+            .and_then(|p| p.get_data())
+            .and_then(|data| self.enqueue(Op::Write(data.to_vec())));
+        finished(queued)
+    }
+
+    async fn read(
+        self: Rc<Self>,
+        params: byte_stream::ReadParams,
+        mut results: byte_stream::ReadResults,
+    ) -> Result<(), Error> {
+        let max = params.get()?.get_max().min(MAX_READ) as usize;
+        if max == 0 {
+            return Err(Error::failed(
+                "read(max = 0) would look like end of stream; ask for at least one byte".into(),
+            ));
+        }
+        let mut buf = vec![0u8; max];
+        let n = {
+            let mut reader = self.reader.lock().await;
+            reader
+                .read(&mut buf)
+                .await
+                .map_err(|e| Error::disconnected(format!("stream read failed: {e}")))?
+        };
+        results.get().set_data(&buf[..n]);
+        Ok(())
+    }
+
+    fn close(
+        self: Rc<Self>,
+        _: byte_stream::CloseParams,
+        _: byte_stream::CloseResults,
+    ) -> impl std::future::Future<Output = Result<(), Error>> + 'static {
+        finished(self.enqueue(Op::Close))
+    }
+}
+
+/// A `ByteStream` client for `server`, dispatched as not streaming (see the
+/// module docs for why).
+pub fn client(server: ByteStreamImpl) -> byte_stream::Client {
+    let unserialized: Unserialized = capnp_rpc::new_client(server);
+    byte_stream::Client::new(unserialized.0.hook)
+}
+
+/// The client type that makes capnp-rpc use [`Dispatch`].
+struct Unserialized(capnp::capability::Client);
+
+impl FromClientHook for Unserialized {
+    fn new(hook: Box<dyn capnp::private::capability::ClientHook>) -> Self {
+        Unserialized(capnp::capability::Client::new(hook))
+    }
+    fn into_client_hook(self) -> Box<dyn capnp::private::capability::ClientHook> {
+        self.0.hook
+    }
+    fn as_client_hook(&self) -> &dyn capnp::private::capability::ClientHook {
+        &*self.0.hook
+    }
+}
+
+impl FromServer<ByteStreamImpl> for Unserialized {
+    type Dispatch = Dispatch;
+    fn from_server(s: Rc<ByteStreamImpl>) -> Dispatch {
+        Dispatch(<byte_stream::Client as FromServer<ByteStreamImpl>>::from_server(s))
+    }
+}
+
+/// The generated dispatch, with `write` no longer marked streaming.
+#[derive(Clone)]
+struct Dispatch(byte_stream::ServerDispatch<ByteStreamImpl>);
+
+impl Deref for Dispatch {
+    type Target = ByteStreamImpl;
+    fn deref(&self) -> &ByteStreamImpl {
+        &self.0
+    }
+}
+
+impl Server for Dispatch {
+    fn dispatch_call(
+        self,
+        interface_id: u64,
+        method_id: u16,
+        params: Params<any_pointer::Owned>,
+        results: Results<any_pointer::Owned>,
+    ) -> DispatchCallResult {
+        let call = self
+            .0
+            .dispatch_call(interface_id, method_id, params, results);
+        DispatchCallResult::new(call.promise, false)
+    }
+
+    fn as_ptr(&self) -> usize {
+        self.0.as_ptr()
+    }
+}
