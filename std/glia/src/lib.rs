@@ -78,11 +78,16 @@
 //! The language: `nil`, booleans, 64-bit integers, floats, strings,
 //! keywords, symbols, lists, vectors, maps, sets; the special forms `def`,
 //! `defn`, `fn` (closures, several arities, `& rest`), `let`, `if`, `do`,
-//! `quote`, `loop`/`recur` (checked tail position, constant stack), `try`/
+//! `quote`, `loop`/`recur` (checked tail position), `try`/
 //! `catch`/`finally`/`throw` (with `ex-info` maps), `and`, `or`, `when`,
 //! `when-not`, `cond`; and a core library of arithmetic, comparison,
 //! collections, strings and output, each function with a docstring
 //! (`(doc map)`).
+//!
+//! Evaluation keeps its own stack on the heap: deep recursion does not
+//! touch the host's (small, in a cell) stack, runaway recursion is an
+//! [`Error::Depth`], and `loop`/`recur` and tail calls run in constant
+//! space.
 
 #![deny(missing_docs)]
 
@@ -97,7 +102,7 @@ mod value;
 
 pub use cap::Capability;
 pub use error::{Error, ReadError};
-pub use eval::{Interpreter, Stats, DEFAULT_DEPTH_LIMIT, DEFAULT_STACK_BUDGET};
+pub use eval::{Interpreter, Stats, DEFAULT_DEPTH_LIMIT, DEFAULT_STACK_BUDGET, MAX_NESTED_RUNS};
 pub use printer::{pr_str, print_str};
 pub use reader::{read_all, Reader};
 pub use value::{Arity, Lambda, Native, Value, ValueFuture};

@@ -419,7 +419,7 @@ impl Lambda {
 pub(crate) struct Clause {
     pub(crate) params: Vec<Rc<str>>,
     pub(crate) rest: Option<Rc<str>>,
-    pub(crate) body: Vec<Value>,
+    pub(crate) body: Rc<Vec<Value>>,
 }
 
 impl Clause {

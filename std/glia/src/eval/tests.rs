@@ -496,14 +496,60 @@ fn runaway_recursion_is_an_error_not_a_crash() {
     });
     assert!(message.contains("nested too deeply"), "{message}");
     assert_eq!((stats.depth, stats.frames), (0, 0));
-    // Deeply nested source text, not just recursion.
+    // Recursion through a native function (`map` calling back into Glia)
+    // nests machines: capped too.
     let message = on_small_stack(|| {
-        let depth = crate::reader::MAX_NESTING;
-        let src = "(inc ".repeat(depth) + "0" + &")".repeat(depth);
         let glia = Interpreter::new();
-        run(&glia, &src).unwrap_err().to_string()
+        run(&glia, "(defn g [n] (first (map g [n]))) (g 0)")
+            .unwrap_err()
+            .to_string()
     });
     assert!(message.contains("nested too deeply"), "{message}");
+}
+
+#[test]
+fn deep_recursion_does_not_use_the_host_stack() {
+    // On a 1 MiB stack, in a debug build: the machine's frames are on the
+    // heap.
+    let out = on_small_stack(|| {
+        let glia = Interpreter::new();
+        let deep = run(
+            &glia,
+            "(defn down [n] (if (= n 0) 0 (+ 1 (down (dec n))))) (down 20000)",
+        )
+        .map(|v| v.to_string())
+        .map_err(|e| e.to_string());
+        let depth = crate::reader::MAX_NESTING;
+        let src = "(inc ".repeat(depth) + "0" + &")".repeat(depth);
+        let nested = run(&glia, &src)
+            .map(|v| v.to_string())
+            .map_err(|e| e.to_string());
+        let nested_literal = run(&glia, &("[".repeat(depth) + &"]".repeat(depth)))
+            .map(|v| v.to_string().len())
+            .map_err(|e| e.to_string());
+        (deep, nested, nested_literal, glia.stats())
+    });
+    assert_eq!(out.0.as_deref(), Ok("20000"));
+    assert_eq!(out.1.as_deref(), Ok("1000"), "deeply nested source text");
+    assert!(out.2.is_ok(), "deeply nested literal: {:?}", out.2);
+    assert_eq!((out.3.depth, out.3.frames), (0, 0));
+}
+
+#[test]
+fn tail_calls_run_in_constant_space() {
+    let out = on_small_stack(|| {
+        let glia = Interpreter::new();
+        glia.set_depth_limit(50);
+        run(
+            &glia,
+            "(defn ev? [n] (if (= n 0) true (od? (dec n))))
+             (defn od? [n] (if (= n 0) false (ev? (dec n))))
+             [(ev? 100000) (od? 7) (let [x 1] (ev? 10))]",
+        )
+        .map(|v| v.to_string())
+        .map_err(|e| e.to_string())
+    });
+    assert_eq!(out.as_deref(), Ok("[true true true]"));
 }
 
 #[test]
