@@ -395,6 +395,21 @@ type AsyncBody = dyn Fn(Interpreter, Vec<Value>) -> ValueFuture;
 pub(crate) enum NativeBody {
     Sync(Rc<SyncBody>),
     Async(Rc<AsyncBody>),
+    /// A core function that calls functions, run by the evaluation machine
+    /// itself so that recursion through it stays off the host stack.
+    Machine(Hof),
+}
+
+/// The core functions that call functions.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Hof {
+    Map,
+    Filter,
+    Remove,
+    Reduce,
+    Apply,
+    Every,
+    Some,
 }
 
 /// A function written in Glia: one or more arities and the local

@@ -325,6 +325,36 @@ pub(super) fn install(i: &Interpreter) {
         |_, a| Ok(Value::Bool(!a.windows(2).all(|p| p[0] == p[1]))),
     );
     i.define_fn(
+        "odd?",
+        "(odd? n): true if the integer n is odd.",
+        Arity::exactly(1),
+        |_, a| Ok(Value::Bool(super::int("odd?", &a[0])? % 2 != 0)),
+    );
+    i.define_fn(
+        "even?",
+        "(even? n): true if the integer n is even.",
+        Arity::exactly(1),
+        |_, a| Ok(Value::Bool(super::int("even?", &a[0])? % 2 == 0)),
+    );
+    i.define_fn(
+        "zero?",
+        "(zero? x): true if the number x is 0.",
+        Arity::exactly(1),
+        |_, a| Ok(Value::Bool(Num::of("zero?", &a[0])?.is_zero())),
+    );
+    i.define_fn(
+        "pos?",
+        "(pos? x): true if the number x is greater than 0.",
+        Arity::exactly(1),
+        |_, a| Ok(Value::Bool(Num::of("pos?", &a[0])?.float() > 0.0)),
+    );
+    i.define_fn(
+        "neg?",
+        "(neg? x): true if the number x is less than 0.",
+        Arity::exactly(1),
+        |_, a| Ok(Value::Bool(Num::of("neg?", &a[0])?.float() < 0.0)),
+    );
+    i.define_fn(
         "not",
         "(not x): true if x is nil or false.",
         Arity::exactly(1),

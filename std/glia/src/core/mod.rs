@@ -2,7 +2,7 @@
 //!
 //! One file per topic: [`math`] (arithmetic and comparison), [`coll`]
 //! (collections), [`seq`] (functions that call functions: `map`, `filter`,
-//! `reduce`, `apply`), [`string`], [`io`] (`println` and friends, written to
+//! `reduce`, `apply`, run by the evaluation machine itself), [`string`], [`io`] (`println` and friends, written to
 //! the embedder's output sink) and [`misc`] (`type`, `doc`, `ex-info`, …).
 //! Each function carries a docstring, for `help`.
 

@@ -92,6 +92,15 @@ fn comparison_and_equality() {
         ("(= \"a\" \"a\" \"b\")", "false"),
         ("(not= 1 2)", "true"),
         ("(not nil)", "true"),
+        ("(odd? 3)", "true"),
+        ("(even? -2)", "true"),
+        (
+            "(odd? 1.0)",
+            "error: `odd?` expected an integer, got float 1.0",
+        ),
+        ("(zero? 0.0)", "true"),
+        ("(pos? -1)", "false"),
+        ("(neg? -0.5)", "true"),
         ("(not 0)", "false"),
     ]);
 }

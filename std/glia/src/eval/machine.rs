@@ -15,9 +15,11 @@
 //! position of a function replaces that function's frame: tail calls run
 //! in constant space too.
 //!
-//! The only host recursion left is a native function that calls back into
-//! Glia (`map` applying a `fn`): each such nesting starts a machine of its
-//! own, and is counted against [`MAX_NESTED_RUNS`].
+//! The core functions that call functions (`map`, `filter`, `reduce`, …)
+//! are run by the machine too. The only host recursion left is an
+//! embedder's async native function that calls back into Glia through
+//! [`Interpreter::apply`]: each such nesting starts a machine of its own,
+//! and is counted against [`MAX_NESTED_RUNS`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
@@ -25,13 +27,14 @@ use std::rc::Rc;
 use super::special::{self, Form, TryParts};
 use super::{Ctx, Flow, Interpreter};
 use crate::cap::Capability;
+use crate::core::elements;
 use crate::env::{self, Env, Frame};
 use crate::error::Error;
-use crate::value::{Lambda, NativeBody, Value};
+use crate::value::{Hof, Lambda, NativeBody, Value};
 
-/// How many machines may nest through native functions that call back
-/// into Glia (`(map f …)` inside `f` inside `map` …). Each nesting costs
-/// host stack (measured: a few hundred bytes in a wasm release build).
+/// How many machines may nest through embedder native functions that call
+/// back into Glia with [`Interpreter::apply`]. Each nesting costs host
+/// stack.
 pub const MAX_NESTED_RUNS: usize = 100;
 
 /// What the machine does next.
@@ -147,6 +150,15 @@ enum Kont {
     },
     Finally {
         result: Result<Flow, Error>,
+    },
+    /// A core function that calls `f` for each element: `colls[..][i]`
+    /// is being called.
+    Each {
+        hof: Hof,
+        f: Value,
+        colls: Vec<Vec<Value>>,
+        i: usize,
+        out: Vec<Value>,
     },
     Vector {
         items: Rc<Vec<Value>>,
@@ -635,8 +647,120 @@ impl Machine<'_> {
     async fn apply(&mut self, f: Value, args: Vec<Value>) -> Step {
         match f {
             Value::Fn(lambda) => self.enter(lambda, None, args),
+            Value::Native(n) if matches!(n.body, NativeBody::Machine(_)) => {
+                let NativeBody::Machine(hof) = n.body else {
+                    unreachable!()
+                };
+                if !n.arity.accepts(args.len()) {
+                    return fail(Error::Arity {
+                        name: n.name.clone(),
+                        expected: n.arity.to_string(),
+                        got: args.len(),
+                    });
+                }
+                match self.start_each(hof, &n.name, args) {
+                    Ok(step) => step,
+                    Err(e) => fail(e),
+                }
+            }
             other => Step::Return(self.interp.apply_other(&other, args).await.map(Flow::Done)),
         }
+    }
+
+    /// Starts `map`, `filter`, … on checked arguments.
+    fn start_each(&mut self, hof: Hof, name: &str, mut args: Vec<Value>) -> Result<Step, Error> {
+        if hof == Hof::Apply {
+            let last = args.pop().expect("arity checked");
+            let f = args.remove(0);
+            args.extend(elements(name, &last)?);
+            return Ok(Step::Apply(f, args));
+        }
+        let f = args[0].clone();
+        let (acc, colls) = match hof {
+            Hof::Map => (
+                None,
+                args[1..]
+                    .iter()
+                    .map(|c| elements(name, c))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            Hof::Reduce if args.len() == 3 => {
+                (Some(args[1].clone()), vec![elements(name, &args[2])?])
+            }
+            Hof::Reduce => {
+                let mut items = elements(name, &args[1])?;
+                if items.is_empty() {
+                    // (reduce f []) is (f), as in Clojure.
+                    return Ok(Step::Apply(f, Vec::new()));
+                }
+                let first = items.remove(0);
+                (Some(first), vec![items])
+            }
+            _ => (None, vec![elements(name, &args[1])?]),
+        };
+        let out = acc.into_iter().collect();
+        Ok(self.next_each(hof, f, colls, 0, out))
+    }
+
+    /// Calls `f` on the `i`th elements, or finishes.
+    fn next_each(
+        &mut self,
+        hof: Hof,
+        f: Value,
+        colls: Vec<Vec<Value>>,
+        i: usize,
+        out: Vec<Value>,
+    ) -> Step {
+        let n = colls.iter().map(Vec::len).min().unwrap_or(0);
+        if i >= n {
+            return done(match hof {
+                Hof::Reduce => out.into_iter().next().unwrap_or(Value::Nil),
+                Hof::Every => Value::Bool(true),
+                Hof::Some => Value::Nil,
+                _ => Value::list(out),
+            });
+        }
+        let args = match hof {
+            Hof::Map => colls.iter().map(|c| c[i].clone()).collect(),
+            Hof::Reduce => vec![out[0].clone(), colls[0][i].clone()],
+            _ => vec![colls[0][i].clone()],
+        };
+        let call = f.clone();
+        if let Err(e) = self.push(Kont::Each {
+            hof,
+            f,
+            colls,
+            i,
+            out,
+        }) {
+            return fail(e);
+        }
+        Step::Apply(call, args)
+    }
+
+    /// `f` returned `v` for the `i`th elements.
+    fn resume_each(
+        &mut self,
+        hof: Hof,
+        f: Value,
+        colls: Vec<Vec<Value>>,
+        i: usize,
+        mut out: Vec<Value>,
+        v: Value,
+    ) -> Step {
+        match hof {
+            Hof::Map => out.push(v),
+            Hof::Filter | Hof::Remove => {
+                if v.truthy() == (hof == Hof::Filter) {
+                    out.push(colls[0][i].clone());
+                }
+            }
+            Hof::Reduce => out[0] = v,
+            Hof::Every if !v.truthy() => return done(Value::Bool(false)),
+            Hof::Some if v.truthy() => return done(v),
+            Hof::Every | Hof::Some | Hof::Apply => {}
+        }
+        self.next_each(hof, f, colls, i + 1, out)
     }
 
     async fn resume(&mut self, k: Kont, result: Result<Flow, Error>) -> Step {
@@ -784,6 +908,13 @@ impl Machine<'_> {
                 self.finish(Ok(Flow::Done(v)), &parts, env)
             }
             Kont::Finally { result } => Step::Return(result),
+            Kont::Each {
+                hof,
+                f,
+                colls,
+                i,
+                out,
+            } => self.resume_each(hof, f, colls, i, out, v),
             Kont::Vector {
                 items,
                 next,
@@ -979,5 +1110,6 @@ pub(super) async fn call_native(
     match &n.body {
         NativeBody::Sync(body) => body(interp, &args),
         NativeBody::Async(body) => body(interp.clone(), args).await,
+        NativeBody::Machine(_) => unreachable!("run by the machine"),
     }
 }

@@ -17,8 +17,9 @@
 //! tail position run in constant space. The count is given back when an
 //! evaluation ends, fails or is dropped, so nothing is left behind.
 //!
-//! A native function that calls back into Glia (`map` applying a `fn`)
-//! starts a nested machine, which does use host stack; nesting is capped
+//! An embedder's native function that calls back into Glia
+//! ([`Interpreter::apply`]) starts a nested machine, which does use host
+//! stack; nesting is capped
 //! by [`MAX_NESTED_RUNS`] and, as a second guard, by a budget of host
 //! stack bytes measured from stack addresses
 //! ([`Interpreter::set_stack_budget`], default [`DEFAULT_STACK_BUDGET`]).
@@ -34,7 +35,7 @@ use crate::cap::Capability;
 use crate::env::{self, Env};
 use crate::error::Error;
 use crate::reader::read_all;
-use crate::value::{Arity, Value, ValueFuture};
+use crate::value::{Arity, NativeBody, Value, ValueFuture};
 
 use machine::Step;
 pub use machine::MAX_NESTED_RUNS;
@@ -314,17 +315,17 @@ impl Interpreter {
     ///
     /// [`Error::NotCallable`], [`Error::Arity`], or the function's own.
     pub async fn apply(&self, f: &Value, args: Vec<Value>) -> Result<Value, Error> {
-        match f {
-            Value::Fn(_) => machine::run(self, Step::Apply(f.clone(), args)).await,
-            other => self.apply_other(other, args).await,
-        }
+        self.apply_other(f, args).await
     }
 
     /// Calls anything but a Glia `fn` (which needs a machine).
     async fn apply_other(&self, f: &Value, args: Vec<Value>) -> Result<Value, Error> {
         match f {
+            Value::Native(n) if matches!(n.body, NativeBody::Machine(_)) => {
+                Box::pin(machine::run(self, Step::Apply(f.clone(), args))).await
+            }
             Value::Native(n) => machine::call_native(self, n, args).await,
-            Value::Fn(_) => Box::pin(self.apply(f, args)).await,
+            Value::Fn(_) => Box::pin(machine::run(self, Step::Apply(f.clone(), args))).await,
             Value::Keyword(_) | Value::Map(_) | Value::Set(_) => {
                 if !(1..=2).contains(&args.len()) {
                     return Err(Error::Arity {

@@ -496,8 +496,7 @@ fn runaway_recursion_is_an_error_not_a_crash() {
     });
     assert!(message.contains("nested too deeply"), "{message}");
     assert_eq!((stats.depth, stats.frames), (0, 0));
-    // Recursion through a native function (`map` calling back into Glia)
-    // nests machines: capped too.
+    // Through `map`, which the machine runs itself.
     let message = on_small_stack(|| {
         let glia = Interpreter::new();
         run(&glia, "(defn g [n] (first (map g [n]))) (g 0)")
@@ -505,6 +504,34 @@ fn runaway_recursion_is_an_error_not_a_crash() {
             .to_string()
     });
     assert!(message.contains("nested too deeply"), "{message}");
+    // Through an embedder's async function calling back into Glia: each
+    // call nests a machine on the host stack, so the nesting is capped.
+    let (message, stats) = on_small_stack(|| {
+        let glia = Interpreter::new();
+        glia.define_async_fn("call", "(call f x)", Arity::exactly(2), |glia, args| {
+            Box::pin(async move { glia.apply(&args[0], vec![args[1].clone()]).await })
+        });
+        let e = run(&glia, "(defn r [n] (+ 1 (call r n))) (r 0)").unwrap_err();
+        (e.to_string(), glia.stats())
+    });
+    assert!(message.contains("nested too deeply"), "{message}");
+    assert_eq!((stats.depth, stats.frames), (0, 0));
+}
+
+#[test]
+fn recursion_through_map_is_as_deep_as_any() {
+    let out = on_small_stack(|| {
+        let glia = Interpreter::new();
+        run(
+            &glia,
+            "(defn depth [t] (if (vector? t) (inc (apply max 0 (map depth t))) 0))
+             (def tree (loop [i 0 t :leaf] (if (< i 2000) (recur (inc i) [1 t]) t)))
+             [(depth tree) (reduce + (map (fn [x] (count (filter odd? (range x)))) [10 20]))]",
+        )
+        .map(|v| v.to_string())
+        .map_err(|e| e.to_string())
+    });
+    assert_eq!(out.as_deref(), Ok("[2000 15]"));
 }
 
 #[test]
