@@ -2,7 +2,8 @@
 //!
 //! An error ends the evaluation of the current top-level form and nothing
 //! else: the interpreter is ready for the next one. `try`/`catch` turns any
-//! error but [`Error::Exit`] into a map (see [`Error::to_value`]).
+//! error but [`Error::Exit`] and [`Error::Interrupted`] into a map (see
+//! [`Error::to_value`]).
 
 use std::fmt;
 
@@ -121,6 +122,12 @@ pub enum Error {
     /// session with this status. `try` does not catch it.
     #[error("exit {0}")]
     Exit(i32),
+    /// The evaluation was interrupted ([`Interpreter::interrupt`], e.g. on
+    /// Ctrl-C). `try` does not catch it.
+    ///
+    /// [`Interpreter::interrupt`]: crate::Interpreter::interrupt
+    #[error("interrupted")]
+    Interrupted,
 }
 
 fn thrown_message(v: &Value) -> String {
@@ -165,9 +172,10 @@ impl Error {
         matches!(self, Error::Read(e) if e.incomplete)
     }
 
-    /// Whether `try` may catch it (everything but [`Error::Exit`]).
+    /// Whether `try` may catch it (everything but [`Error::Exit`] and
+    /// [`Error::Interrupted`]).
     pub fn is_catchable(&self) -> bool {
-        !matches!(self, Error::Exit(_))
+        !matches!(self, Error::Exit(_) | Error::Interrupted)
     }
 
     /// A short keyword naming the kind of error: `:unbound`, `:arity`, …
@@ -188,6 +196,7 @@ impl Error {
             Error::Thrown(_) => "thrown",
             Error::Native(_) => "native",
             Error::Exit(_) => "exit",
+            Error::Interrupted => "interrupted",
         }
     }
 

@@ -102,7 +102,9 @@ mod value;
 
 pub use cap::Capability;
 pub use error::{Error, ReadError};
-pub use eval::{Interpreter, Stats, DEFAULT_DEPTH_LIMIT, DEFAULT_STACK_BUDGET, MAX_NESTED_RUNS};
+pub use eval::{
+    Interpreter, Stats, DEFAULT_DEPTH_LIMIT, DEFAULT_STACK_BUDGET, MAX_NESTED_RUNS, YIELD_EVERY,
+};
 pub use printer::{pr_str, print_str};
 pub use reader::{read_all, Reader};
 pub use value::{Arity, Lambda, Native, Value, ValueFuture};

@@ -37,6 +37,29 @@ use crate::value::{Hof, Lambda, NativeBody, Value};
 /// stack.
 pub const MAX_NESTED_RUNS: usize = 100;
 
+/// How many steps the machine takes between yields to the executor.
+pub const YIELD_EVERY: usize = 4096;
+
+/// Returns `Pending` once (waking itself at once): a turn for the other
+/// futures the executor drives.
+struct YieldNow(bool);
+
+impl std::future::Future for YieldNow {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            return std::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
 /// What the machine does next.
 pub(super) enum Step {
     /// Evaluate a form in an environment, in a position.
@@ -203,7 +226,17 @@ pub(super) async fn run(interp: &Interpreter, step: Step) -> Result<Value, Error
         stack: Vec::new(),
     };
     let mut step = step;
+    let mut steps = 0usize;
     loop {
+        steps += 1;
+        if steps.is_multiple_of(YIELD_EVERY) {
+            // Let whatever runs beside the evaluation (a Ctrl-C watcher,
+            // the RPC system) have a turn, then see if it interrupted us.
+            YieldNow(false).await;
+            if interp.inner.interrupted.get() {
+                return Err(Error::Interrupted);
+            }
+        }
         step = match step {
             Step::Eval(form, env, ctx) => m.eval(form, env, ctx),
             Step::Apply(f, args) => m.apply(f, args).await,

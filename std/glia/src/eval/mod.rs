@@ -38,7 +38,7 @@ use crate::reader::read_all;
 use crate::value::{Arity, NativeBody, Value, ValueFuture};
 
 use machine::Step;
-pub use machine::MAX_NESTED_RUNS;
+pub use machine::{MAX_NESTED_RUNS, YIELD_EVERY};
 
 /// The default cap on evaluation depth, in continuation frames (see
 /// [`Interpreter::set_depth_limit`]). A call of a recursive function that
@@ -61,6 +61,8 @@ struct Inner {
     /// Continuation frames on all running machines.
     depth: Cell<usize>,
     depth_limit: Cell<usize>,
+    /// Set by [`Interpreter::interrupt`].
+    interrupted: Cell<bool>,
     /// Machines running, nested through native functions.
     runs: Cell<usize>,
     /// The stack address where the outermost machine began.
@@ -153,6 +155,7 @@ impl Interpreter {
                 resolver: RefCell::new(None),
                 depth: Cell::new(0),
                 runs: Cell::new(0),
+                interrupted: Cell::new(false),
                 depth_limit: Cell::new(DEFAULT_DEPTH_LIMIT),
                 stack_base: Cell::new(0),
                 stack_budget: Cell::new(DEFAULT_STACK_BUDGET),
@@ -267,6 +270,17 @@ impl Interpreter {
         self.inner.depth_limit.get()
     }
 
+    /// Interrupts the evaluation in progress (Ctrl-C): it fails with
+    /// [`Error::Interrupted`] at its next yield, within [`YIELD_EVERY`]
+    /// steps. Call it from a future that runs beside the evaluation (the
+    /// evaluation yields to the executor every [`YIELD_EVERY`] steps, so
+    /// such a future gets polled even during a long computation), or drop
+    /// the evaluation's future instead when it is waiting on a capability.
+    /// Has no effect on the next top-level evaluation.
+    pub fn interrupt(&self) {
+        self.inner.interrupted.set(true);
+    }
+
     /// Sizes of the session right now.
     pub fn stats(&self) -> Stats {
         Stats {
@@ -374,6 +388,8 @@ impl Interpreter {
         let here = std::hint::black_box(&marker) as *const u8 as usize;
         if runs.get() == 0 {
             self.inner.stack_base.set(here);
+            // An interruption is for the evaluation it interrupted.
+            self.inner.interrupted.set(false);
         } else if self.inner.stack_base.get().saturating_sub(here) > self.inner.stack_budget.get() {
             return Err(Error::Depth(self.inner.depth.get()));
         }

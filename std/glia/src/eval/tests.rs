@@ -665,3 +665,45 @@ fn special_forms_need_no_core_library() {
         "error: unable to resolve symbol `+`"
     );
 }
+
+#[test]
+fn long_computations_yield_and_can_be_interrupted() {
+    let glia = Interpreter::new();
+    // Polled by hand: a long loop returns Pending now and then.
+    let mut pendings = 0;
+    {
+        let mut fut = Box::pin(glia.eval_str("(loop [i 0] (if (< i 100000) (recur (inc i)) i))"));
+        let waker = futures::task::noop_waker();
+        let mut cx = std::task::Context::from_waker(&waker);
+        loop {
+            match fut.as_mut().poll(&mut cx) {
+                std::task::Poll::Pending => pendings += 1,
+                std::task::Poll::Ready(v) => {
+                    assert_eq!(v.unwrap(), Value::Int(100_000));
+                    break;
+                }
+            }
+        }
+    }
+    assert!(pendings > 10, "{pendings}");
+
+    // A watcher running beside the evaluation interrupts it; `try` does
+    // not catch the interruption.
+    let watcher = glia.clone();
+    let (result, ()) = block_on(futures::future::join(
+        glia.eval_str("(try (loop [i 0] (recur (inc i))) (catch e :caught))"),
+        async move {
+            for _ in 0..3 {
+                YieldOnce(false).await;
+            }
+            watcher.interrupt();
+        },
+    ));
+    assert!(matches!(result, Err(Error::Interrupted)), "{result:?}");
+    assert_eq!(glia.stats().depth, 0);
+    assert_eq!(
+        run(&glia, "(+ 1 2)").unwrap(),
+        Value::Int(3),
+        "the next form runs"
+    );
+}
