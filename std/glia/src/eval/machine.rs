@@ -241,7 +241,7 @@ pub(super) async fn run(interp: &Interpreter, step: Step) -> Result<Value, Error
             Step::Eval(form, env, ctx) => m.eval(form, env, ctx),
             Step::Apply(f, args) => m.apply(f, args).await,
             Step::Return(result) => match m.pop() {
-                Some(k) => m.resume(k, result).await,
+                Some(k) => m.resume(k, result),
                 None => {
                     return match result? {
                         Flow::Done(v) => Ok(v),
@@ -340,9 +340,9 @@ impl Machine<'_> {
             let head = list[0].clone();
             let k = Kont::Args {
                 target: Target::Call,
+                vals: Vec::with_capacity(list.len()),
                 list,
                 next: 1,
-                vals: Vec::new(),
                 env: env.clone(),
             };
             return self.then(k, &head, env);
@@ -363,7 +363,9 @@ impl Machine<'_> {
                 }
             }
         };
-        self.args(Target::Call, list, 1, vec![f], env)
+        let mut vals = Vec::with_capacity(list.len());
+        vals.push(f);
+        self.args(Target::Call, list, 1, vals, env)
     }
 
     /// Evaluates the elements of a call from `list[next]` on: atoms at
@@ -696,6 +698,15 @@ impl Machine<'_> {
                     Err(e) => fail(e),
                 }
             }
+            // The common case, without a future.
+            Value::Native(n)
+                if matches!(n.body, NativeBody::Sync(_)) && n.arity.accepts(args.len()) =>
+            {
+                let NativeBody::Sync(body) = &n.body else {
+                    unreachable!()
+                };
+                Step::Return(body(self.interp, &args).map(Flow::Done))
+            }
             other => Step::Return(self.interp.apply_other(&other, args).await.map(Flow::Done)),
         }
     }
@@ -796,7 +807,7 @@ impl Machine<'_> {
         self.next_each(hof, f, colls, i + 1, out)
     }
 
-    async fn resume(&mut self, k: Kont, result: Result<Flow, Error>) -> Step {
+    fn resume(&mut self, k: Kont, result: Result<Flow, Error>) -> Step {
         let v = match result {
             Ok(Flow::Done(v)) => v,
             Ok(Flow::Recur(vals)) => return self.recur(k, vals),

@@ -225,6 +225,23 @@ impl Interpreter {
         names
     }
 
+    /// The capabilities bound to global names, sorted by name (for a
+    /// `(caps)` listing).
+    pub fn caps(&self) -> Vec<(String, Rc<dyn Capability>)> {
+        let mut caps: Vec<(String, Rc<dyn Capability>)> = self
+            .inner
+            .globals
+            .borrow()
+            .iter()
+            .filter_map(|(name, v)| match v {
+                Value::Cap(c) => Some((name.to_string(), c.clone())),
+                _ => None,
+            })
+            .collect();
+        caps.sort_by(|a, b| a.0.cmp(&b.0));
+        caps
+    }
+
     /// The docstring of the global `name`, if it is bound to something that
     /// has one.
     pub fn doc(&self, name: &str) -> Option<String> {

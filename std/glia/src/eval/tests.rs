@@ -378,6 +378,9 @@ fn capabilities_are_values() {
         "still usable"
     );
     assert!(glia.doc("host").unwrap().contains("id echo fail slow"));
+    run(&glia, "(def h2 host) (def n 1)").unwrap();
+    let caps: Vec<String> = glia.caps().into_iter().map(|(name, _)| name).collect();
+    assert_eq!(caps, ["h2", "host"]);
 }
 
 #[test]
