@@ -9,6 +9,7 @@ const SCHEMAS: &[&str] = &[
     "system.capnp",
     "ipfs.capnp",
     "routing.capnp",
+    "dht.capnp",
     "provider.capnp",
 ];
 

@@ -4,7 +4,8 @@
 //! Start at [`membrane_capnp`]: a cell's vat bootstraps a `Membrane`, whose
 //! `graft()` returns the capabilities in [`identity_capnp`],
 //! [`system_capnp`], [`ipfs_capnp`] and [`routing_capnp`]. [`provider_capnp`]
-//! is the vat between the core and a dynamically loaded provider.
+//! is the vat between the core and a dynamically loaded provider;
+//! [`dht_capnp`] is what the host provider hands other providers only.
 
 #![allow(missing_docs, clippy::all, clippy::pedantic)]
 
@@ -22,6 +23,9 @@ pub mod ipfs_capnp {
 }
 pub mod routing_capnp {
     include!(concat!(env!("OUT_DIR"), "/routing_capnp.rs"));
+}
+pub mod dht_capnp {
+    include!(concat!(env!("OUT_DIR"), "/dht_capnp.rs"));
 }
 pub mod provider_capnp {
     include!(concat!(env!("OUT_DIR"), "/provider_capnp.rs"));

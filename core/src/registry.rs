@@ -131,6 +131,8 @@ pub fn builtins() -> Vec<Box<dyn Provider>> {
     providers.push(Box::new(ww_identity::provider()));
     #[cfg(feature = "host")]
     providers.push(Box::new(ww_host::provider()));
+    #[cfg(feature = "routing")]
+    providers.push(Box::new(ww_routing::provider()));
     providers
 }
 

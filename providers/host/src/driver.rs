@@ -3,11 +3,12 @@
 //! on the provider's `LocalSet`) are doing. It answers [`Command`]s and
 //! publishes a [`Snapshot`] after every event that changes one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use libp2p::core::transport::ListenerId;
+use libp2p::kad::{self, GetProvidersOk, QueryId, QueryResult, RecordKey};
 use libp2p::multiaddr::Protocol;
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::swarm::{ConnectionId, DialError, SwarmEvent};
@@ -106,6 +107,16 @@ struct Driver {
     listen: Vec<(ListenerId, Multiaddr)>,
     connections: BTreeMap<PeerId, BTreeMap<ConnectionId, Multiaddr>>,
     dials: HashMap<ConnectionId, oneshot::Sender<Result<(), String>>>,
+    provides: HashMap<QueryId, oneshot::Sender<Result<(), String>>>,
+    finds: HashMap<QueryId, Find>,
+}
+
+/// A `get_providers` query in progress.
+struct Find {
+    remaining: usize,
+    seen: HashSet<PeerId>,
+    found: mpsc::Sender<(PeerId, Vec<Multiaddr>)>,
+    reply: oneshot::Sender<Result<(), String>>,
 }
 
 impl Driver {
@@ -136,6 +147,8 @@ impl Driver {
             listen: Vec::new(),
             connections: BTreeMap::new(),
             dials: HashMap::new(),
+            provides: HashMap::new(),
+            finds: HashMap::new(),
         })
     }
 
@@ -257,6 +270,109 @@ impl Driver {
                     }
                 }
             }
+            Command::Provide { key, reply } => {
+                match self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .start_providing(RecordKey::new(&key))
+                {
+                    Ok(id) => {
+                        self.provides.insert(id, reply);
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(format!("the local provider store refused: {e}")));
+                    }
+                }
+            }
+            Command::FindProviders {
+                key,
+                count,
+                found,
+                reply,
+            } => {
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .kad
+                    .get_providers(RecordKey::new(&key));
+                self.finds.insert(
+                    id,
+                    Find {
+                        remaining: count,
+                        seen: HashSet::new(),
+                        found,
+                        reply,
+                    },
+                );
+            }
+        }
+    }
+
+    fn on_kad(&mut self, event: kad::Event) {
+        let kad::Event::OutboundQueryProgressed {
+            id, result, step, ..
+        } = event
+        else {
+            return;
+        };
+        match result {
+            QueryResult::StartProviding(result) => {
+                if let Some(reply) = self.provides.remove(&id) {
+                    let _ = reply.send(result.map(|_| ()).map_err(|e| {
+                        format!(
+                            "announcing to the DHT failed ({e}); the record is kept locally — \
+                             connect to peers (--bootstrap) so others can find it"
+                        )
+                    }));
+                }
+            }
+            QueryResult::GetProviders(result) => {
+                let Some(find) = self.finds.get_mut(&id) else {
+                    return;
+                };
+                let mut done = step.last;
+                let mut error = None;
+                match result {
+                    Ok(GetProvidersOk::FoundProviders { providers, .. }) => {
+                        for peer in providers {
+                            if find.remaining == 0 || !find.seen.insert(peer) {
+                                continue;
+                            }
+                            let addrs = if peer == *self.swarm.local_peer_id() {
+                                self.listen.iter().map(|(_, a)| a.clone()).collect()
+                            } else {
+                                self.connections
+                                    .get(&peer)
+                                    .map(|c| c.values().cloned().collect())
+                                    .unwrap_or_default()
+                            };
+                            // Capacity is at least `count`: never full.
+                            let _ = find.found.try_send((peer, addrs));
+                            find.remaining -= 1;
+                        }
+                        if find.remaining == 0 {
+                            if let Some(mut query) = self.swarm.behaviour_mut().kad.query_mut(&id) {
+                                query.finish();
+                            }
+                            done = true;
+                        }
+                    }
+                    Ok(GetProvidersOk::FinishedWithNoAdditionalRecord { .. }) => done = true,
+                    Err(e) => {
+                        done = true;
+                        if find.seen.is_empty() {
+                            error = Some(format!("the DHT search ended without an answer ({e})"));
+                        }
+                    }
+                }
+                if done {
+                    if let Some(find) = self.finds.remove(&id) {
+                        let _ = find.reply.send(error.map_or(Ok(()), Err));
+                    }
+                }
+            }
+            _ => {}
         }
     }
 
@@ -329,6 +445,7 @@ impl Driver {
                     let _ = reply.send(Err(describe_dial(&error)));
                 }
             }
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(event)) => self.on_kad(event),
             // Kademlia learns where a peer that dialed us listens only from
             // Identify.
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {

@@ -37,6 +37,24 @@ pub enum Command {
         /// `Err` says why the dial failed.
         reply: oneshot::Sender<Result<(), String>>,
     },
+    /// Announce this node as a provider of `key` in the DHT.
+    Provide {
+        /// Raw Kademlia key.
+        key: Vec<u8>,
+        /// Answered when the query ends.
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    /// Find up to `count` providers of `key`.
+    FindProviders {
+        /// Raw Kademlia key.
+        key: Vec<u8>,
+        /// At most this many are sent to `found`.
+        count: usize,
+        /// Each provider, once (capacity at least `count`).
+        found: mpsc::Sender<(PeerId, Vec<Multiaddr>)>,
+        /// Answered when the query ends.
+        reply: oneshot::Sender<Result<(), String>>,
+    },
 }
 
 /// Talks to the swarm thread. Dropping every handle stops the swarm.

@@ -11,7 +11,9 @@
 //! served by [`host::HostImpl`]) to guests. `Host.network()` hands out
 //! [`listener`], [`dialer`] and [`vat`] servers for cells' own protocols
 //! under `/ww/` ([`protocol`]), each inbound stream admitted within
-//! [`admission`] limits and carried as a [`byte_stream`]. The PeerId is derived from the
+//! [`admission`] limits and carried as a [`byte_stream`]. Other providers
+//! (routing) may require `dht` ([`dht::DhtImpl`]): the raw Kademlia DHT,
+//! never handed to cells. The PeerId is derived from the
 //! node key in the required `identity` config value, the same key the
 //! identity provider signs with. Start at [`provider()`] and [`config`].
 
@@ -19,6 +21,7 @@ pub mod admission;
 pub mod behaviour;
 pub mod byte_stream;
 pub mod config;
+pub mod dht;
 pub mod dialer;
 pub mod driver;
 pub mod error;

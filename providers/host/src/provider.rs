@@ -1,17 +1,23 @@
-//! The provider: reads its config, starts the swarm thread, exports `host`.
+//! The provider: reads its config, starts the swarm thread, exports `host`
+//! (to guests) and `dht` (to providers only).
 
 use capnp::traits::HasTypeId;
 use futures::future::LocalBoxFuture;
+use ww_capnp::dht_capnp::dht;
 use ww_capnp::schema::{builtin, SchemaNode};
 use ww_capnp::system_capnp::host;
 use ww_provider_sdk::manifest::{Audience, ExportDecl, Manifest};
 use ww_provider_sdk::{Context, Error, Export, Provider};
 
 use crate::config::{self, Settings};
+use crate::dht::DhtImpl;
 use crate::host::HostImpl;
 
 /// The name `Host` is exported under, to guests.
 pub const EXPORT_NAME: &str = "host";
+
+/// The name `Dht` is exported under, to providers only.
+pub const DHT_EXPORT_NAME: &str = "dht";
 
 /// The node's libp2p host.
 #[derive(Clone, Copy, Debug, Default)]
@@ -27,10 +33,16 @@ impl Provider for HostProvider {
         Manifest {
             name: "host".to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            exports: vec![ExportDecl {
-                name: EXPORT_NAME.to_string(),
-                audience: Audience::Guests,
-            }],
+            exports: vec![
+                ExportDecl {
+                    name: EXPORT_NAME.to_string(),
+                    audience: Audience::Guests,
+                },
+                ExportDecl {
+                    name: DHT_EXPORT_NAME.to_string(),
+                    audience: Audience::Providers,
+                },
+            ],
             requires: Vec::new(),
             config: config::keys(),
         }
@@ -43,9 +55,14 @@ impl Provider for HostProvider {
             let limits = settings.limits;
             let swarm = crate::driver::spawn(settings).await?;
             tracing::debug!(peer = %swarm.peer_id(), "host provider started");
+            let dht_cap: dht::Client = capnp_rpc::new_client(DhtImpl::new(swarm.clone()));
             let cap: host::Client = capnp_rpc::new_client(HostImpl::new(swarm, limits));
             let schema = SchemaNode::from_set(&builtin(), host::Client::TYPE_ID)?;
-            Ok(vec![Export::new(EXPORT_NAME, cap.client, schema)])
+            let dht_schema = SchemaNode::from_set(&builtin(), dht::Client::TYPE_ID)?;
+            Ok(vec![
+                Export::new(EXPORT_NAME, cap.client, schema),
+                Export::new(DHT_EXPORT_NAME, dht_cap.client, dht_schema),
+            ])
         })
     }
 }

@@ -41,8 +41,8 @@ fn loopback() -> BTreeMap<String, String> {
 
 async fn start_with(config: BTreeMap<String, String>) -> Result<host::Client, Error> {
     let exports = provider().start(Context::new(config, Vec::new())).await?;
-    assert_eq!(exports.len(), 1);
-    assert_eq!(exports[0].name, "host");
+    let names: Vec<&str> = exports.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["host", "dht"]);
     Ok(host::Client::new(exports[0].cap.hook.add_ref()))
 }
 
@@ -207,8 +207,14 @@ fn an_address_in_use_is_a_config_error_when_given_explicitly() {
 fn manifest_declares_the_export_and_keys() {
     let m = provider().manifest();
     assert_eq!(m.name, "host");
-    assert_eq!(m.exports.len(), 1);
+    assert_eq!(m.exports.len(), 2);
     assert_eq!(m.exports[0].name, "host");
+    assert_eq!(m.exports[1].name, "dht");
+    assert_eq!(
+        m.exports[1].audience,
+        ww_provider_sdk::manifest::Audience::Providers,
+        "the raw DHT never reaches cells"
+    );
     let keys: Vec<&str> = m.config.iter().map(|k| k.key.as_str()).collect();
     assert_eq!(
         keys,

@@ -312,3 +312,52 @@ fn unknown_protocols_bad_names_and_garbage_on_a_vat_fail_clearly_and_nodes_stay_
     );
     a.stop();
 }
+
+#[test]
+fn a_key_provided_on_node_1_is_found_from_node_10_of_a_line() {
+    // Node i bootstraps from node i-1 only.
+    let mut nodes: Vec<Node> = Vec::new();
+    for i in 0..10 {
+        let image = image("host-cmd");
+        let mut cmd = ww_run(&ww());
+        cmd.args(["--listen", "/ip4/127.0.0.1/tcp/0"]);
+        if i > 0 {
+            let prev = nodes[i - 1].addr("tcp");
+            cmd.args(["--bootstrap", &prev]);
+        }
+        let mut run = Running::start(cmd.arg(image.path()));
+        run.wait_for(Stream::Stdout, "ready");
+        nodes.push(Node { run, _image: image });
+    }
+    let first = nodes[0].id();
+    let key = nodes[0].ask("hash hello from node 1");
+    assert!(key.starts_with("bafkrei"), "a CIDv1 raw sha-256: {key}");
+    // The last node bootstrapped last: wait until it has joined.
+    let last = nodes.len() - 1;
+    let deadline = Instant::now() + STEP;
+    while nodes[last].peers().is_empty() {
+        assert!(Instant::now() < deadline, "node 10 never connected");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(nodes[0].ask(&format!("provide {key}")), "ok");
+    let deadline = Instant::now() + STEP;
+    loop {
+        let found = nodes[last].ask(&format!("find {key}"));
+        if found.split(' ').any(|p| p == first) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "node 10 never found node 1 as a provider: {found}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // An unknown key finds nobody, and a malformed one says what to do.
+    let nobody = nodes[last].ask("hash nobody provides this");
+    assert_eq!(nodes[last].ask(&format!("find {nobody}")), "");
+    let err = nodes[last].ask("find not-a-cid");
+    assert!(err.contains("Routing.hash"), "{err}");
+    for node in nodes {
+        node.stop();
+    }
+}
