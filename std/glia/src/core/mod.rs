@@ -27,9 +27,9 @@ pub(crate) fn install(interp: &Interpreter) {
     misc::install(interp);
 }
 
-/// The most elements a function may build in one go (`range`, `repeat`…),
+/// The most elements a function may build in one go (`range`, `concat`),
 /// so a typo cannot exhaust the cell's memory.
-pub(crate) const MAX_ELEMENTS: usize = 10_000_000;
+pub(crate) const MAX_ELEMENTS: usize = 1_000_000;
 
 /// The elements of anything sequential: `nil` (none), lists, vectors, sets,
 /// maps (as `[k v]` vectors) and strings (one-character strings).

@@ -180,7 +180,7 @@ fn collections() {
         ("(range 0 1 0)", "error: range: step must not be 0"),
         (
             "(range 100000000)",
-            "error: range: more than 10000000 elements",
+            "error: range: more than 1000000 elements",
         ),
         ("(concat [1] '(2) nil #{3})", "(1 2 3)"),
         ("(reverse [1 2 3])", "(3 2 1)"),

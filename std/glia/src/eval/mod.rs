@@ -84,7 +84,8 @@ pub struct Interpreter {
 pub struct Stats {
     /// Global definitions.
     pub globals: usize,
-    /// Current evaluation nesting (0 between top-level forms).
+    /// Continuation frames held by running evaluations (0 between
+    /// top-level forms).
     pub depth: usize,
     /// Local environment frames alive on this thread (0 between top-level
     /// forms, unless a global closure holds some).
