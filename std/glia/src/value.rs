@@ -211,6 +211,46 @@ impl Value {
     }
 }
 
+impl Drop for Value {
+    /// Drops nested collections without recursing: a value nested a
+    /// million levels deep (built by a loop) must not overflow the stack
+    /// when it goes.
+    fn drop(&mut self) {
+        let mut pending = Vec::new();
+        take_children(self, &mut pending);
+        while let Some(mut child) = pending.pop() {
+            take_children(&mut child, &mut pending);
+            // `child` now holds no children of its own: its drop is shallow.
+        }
+    }
+}
+
+/// Moves the elements of a collection that nothing else holds into
+/// `pending`.
+fn take_children(v: &mut Value, pending: &mut Vec<Value>) {
+    match v {
+        Value::List(items) | Value::Vector(items) => {
+            if let Some(items) = Rc::get_mut(items) {
+                pending.append(items);
+            }
+        }
+        Value::Map(map) => {
+            if let Some(map) = Rc::get_mut(map) {
+                for (k, v) in std::mem::take(map) {
+                    pending.push(k);
+                    pending.push(v);
+                }
+            }
+        }
+        Value::Set(set) => {
+            if let Some(set) = Rc::get_mut(set) {
+                pending.extend(std::mem::take(set));
+            }
+        }
+        _ => {}
+    }
+}
+
 /// `-0.0` and `0.0` are one number; NaN equals itself (so maps stay sane).
 fn float_key(f: f64) -> f64 {
     if f == 0.0 {

@@ -69,29 +69,21 @@ fn nth(_: &Interpreter, args: &[Value]) -> Result<Value, Error> {
 fn conj(_: &Interpreter, args: &[Value]) -> Result<Value, Error> {
     let mut coll = args[0].clone();
     for x in &args[1..] {
-        coll = match coll {
-            Value::Nil => Value::list(vec![x.clone()]),
-            Value::List(mut items) => {
-                Rc::make_mut(&mut items).insert(0, x.clone());
-                Value::List(items)
+        match &mut coll {
+            Value::Nil => coll = Value::list(vec![x.clone()]),
+            Value::List(items) => Rc::make_mut(items).insert(0, x.clone()),
+            Value::Vector(items) => Rc::make_mut(items).push(x.clone()),
+            Value::Set(set) => {
+                Rc::make_mut(set).insert(x.clone());
             }
-            Value::Vector(mut items) => {
-                Rc::make_mut(&mut items).push(x.clone());
-                Value::Vector(items)
-            }
-            Value::Set(mut set) => {
-                Rc::make_mut(&mut set).insert(x.clone());
-                Value::Set(set)
-            }
-            Value::Map(mut map) => match x.as_slice() {
+            Value::Map(map) => match x.as_slice() {
                 Some([k, v]) => {
-                    Rc::make_mut(&mut map).insert(k.clone(), v.clone());
-                    Value::Map(map)
+                    Rc::make_mut(map).insert(k.clone(), v.clone());
                 }
                 _ => return Err(Error::type_error("conj", "a [key value] pair", x)),
             },
-            other => return Err(Error::type_error("conj", "a collection", &other)),
-        };
+            other => return Err(Error::type_error("conj", "a collection", other)),
+        }
     }
     Ok(coll)
 }
@@ -110,24 +102,22 @@ fn assoc(_: &Interpreter, args: &[Value]) -> Result<Value, Error> {
     }
     let mut coll = args[0].clone();
     for kv in args[1..].chunks(2) {
-        coll = match coll {
-            Value::Nil => Value::map([(kv[0].clone(), kv[1].clone())]),
-            Value::Map(mut map) => {
-                Rc::make_mut(&mut map).insert(kv[0].clone(), kv[1].clone());
-                Value::Map(map)
+        match &mut coll {
+            Value::Nil => coll = Value::map([(kv[0].clone(), kv[1].clone())]),
+            Value::Map(map) => {
+                Rc::make_mut(map).insert(kv[0].clone(), kv[1].clone());
             }
-            Value::Vector(mut items) => {
+            Value::Vector(items) => {
                 let index = int("assoc", &kv[0])?;
                 let len = items.len();
                 match usize::try_from(index).ok().filter(|i| *i <= len) {
-                    Some(i) if i == len => Rc::make_mut(&mut items).push(kv[1].clone()),
-                    Some(i) => Rc::make_mut(&mut items)[i] = kv[1].clone(),
+                    Some(i) if i == len => Rc::make_mut(items).push(kv[1].clone()),
+                    Some(i) => Rc::make_mut(items)[i] = kv[1].clone(),
                     None => return Err(Error::Index { index, len }),
                 }
-                Value::Vector(items)
             }
-            other => return Err(Error::type_error("assoc", "a map or a vector", &other)),
-        };
+            other => return Err(Error::type_error("assoc", "a map or a vector", other)),
+        }
     }
     Ok(coll)
 }

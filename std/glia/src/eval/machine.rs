@@ -680,8 +680,8 @@ impl Machine<'_> {
 
     /// Calls `f`; natives and capabilities are awaited here.
     async fn apply(&mut self, f: Value, args: Vec<Value>) -> Step {
-        match f {
-            Value::Fn(lambda) => self.enter(lambda, None, args),
+        match &f {
+            Value::Fn(lambda) => self.enter(lambda.clone(), None, args),
             Value::Native(n) if matches!(n.body, NativeBody::Machine(_)) => {
                 let NativeBody::Machine(hof) = n.body else {
                     unreachable!()
@@ -707,7 +707,7 @@ impl Machine<'_> {
                 };
                 Step::Return(body(self.interp, &args).map(Flow::Done))
             }
-            other => Step::Return(self.interp.apply_other(&other, args).await.map(Flow::Done)),
+            _ => Step::Return(self.interp.apply_other(&f, args).await.map(Flow::Done)),
         }
     }
 

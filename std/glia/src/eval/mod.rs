@@ -374,8 +374,8 @@ impl Interpreter {
             }
             Value::Cap(cap) => {
                 let mut args = args.into_iter();
-                let method = match args.next() {
-                    Some(Value::Symbol(m) | Value::Keyword(m) | Value::Str(m)) => m,
+                let method = match args.next().as_ref() {
+                    Some(Value::Symbol(m) | Value::Keyword(m) | Value::Str(m)) => m.clone(),
                     _ => return Err(machine::missing_method(cap.as_ref())),
                 };
                 let methods = cap.methods();

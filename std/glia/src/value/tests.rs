@@ -61,3 +61,32 @@ fn arity() {
     assert_eq!(Arity::between(1, 2).to_string(), "1 to 2");
     assert_eq!(Arity::at_least(1).to_string(), "1 or more");
 }
+
+#[test]
+fn dropping_a_deeply_nested_value_does_not_recurse() {
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            let mut v = Value::Nil;
+            for i in 0..1_000_000 {
+                v = match i % 4 {
+                    0 => Value::vector(vec![v]),
+                    1 => Value::list(vec![Value::Int(1), v]),
+                    2 => Value::map([(Value::keyword("k"), v)]),
+                    _ => Value::set([v]),
+                };
+            }
+            drop(v);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+#[test]
+fn shared_children_survive_a_drop() {
+    let inner = Value::vector(vec![Value::Int(1)]);
+    let outer = Value::vector(vec![inner.clone(), inner.clone()]);
+    drop(outer);
+    assert_eq!(inner.to_string(), "[1]");
+}
