@@ -99,6 +99,10 @@ interface StreamListener {
   listen @0 (protocol :Text, handler :StreamHandler) -> ();
   # Accepts streams on `protocol` (namespaced under /ww/) until the epoch
   # ends.
+  #
+  # Listening also stops when the caller releases this StreamListener, or
+  # when `handler` is gone; each inbound stream is admitted within the
+  # node's per-protocol and per-peer limits, excess refused with a reason.
 }
 
 interface StreamDialer {
@@ -109,6 +113,9 @@ interface StreamDialer {
 interface VatListener {
   serve @0 (protocol :Text, cap :Capability) -> ();
   # Serves `cap` as the bootstrap of a Cap'n Proto vat on `protocol`.
+  #
+  # Serving stops when the caller releases this VatListener; vats already
+  # open go on until their peers close them.
 }
 
 interface VatClient {

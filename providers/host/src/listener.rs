@@ -1,8 +1,10 @@
 //! `StreamListener`: a cell accepts streams on its own protocol.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use capnp::Error;
+use tokio::sync::oneshot;
 use ww_capnp::system_capnp::{byte_stream, stream_handler, stream_listener};
 
 use crate::byte_stream::ByteStreamImpl;
@@ -12,12 +14,24 @@ use crate::network::Network;
 /// `ByteStream` handed to the cell's `StreamHandler`.
 pub struct StreamListenerImpl {
     network: Network,
+    /// One per protocol this capability listens on: dropping the
+    /// capability (or ending the cell) stops them all.
+    owners: RefCell<Vec<oneshot::Sender<()>>>,
 }
 
 impl StreamListenerImpl {
+    fn owner(&self) -> oneshot::Receiver<()> {
+        let (owner, owned) = oneshot::channel();
+        self.owners.borrow_mut().push(owner);
+        owned
+    }
+
     /// Listens through `network`.
     pub fn new(network: Network) -> Self {
-        StreamListenerImpl { network }
+        StreamListenerImpl {
+            network,
+            owners: RefCell::default(),
+        }
     }
 }
 
@@ -34,28 +48,30 @@ impl stream_listener::Server for StreamListenerImpl {
             .map_err(|e| Error::failed(format!("protocol is not UTF-8: {e}")))?
             .to_string();
         let handler: stream_handler::Client = params.get_handler()?;
-        let protocol = self.network.accept(&name, move |peer, stream, permit| {
-            let handler = handler.clone();
-            async move {
-                let cap: byte_stream::Client =
-                    crate::byte_stream::client(ByteStreamImpl::new(stream, Some(permit)));
-                let mut request = handler.handle_request();
-                request.get().set_peer(peer.to_base58().as_str());
-                request.get().set_stream(cap);
-                match request.send().promise.await {
-                    Ok(_) => true,
-                    // The cell is gone: stop accepting for it.
-                    Err(e) if e.kind == capnp::ErrorKind::Disconnected => {
-                        tracing::debug!("stream handler disconnected ({e}); listener stops");
-                        false
-                    }
-                    Err(e) => {
-                        tracing::debug!(%peer, "stream handler failed: {e}");
-                        true
+        let protocol = self
+            .network
+            .accept(&name, self.owner(), move |peer, stream, permit| {
+                let handler = handler.clone();
+                async move {
+                    let cap: byte_stream::Client =
+                        crate::byte_stream::client(ByteStreamImpl::new(stream, Some(permit)));
+                    let mut request = handler.handle_request();
+                    request.get().set_peer(peer.to_base58().as_str());
+                    request.get().set_stream(cap);
+                    match request.send().promise.await {
+                        Ok(_) => true,
+                        // The cell is gone: stop accepting for it.
+                        Err(e) if e.kind == capnp::ErrorKind::Disconnected => {
+                            tracing::debug!("stream handler disconnected ({e}); listener stops");
+                            false
+                        }
+                        Err(e) => {
+                            tracing::debug!(%peer, "stream handler failed: {e}");
+                            true
+                        }
                     }
                 }
-            }
-        })?;
+            })?;
         tracing::debug!(%protocol, "cell listens");
         Ok(())
     }

@@ -11,6 +11,7 @@ use capnp::Error;
 use futures::StreamExt;
 use libp2p::{PeerId, Stream, StreamProtocol};
 use libp2p_stream::{IncomingStreams, OpenStreamError};
+use tokio::sync::oneshot;
 
 use crate::admission::{Admission, Limits, Permit};
 use crate::handle::SwarmHandle;
@@ -69,13 +70,20 @@ impl Network {
 
     /// Starts accepting streams on the cell protocol `name`. Each stream
     /// within the limits is admitted and handed to `on_stream`; the rest are
-    /// refused with the limit they hit. Accepting stops when `on_stream`'s
-    /// future returns `false` (its consumer is gone).
+    /// refused with the limit they hit. Accepting stops when `owner` is
+    /// dropped (the capability that started it was released) or when
+    /// `on_stream`'s future returns `false` (its consumer is gone); the
+    /// protocol is then free to listen on again.
     ///
     /// # Errors
     ///
     /// A bad protocol name, or one that already has a listener on this node.
-    pub fn accept<F, Fut>(&self, name: &str, on_stream: F) -> Result<StreamProtocol, Error>
+    pub fn accept<F, Fut>(
+        &self,
+        name: &str,
+        owner: oneshot::Receiver<()>,
+        on_stream: F,
+    ) -> Result<StreamProtocol, Error>
     where
         F: Fn(PeerId, Stream, Permit) -> Fut + 'static,
         Fut: Future<Output = bool> + 'static,
@@ -91,6 +99,7 @@ impl Network {
             protocol.clone(),
             incoming,
             admission,
+            owner,
             Rc::new(on_stream),
         ));
         Ok(protocol)
@@ -101,6 +110,7 @@ async fn accept_loop<F, Fut>(
     protocol: StreamProtocol,
     mut incoming: IncomingStreams,
     admission: Admission,
+    mut owner: oneshot::Receiver<()>,
     on_stream: Rc<F>,
 ) where
     F: Fn(PeerId, Stream, Permit) -> Fut + 'static,
@@ -114,6 +124,7 @@ async fn accept_loop<F, Fut>(
                 None => break,
             },
             _ = stop.recv() => break,
+            _ = &mut owner => break,
         };
         match admission.admit(peer) {
             Err(reason) => {

@@ -259,3 +259,111 @@ fn admission_counts_per_peer_and_in_total_and_frees_on_drop() {
     drop(a1);
     assert!(admission.admit(b).is_ok(), "a freed place is reusable");
 }
+
+/// Raw libp2p throughput between two hosts in one process, for comparison
+/// with the capability path (bench/RESULTS.md):
+/// `cargo test -p ww-host raw_stream_throughput -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, not a check"]
+fn raw_stream_throughput() {
+    use futures::{AsyncReadExt, AsyncWriteExt};
+    run(async {
+        let settings = |config| Settings::from_context(&Context::new(config, Vec::new())).unwrap();
+        let a = crate::driver::spawn(settings(loopback())).await.unwrap();
+        let b = crate::driver::spawn(settings(loopback())).await.unwrap();
+        let net_a = crate::network::Network {
+            swarm: a.clone(),
+            limits: Default::default(),
+        };
+        let net_b = crate::network::Network {
+            swarm: b.clone(),
+            limits: Default::default(),
+        };
+        let (_owner, owned) = tokio::sync::oneshot::channel();
+        net_a
+            .accept("bench", owned, |_, stream, permit| async move {
+                let (mut r, mut w) = stream.split();
+                let _ = futures::io::copy(&mut r, &mut w).await;
+                let _ = w.close().await;
+                drop(permit);
+                true
+            })
+            .unwrap();
+        let addr = a.snapshot().listen[0].clone();
+        b.connect(&format!("{addr}/p2p/{}", a.peer_id()))
+            .await
+            .unwrap();
+        const N: usize = 10 << 20;
+        for transport in 0..2 {
+            let _ = transport;
+            let data: Vec<u8> = (0..N).map(|i| (i * 7 + i / 251) as u8).collect();
+            let started = std::time::Instant::now();
+            let stream = net_b.open(&a.peer_id().to_base58(), "bench").await.unwrap();
+            let (mut r, mut w) = stream.split();
+            let send = async {
+                for chunk in data.chunks(64 * 1024) {
+                    w.write_all(chunk).await.unwrap();
+                }
+                w.close().await.unwrap();
+            };
+            let receive = async {
+                let mut back = Vec::with_capacity(N);
+                r.read_to_end(&mut back).await.unwrap();
+                back
+            };
+            let ((), back) = futures::join!(send, receive);
+            let secs = started.elapsed().as_secs_f64();
+            assert!(back == data);
+            println!(
+                "raw libp2p (TCP): {N} bytes both ways in {:.0} ms ({:.1} MiB/s each way)",
+                secs * 1e3,
+                N as f64 / secs / (1024.0 * 1024.0)
+            );
+        }
+    });
+}
+
+/// Echoes nothing: just holds the stream it is handed.
+struct Accepting;
+
+impl ww_capnp::system_capnp::stream_handler::Server for Accepting {}
+
+#[test]
+fn releasing_the_listener_stops_listening() {
+    use ww_capnp::system_capnp::{stream_handler, stream_listener};
+    run(async {
+        let a = start_with(loopback()).await.unwrap();
+        let b = start_with(loopback()).await.unwrap();
+        let a_id = id(&a).await;
+        connect(&b, &addrs(&a).await[0]).await.unwrap();
+        let network = a.network_request().send().pipeline;
+        let listener: stream_listener::Client = network.get_listener();
+        let mut request = listener.listen_request();
+        request.get().set_protocol("held");
+        let handler: stream_handler::Client = capnp_rpc::new_client(Accepting);
+        request.get().set_handler(handler);
+        request.send().promise.await.unwrap();
+        drop(network);
+
+        let dial = |b: host::Client, peer: String| async move {
+            let dialer = b.network_request().send().pipeline.get_dialer();
+            let mut request = dialer.dial_request();
+            request.get().set_peer(peer.as_str());
+            request.get().set_protocol("held");
+            request.send().promise.await.map(|_| ())
+        };
+        dial(b.clone(), a_id.clone()).await.expect("A listens");
+        drop(listener);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match dial(b.clone(), a_id.clone()).await {
+                Err(e) if e.to_string().contains("does not serve") => break,
+                other => assert!(
+                    std::time::Instant::now() < deadline,
+                    "still listening after release: {other:?}"
+                ),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    });
+}

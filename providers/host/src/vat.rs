@@ -5,6 +5,7 @@
 //! bootstrap is the served capability. A remote that sends garbage ends its
 //! own vat (capnp-rpc refuses the frame); the node and other vats go on.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use capnp::capability::Client;
@@ -13,6 +14,7 @@ use capnp_rpc::rpc_twoparty_capnp::Side;
 use capnp_rpc::{twoparty, RpcSystem};
 use futures::AsyncReadExt;
 use libp2p::Stream;
+use tokio::sync::oneshot;
 use ww_capnp::system_capnp::{vat_client, vat_listener};
 
 use crate::dialer::text;
@@ -21,12 +23,24 @@ use crate::network::Network;
 /// Serves `VatListener`.
 pub struct VatListenerImpl {
     network: Network,
+    /// One per protocol this capability listens on: dropping the
+    /// capability (or ending the cell) stops them all.
+    owners: RefCell<Vec<oneshot::Sender<()>>>,
 }
 
 impl VatListenerImpl {
+    fn owner(&self) -> oneshot::Receiver<()> {
+        let (owner, owned) = oneshot::channel();
+        self.owners.borrow_mut().push(owner);
+        owned
+    }
+
     /// Serves vats through `network`.
     pub fn new(network: Network) -> Self {
-        VatListenerImpl { network }
+        VatListenerImpl {
+            network,
+            owners: RefCell::default(),
+        }
     }
 }
 
@@ -39,17 +53,19 @@ impl vat_listener::Server for VatListenerImpl {
         let params = params.get()?;
         let name = text(params.get_protocol()?, "protocol")?;
         let cap: Client = params.get_cap().get_as_capability()?;
-        let protocol = self.network.accept(&name, move |peer, stream, permit| {
-            let cap = cap.clone();
-            async move {
-                let system = rpc_system(stream, Side::Server, Some(cap));
-                if let Err(e) = system.await {
-                    tracing::debug!(%peer, "served vat ended: {e}");
+        let protocol = self
+            .network
+            .accept(&name, self.owner(), move |peer, stream, permit| {
+                let cap = cap.clone();
+                async move {
+                    let system = rpc_system(stream, Side::Server, Some(cap));
+                    if let Err(e) = system.await {
+                        tracing::debug!(%peer, "served vat ended: {e}");
+                    }
+                    drop(permit);
+                    true
                 }
-                drop(permit);
-                true
-            }
-        })?;
+            })?;
         tracing::debug!(%protocol, "cell serves a vat");
         Ok(())
     }
