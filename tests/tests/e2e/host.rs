@@ -361,3 +361,30 @@ fn a_key_provided_on_node_1_is_found_from_node_10_of_a_line() {
         node.stop();
     }
 }
+
+#[test]
+fn a_bad_or_busy_listen_address_is_refused_before_the_cell_starts() {
+    let image = image("host-cmd");
+    let out = output(
+        ww_run(&ww())
+            .args(["--listen", "/ip4/127.0.0.1/tcp/notaport"])
+            .arg(image.path()),
+    );
+    assert_exit(&out, 1);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("`listen`") && stderr.contains("is not a multiaddr"),
+        "{stderr}"
+    );
+    assert_no_panic(&stderr);
+
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let out = output(ww_run(&ww()).args(["--port", &port]).arg(image.path()));
+    assert_exit(&out, 1);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("cannot listen on /ip4/127.0.0.1/tcp/{port}")),
+        "{stderr}"
+    );
+}

@@ -190,6 +190,7 @@ async fn main_with(host: host::Client, args: Vec<String>) -> Res<()> {
     }
     let addr = arg(1)?;
     let peer = peer_of(addr)?;
+    let connecting = Instant::now();
     connect(&host, addr).await?;
     match mode {
         "dial" => {
@@ -265,12 +266,16 @@ async fn main_with(host: host::Client, args: Vec<String>) -> Res<()> {
             let counter: counter::Client = reply.get()?.get_cap().get_as_capability()?;
             let mut samples = Vec::with_capacity(n);
             let mut last = 0;
-            for _ in 0..n {
+            for i in 0..n {
                 let started = Instant::now();
                 let mut request = counter.increment_request();
                 request.get().set_by(1);
                 last = request.send().promise.await?.get()?.get_value();
                 samples.push(started.elapsed().as_secs_f64() * 1e6);
+                if i == 0 {
+                    let ms = connecting.elapsed().as_secs_f64() * 1e3;
+                    println!("first: connect + vat + first call in {ms:.1} ms");
+                }
             }
             let summary = Summary::of(&mut samples);
             println!(
