@@ -102,10 +102,14 @@ fn two_hosts_connect_and_list_each_other() {
         assert!(peers(&b).await.is_empty());
 
         connect(&b, &a_addrs[0]).await.unwrap();
-        assert_eq!(peers(&b).await, vec![a_id.clone()]);
+        // `peers()` answers from a snapshot the swarm updates as connection
+        // events arrive: wait (bounded) until each side lists the other.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while !peers(&a).await.contains(&b_id) {
-            assert!(std::time::Instant::now() < deadline, "A never saw B");
+        while peers(&b).await != vec![a_id.clone()] || !peers(&a).await.contains(&b_id) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "A and B never listed each other"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         // Over QUIC too (a second connection to the same peer is a no-op).
