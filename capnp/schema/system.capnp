@@ -18,31 +18,42 @@ interface ByteStream {
 }
 
 struct Limits {
-  # Resource limits for a child cell; zero means "inherit the host default".
+  # Resource limits for a child cell; zero means "the host's default".
 
   maxMemoryBytes @0 :UInt64;
-  fuel @1 :UInt64;
-  # CPU budget in fuel units; zero means unbounded (within the host's own).
-  maxChildren @2 :UInt32;
+  # Linear memory the cell may grow to; past it, memory.grow traps and the
+  # cell exits with status 125.
+
+  cpuMillis @1 :UInt64;
+  # CPU time the cell may use, in milliseconds of execution; past it the
+  # cell is stopped with status 124.
 }
 
 interface Executor {
-  # Runs child cells.
+  # Runs child cells. A child gets exactly the capabilities, environment and
+  # file system its parent passes: nothing is inherited.
 
   echo @0 (message :Text) -> (response :Text);
   # Diagnostic: returns `message` unchanged.
 
-  spawn @1 (path :Text, args :List(Text), env :List(Text),
-            caps :List(Membrane.Export), limits :Limits) -> (process :Process);
-  # Starts the wasm at `path` inside the caller's image. The child gets
-  # exactly `caps`, `env` (KEY=VALUE entries) and `args`.
+  spawn @1 (args :List(Text), env :List(Text), caps :List(Membrane.Export),
+            limits :Limits, root :Text) -> (process :Process);
+  # Starts a child running this executor's code. An executor from `graft` is
+  # bound to no code: then `args[0]` is the path of the wasm inside the node's
+  # image (e.g. "/bin/echo.wasm"), as with execve. `env` holds KEY=VALUE
+  # entries; `caps` is everything the child's graft will return; `root` is the
+  # directory of the image the child sees as `/` ("" for no file system).
+
+  runtime @2 () -> (runtime :Runtime);
+  # Compiles code that is not in the image.
 }
 
 interface Runtime {
-  # Compiles code once and hands out executors for it.
+  # Compiles code once and hands out executors bound to it.
 
   load @0 (wasm :Data) -> (executor :Executor);
-  # Compiles (or finds in the content-hash cache) a component or module.
+  # Compiles (or finds in the content-hash cache) a WASI P2 component or a
+  # WASI P1 module exporting `_start`; anything else is refused.
 }
 
 interface Process {
@@ -53,14 +64,35 @@ interface Process {
   stderr @2 () -> (stream :ByteStream);
 
   wait @3 () -> (exitCode :Int32);
-  # Resolves when the child exits: 0 success, 1 trap or error, 126 not
-  # executable, 127 not found, 128+n killed (137 after `kill`).
+  # Resolves when the child exits: 0 success, 1 trap or error, 124 CPU limit,
+  # 125 memory limit, 126 not executable, 127 not found, 137 killed.
 
   kill @4 ();
   # Stops the child; `wait` then returns 137.
 
   bootstrap @5 () -> (cap :Capability);
-  # The capability the child exported back on its own vat.
+  # The capability the child exports on its own vat (calls on it fail if the
+  # child exports none).
+}
+
+interface Cells {
+  # The core's cell runtime, exported to providers only: the executor
+  # provider builds the guest-facing `Executor` on it. One engine, one
+  # compile cache and one count of live cells per node.
+
+  load @0 (wasm :Data) -> (code :Code);
+  # Compiles `wasm` (cached by content hash, in memory and on disk).
+
+  open @1 (path :Text) -> (code :Code);
+  # Compiles the file at `path` inside the node's image.
+}
+
+interface Code {
+  # Compiled code, ready to spawn without compiling again.
+
+  spawn @0 (args :List(Text), env :List(Text), caps :List(Membrane.Export),
+            limits :Limits, root :Text) -> (process :Process);
+  # As `Executor.spawn`, with `args[0]` only the child's argv[0].
 }
 
 interface Host {

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
+use wasmtime::Module;
 
 /// Compiled components on disk, by content hash.
 pub struct CompileCache {
@@ -67,17 +68,51 @@ impl CompileCache {
             }
         }
         let component = compile()?;
-        if let Err(e) = self.store(&path, &component) {
-            tracing::warn!(dir = %self.dir.display(), "cannot write the compile cache: {e:#}");
+        match component.serialize() {
+            Ok(bytes) => {
+                if let Err(e) = self.store(&path, &bytes) {
+                    tracing::warn!(dir = %self.dir.display(), "cannot write the compile cache: {e:#}");
+                }
+            }
+            Err(e) => tracing::warn!("cannot serialize a compiled component: {e:#}"),
         }
         Ok(component)
     }
 
-    fn store(&self, path: &Path, component: &Component) -> Result<(), String> {
+    /// [`CompileCache::get_or_compile`] for core modules.
+    pub fn get_or_compile_module<E>(
+        &self,
+        engine: &wasmtime::Engine,
+        wasm: &[u8],
+        compile: impl FnOnce() -> Result<Module, E>,
+    ) -> Result<Module, E> {
+        let path = self.path_for(wasm);
+        if path.is_file() {
+            // SAFETY: as in `get_or_compile`.
+            match unsafe { Module::deserialize_file(engine, &path) } {
+                Ok(module) => return Ok(module),
+                Err(e) => tracing::warn!(
+                    path = %path.display(),
+                    "cached artefact is unusable ({e:#}); recompiling"
+                ),
+            }
+        }
+        let module = compile()?;
+        match module.serialize() {
+            Ok(bytes) => {
+                if let Err(e) = self.store(&path, &bytes) {
+                    tracing::warn!(dir = %self.dir.display(), "cannot write the compile cache: {e:#}");
+                }
+            }
+            Err(e) => tracing::warn!("cannot serialize a compiled module: {e:#}"),
+        }
+        Ok(module)
+    }
+
+    fn store(&self, path: &Path, bytes: &[u8]) -> Result<(), String> {
         create_private_dir(&self.dir).map_err(|e| e.to_string())?;
-        let bytes = component.serialize().map_err(|e| format!("{e:#}"))?;
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir).map_err(|e| e.to_string())?;
-        std::io::Write::write_all(&mut tmp, &bytes).map_err(|e| e.to_string())?;
+        std::io::Write::write_all(&mut tmp, bytes).map_err(|e| e.to_string())?;
         tmp.persist(path).map_err(|e| e.to_string())?;
         Ok(())
     }

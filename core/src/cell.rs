@@ -1,24 +1,35 @@
-//! Running one cell: a WASI P2 component with no ambient authority.
+//! Running one cell: a WASI P2 component (or WASI P1 module) with no ambient
+//! authority.
 //!
-//! A cell gets stdio, its argv, exactly the env vars it was given, its image
-//! as a read-only file system at `/`, and one RPC connection (see
-//! [`transport`](crate::transport)). It gets no network (WASI sockets are
-//! linked but every address is denied), no other files, no inherited env.
+//! A cell gets stdio (the node's, or pipes its parent holds), its argv,
+//! exactly the env vars it was given, a directory as a read-only file system
+//! at `/` (or none), one RPC connection (components only; see
+//! [`transport`](crate::transport)), and its [`Limits`]. It gets no network
+//! (WASI sockets are linked but every address is denied), no other files and
+//! no inherited environment.
 
 use std::path::PathBuf;
 
-use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::Store;
+use tokio::io::DuplexStream;
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::{Store, UpdateDeadline};
+use wasmtime_wasi::cli::{AsyncStdinStream, AsyncStdoutStream};
+use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::bindings::CommandPre;
-use wasmtime_wasi::{FsPerms, I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{FsPerms, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use crate::engine::Engine;
+use crate::engine::{Code, Engine};
+use crate::limits::{self, status, CpuExhausted, Limiter, Limits};
 use crate::transport::{self, GuestEnd, TransportCtxView, TransportView};
 
+/// Bytes a cell may write to a piped stdout/stderr before it waits for the
+/// reader.
+const STDIO_BUFFER: usize = 64 * 1024;
+
 /// Exit status of a cell that trapped or returned an error from `main`.
-pub const EXIT_FAILURE: i32 = 1;
+pub const EXIT_FAILURE: i32 = status::FAILURE;
 /// Exit status of a cell that could not be started (cell API: not executable).
-pub const EXIT_NOT_EXECUTABLE: i32 = 126;
+pub const EXIT_NOT_EXECUTABLE: i32 = status::NOT_EXECUTABLE;
 
 /// Why a cell could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +45,7 @@ pub enum CellError {
         /// The cause.
         reason: String,
     },
-    /// The component is not a runnable command or imports what ww lacks.
+    /// The code is not a runnable command or imports what ww lacks.
     #[error("{what} cannot run here: {reason}")]
     NotRunnable {
         /// Which wasm.
@@ -54,8 +65,25 @@ impl CellError {
     }
 }
 
+/// Where a cell's stdio goes.
+#[derive(Debug, Default)]
+pub enum Stdio {
+    /// The node's own stdin, stdout and stderr (pid0).
+    #[default]
+    Inherit,
+    /// The cell's ends of three pipes whose other ends its parent holds.
+    Piped {
+        /// Read by the cell.
+        stdin: DuplexStream,
+        /// Written by the cell.
+        stdout: DuplexStream,
+        /// Written by the cell.
+        stderr: DuplexStream,
+    },
+}
+
 /// Everything a cell is given besides its RPC connection.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Spec {
     /// Names the wasm in errors and logs.
     pub name: String,
@@ -65,22 +93,18 @@ pub struct Spec {
     pub env: Vec<(String, String)>,
     /// Mounted read-only at `/`; `None` gives the cell no file system.
     pub root: Option<PathBuf>,
+    /// Its stdio.
+    pub stdio: Stdio,
+    /// Its memory and CPU limits.
+    pub limits: Limits,
 }
 
-/// The state of one cell's store.
+/// The state of one component cell's store.
 pub struct CellState {
-    wasi: WasiCtx,
+    wasi: wasmtime_wasi::WasiCtx,
     table: ResourceTable,
     transport: GuestEnd,
-}
-
-impl TransportView for CellState {
-    fn transport(&mut self) -> TransportCtxView<'_> {
-        TransportCtxView {
-            end: &mut self.transport,
-            table: &mut self.table,
-        }
-    }
+    limiter: Limiter,
 }
 
 impl WasiView for CellState {
@@ -92,28 +116,52 @@ impl WasiView for CellState {
     }
 }
 
-/// Runs cells on one engine; the linker is built once.
+impl TransportView for CellState {
+    fn transport(&mut self) -> TransportCtxView<'_> {
+        TransportCtxView {
+            end: &mut self.transport,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// The state of one core-module (WASI P1) cell's store.
+pub struct ModuleState {
+    wasi: WasiP1Ctx,
+    limiter: Limiter,
+}
+
+/// Runs cells on one engine; the linkers are built once.
 pub struct Cells {
-    linker: Linker<CellState>,
+    components: Linker<CellState>,
+    modules: wasmtime::Linker<ModuleState>,
 }
 
 impl Cells {
-    /// Links WASI P2 and `wetware:rpc/transport` for `engine`.
+    /// Links WASI P2 and `wetware:rpc/transport` for components, WASI P1 for
+    /// modules.
     ///
     /// # Errors
     ///
     /// Only if Wasmtime rejects the host definitions (a bug).
     pub fn new(engine: &Engine) -> Result<Cells, CellError> {
-        let mut linker = Linker::new(engine.wasmtime());
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .map_err(|e| CellError::Link(format!("{e:#}")))?;
-        transport::add_to_linker(&mut linker).map_err(|e| CellError::Link(format!("{e:#}")))?;
-        Ok(Cells { linker })
+        let link = |e: wasmtime::Error| CellError::Link(format!("{e:#}"));
+        let mut components = Linker::new(engine.wasmtime());
+        wasmtime_wasi::p2::add_to_linker_async(&mut components).map_err(link)?;
+        transport::add_to_linker(&mut components).map_err(link)?;
+        let mut modules = wasmtime::Linker::new(engine.wasmtime());
+        wasmtime_wasi::p1::add_to_linker_async(&mut modules, |s: &mut ModuleState| &mut s.wasi)
+            .map_err(link)?;
+        Ok(Cells {
+            components,
+            modules,
+        })
     }
 
-    /// Runs `component` to completion and returns its exit status: 0 on
-    /// success, the code it passed to `exit`, or 1 when it trapped or its
-    /// `main` failed (the trap is logged).
+    /// Runs `code` to completion and returns its exit status (see
+    /// [`limits::status`]): 0 on success, the code it passed to `exit`, the
+    /// status of a limit it hit, or 1 when it trapped or its `main` failed
+    /// (the trap is logged).
     ///
     /// # Errors
     ///
@@ -121,54 +169,139 @@ impl Cells {
     pub async fn run(
         &self,
         engine: &Engine,
-        component: &Component,
+        code: &Code,
         spec: Spec,
         transport: GuestEnd,
     ) -> Result<i32, CellError> {
-        let not_runnable = |reason: String| CellError::NotRunnable {
-            what: spec.name.clone(),
-            reason,
-        };
-        let pre = self
-            .linker
-            .instantiate_pre(component)
-            .map_err(|e| not_runnable(format!("{e:#} (ww provides WASI 0.2 and wetware:rpc)")))?;
-        let pre = CommandPre::new(pre).map_err(|e| {
-            not_runnable(format!(
-                "{e:#}; a cell must export wasi:cli/run — build a binary crate (fn main) for wasm32-wasip2"
-            ))
-        })?;
-
-        let mut wasi = WasiCtxBuilder::new();
-        wasi.inherit_stdio().args(&spec.argv).envs(&spec.env);
-        if let Some(root) = &spec.root {
-            wasi.preopened_dir(root, "/", FsPerms::ReadOnly)
-                .map_err(|e| CellError::Root {
-                    root: root.clone(),
-                    reason: format!("{e:#}"),
+        let Spec {
+            name,
+            argv,
+            env,
+            root,
+            stdio,
+            limits,
+        } = spec;
+        let wasi = wasi_builder(&argv, &env, root.as_ref(), stdio)?;
+        let limiter = Limiter::new(&limits);
+        let result = match code {
+            Code::Component(component) => {
+                let not_runnable = |reason: String| CellError::NotRunnable {
+                    what: name.clone(),
+                    reason,
+                };
+                let pre = self.components.instantiate_pre(component).map_err(|e| {
+                    not_runnable(format!("{e:#} (ww provides WASI 0.2 and wetware:rpc)"))
                 })?;
-        }
-        let state = CellState {
-            wasi: wasi.build(),
-            table: ResourceTable::new(),
-            transport,
+                let pre = CommandPre::new(pre).map_err(|e| {
+                    not_runnable(format!(
+                        "{e:#}; a cell must export wasi:cli/run — build a binary crate (fn main) for wasm32-wasip2"
+                    ))
+                })?;
+                let mut wasi = wasi;
+                let state = CellState {
+                    wasi: wasi.build(),
+                    table: ResourceTable::new(),
+                    transport,
+                    limiter,
+                };
+                let mut store = Store::new(engine.wasmtime(), state);
+                store.limiter(|s| &mut s.limiter);
+                time_slices(&mut store, &limits);
+                let command = pre
+                    .instantiate_async(&mut store)
+                    .await
+                    .map_err(|e| not_runnable(format!("{e:#}")))?;
+                command
+                    .wasi_cli_run()
+                    .call_run(&mut store)
+                    .await
+                    .map(|r| r.map_err(|()| ()))
+            }
+            Code::Module(module) => {
+                let mut wasi = wasi;
+                let state = ModuleState {
+                    wasi: wasi.build_p1(),
+                    limiter,
+                };
+                let mut store = Store::new(engine.wasmtime(), state);
+                store.limiter(|s| &mut s.limiter);
+                time_slices(&mut store, &limits);
+                let instance = self
+                    .modules
+                    .instantiate_async(&mut store, module)
+                    .await
+                    .map_err(|e| CellError::NotRunnable {
+                        what: name.clone(),
+                        reason: format!("{e:#} (ww provides WASI preview 1 to core modules)"),
+                    })?;
+                match instance.get_typed_func::<(), ()>(&mut store, "_start") {
+                    Ok(start) => start.call_async(&mut store, ()).await.map(Ok),
+                    Err(e) => Err(e),
+                }
+            }
         };
-        let mut store = Store::new(engine.wasmtime(), state);
-        let command = pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| not_runnable(format!("{e:#}")))?;
-        let status = match command.wasi_cli_run().call_run(&mut store).await {
-            Ok(Ok(())) => 0,
-            Ok(Err(())) => EXIT_FAILURE,
-            Err(e) => match e.downcast_ref::<I32Exit>() {
-                Some(exit) => exit.0,
+        Ok(match result {
+            Ok(Ok(())) => status::OK,
+            Ok(Err(())) => status::FAILURE,
+            Err(e) => match limits::exit_status(&e) {
+                Some(code) => {
+                    if code == status::CPU_LIMIT || code == status::MEMORY_LIMIT {
+                        tracing::warn!("cell {name} stopped: {e}");
+                    }
+                    code
+                }
                 None => {
-                    tracing::error!("cell {} trapped: {e:?}", spec.name);
-                    EXIT_FAILURE
+                    tracing::error!("cell {name} trapped: {e:?}");
+                    status::FAILURE
                 }
             },
-        };
-        Ok(status)
+        })
     }
+}
+
+fn wasi_builder(
+    argv: &[String],
+    env: &[(String, String)],
+    root: Option<&PathBuf>,
+    stdio: Stdio,
+) -> Result<WasiCtxBuilder, CellError> {
+    let mut wasi = WasiCtxBuilder::new();
+    wasi.args(argv).envs(env);
+    match stdio {
+        Stdio::Inherit => {
+            wasi.inherit_stdio();
+        }
+        Stdio::Piped {
+            stdin,
+            stdout,
+            stderr,
+        } => {
+            wasi.stdin(AsyncStdinStream::new(stdin))
+                .stdout(AsyncStdoutStream::new(STDIO_BUFFER, stdout))
+                .stderr(AsyncStdoutStream::new(STDIO_BUFFER, stderr));
+        }
+    }
+    if let Some(root) = root {
+        wasi.preopened_dir(root, "/", FsPerms::ReadOnly)
+            .map_err(|e| CellError::Root {
+                root: root.clone(),
+                reason: format!("{e:#}"),
+            })?;
+    }
+    Ok(wasi)
+}
+
+/// Yield at every tick; trap once the CPU budget is spent.
+fn time_slices<T: 'static>(store: &mut Store<T>, limits: &Limits) {
+    store.set_epoch_deadline(1);
+    let budget = limits.cpu_ticks();
+    let cpu = limits.cpu.unwrap_or_default();
+    let mut used: u64 = 0;
+    store.epoch_deadline_callback(move |_| {
+        used += 1;
+        match budget {
+            Some(budget) if used >= budget => Err(CpuExhausted(cpu).into()),
+            _ => Ok(UpdateDeadline::Yield(1)),
+        }
+    });
 }

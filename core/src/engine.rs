@@ -3,13 +3,41 @@
 //! One engine per process: its configuration decides what compiled code is
 //! compatible with, so the compile cache is keyed by it too (see [`cache`]).
 //!
+//! - **Time slices.** Wasmtime's epoch interruption is on and a ticker thread
+//!   advances the engine's epoch every [`TICK`]: at each tick a running cell
+//!   yields to the others (so one busy cell cannot starve its siblings or
+//!   the RPC servers on the same thread) and its CPU budget is charged.
+//! - **Instances.** The pooling allocator (pre-reserved slots, copy-on-write
+//!   heap images) makes instantiation cheap; where the host cannot reserve
+//!   its address space the engine falls back to on-demand allocation.
+//!
 //! [`cache`]: crate::cache
 
 use std::path::Path;
+use std::time::Duration;
 
 use wasmtime::component::Component;
+use wasmtime::Module;
 
 use crate::cache::CompileCache;
+
+/// How often running cells yield and are charged CPU time.
+pub const TICK: Duration = Duration::from_millis(10);
+
+/// Live instances the pooling allocator reserves slots for.
+const POOL_INSTANCES: u32 = 1000;
+/// Largest linear memory a pooled slot holds; cells that need more run
+/// with on-demand allocation only if the pool is off.
+const POOL_MEMORY: usize = 256 << 20;
+
+/// Compiled code: a WASI P2 component or a WASI P1 core module.
+#[derive(Clone)]
+pub enum Code {
+    /// A component exporting `wasi:cli/run`.
+    Component(Component),
+    /// A core module exporting `_start`.
+    Module(Module),
+}
 
 /// What is wrong with a wasm binary, in terms a guest author can act on.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +62,12 @@ pub enum WasmError {
         /// The file.
         path: String,
     },
+    /// A core module with no `_start` to run.
+    #[error("{path} is a core module without a `_start` export, so it cannot run as a cell; build it as a WASI command (a binary with fn main)")]
+    NoEntryPoint {
+        /// The file.
+        path: String,
+    },
     /// Wasmtime rejected it (truncated, malformed, unsupported feature).
     #[error("{path} is not a valid component: {reason}")]
     Invalid {
@@ -45,9 +79,14 @@ pub enum WasmError {
 }
 
 impl WasmError {
-    /// Exit status for this failure, following the cell API (126: not executable).
+    /// Exit status for this failure, following the cell API.
     pub fn exit_code(&self) -> i32 {
-        126
+        match self {
+            WasmError::Read { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                crate::limits::status::NOT_FOUND
+            }
+            _ => crate::limits::status::NOT_EXECUTABLE,
+        }
     }
 }
 
@@ -74,7 +113,25 @@ impl Engine {
         // Component-model async bookkeeping roughly doubles the cost of a
         // trivial host call (FIELD-NOTES); cells use WASI P2 streams instead.
         config.concurrency_support(false);
-        let engine = wasmtime::Engine::new(&config).map_err(|e| EngineError(format!("{e:#}")))?;
+        config.epoch_interruption(true);
+        let mut pooling = wasmtime::PoolingAllocationConfig::default();
+        pooling
+            .total_component_instances(POOL_INSTANCES)
+            .total_core_instances(POOL_INSTANCES * 4)
+            .total_memories(POOL_INSTANCES * 2)
+            .total_tables(POOL_INSTANCES * 4)
+            .total_stacks(POOL_INSTANCES)
+            .max_memory_size(POOL_MEMORY);
+        let mut pooled = config.clone();
+        pooled.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling));
+        let engine = match wasmtime::Engine::new(&pooled) {
+            Ok(engine) => engine,
+            Err(e) => {
+                tracing::warn!("pooling instance allocator unavailable ({e:#}); allocating instances on demand");
+                wasmtime::Engine::new(&config).map_err(|e| EngineError(format!("{e:#}")))?
+            }
+        };
+        start_ticker(&engine);
         let cache = cache_dir.map(|dir| CompileCache::new(dir, &engine));
         Ok(Engine { engine, cache })
     }
@@ -97,6 +154,38 @@ impl Engine {
             source,
         })?;
         self.component_from_bytes(&bytes, &shown)
+    }
+
+    /// Compiles a component or a core module with `_start` (cached).
+    ///
+    /// # Errors
+    ///
+    /// When `bytes` is neither, or does not validate.
+    pub fn load(&self, bytes: &[u8], what: &str) -> Result<Code, WasmError> {
+        match classify(bytes) {
+            Kind::NotWasm => Err(WasmError::NotWasm {
+                path: what.to_string(),
+            }),
+            Kind::Component => self.component_from_bytes(bytes, what).map(Code::Component),
+            Kind::Module => {
+                let compile = || {
+                    Module::new(&self.engine, bytes).map_err(|e| WasmError::Invalid {
+                        path: what.to_string(),
+                        reason: format!("{e:#}"),
+                    })
+                };
+                let module = match &self.cache {
+                    Some(cache) => cache.get_or_compile_module(&self.engine, bytes, compile)?,
+                    None => compile()?,
+                };
+                if module.get_export("_start").is_none() {
+                    return Err(WasmError::NoEntryPoint {
+                        path: what.to_string(),
+                    });
+                }
+                Ok(Code::Module(module))
+            }
+        }
     }
 
     /// Like [`Engine::load_component`], for bytes already in memory; `what`
@@ -132,6 +221,22 @@ impl Engine {
     }
 }
 
+/// Advances the engine's epoch every [`TICK`] for as long as the process
+/// lives (the thread holds only a weak reference's worth of work: one
+/// atomic increment per tick).
+fn start_ticker(engine: &wasmtime::Engine) {
+    let engine = engine.clone();
+    let spawned = std::thread::Builder::new()
+        .name("ww-ticker".into())
+        .spawn(move || loop {
+            std::thread::sleep(TICK);
+            engine.increment_epoch();
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot start the time-slice ticker ({e}); busy cells will not yield");
+    }
+}
+
 enum Kind {
     NotWasm,
     Module,
@@ -163,6 +268,15 @@ mod tests {
         let err = engine.component_from_bytes(&module, "m").unwrap_err();
         assert!(matches!(err, WasmError::CoreModule { .. }), "{err}");
         assert!(err.to_string().contains("wasm32-wasip2"));
+    }
+
+    #[test]
+    fn core_modules_need_start() {
+        let engine = Engine::new(None).unwrap();
+        // (module) — the smallest valid core module: no exports at all.
+        let empty = [0, b'a', b's', b'm', 1, 0, 0, 0];
+        let err = engine.load(&empty, "m").err().unwrap();
+        assert!(matches!(err, WasmError::NoEntryPoint { .. }), "{err}");
     }
 
     #[test]

@@ -10,12 +10,14 @@
 
 pub mod cache;
 pub mod cell;
+pub mod cells;
 pub mod engine;
 pub mod epoch;
 pub mod guest_build;
 pub mod image;
 pub mod inspect;
 pub mod key;
+pub mod limits;
 pub mod membrane;
 pub mod node;
 pub mod registry;

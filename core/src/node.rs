@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use crate::cell::{CellError, Cells, Spec};
-use crate::engine::{Engine, EngineError, WasmError};
+use crate::engine::{Code, Engine, EngineError, WasmError};
 use crate::epoch::Epochs;
 use crate::image::{Image, ImageError};
 use crate::key::{self, KeyError};
@@ -124,8 +124,11 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         argv,
         env,
         root: Some(image.root().to_path_buf()),
+        ..Spec::default()
     };
-    Ok(cells.run(&engine, &kernel, spec, guest_end).await?)
+    Ok(cells
+        .run(&engine, &Code::Component(kernel), spec, guest_end)
+        .await?)
 }
 
 fn identity_pem(path: Option<&PathBuf>) -> Result<String, KeyError> {

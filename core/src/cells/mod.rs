@@ -1,0 +1,295 @@
+//! The core's cell runtime as a capability (`Cells`, `Code`), exported to
+//! providers only: the executor provider builds the guest-facing `Executor`
+//! on it, so one engine, one compile cache and one count of live cells serve
+//! the whole node.
+//!
+//! A child runs as a task on the node's `LocalSet`, next to the RPC servers;
+//! the engine's time slices (see [`engine`](crate::engine)) make a busy
+//! child yield to everything else.
+
+mod process;
+mod stream;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
+use ww_provider_sdk::capnp;
+use ww_provider_sdk::export::Export;
+use ww_provider_sdk::ww_capnp::system_capnp::{cells, code, limits};
+
+use crate::cell::{Cells as Runner, Spec, Stdio};
+use crate::engine::{Code, Engine};
+use crate::epoch::Epochs;
+use crate::limits::Limits;
+use crate::membrane::MembraneServer;
+use crate::{transport, vat};
+pub use process::ProcessServer;
+use stream::StreamServer;
+
+/// Bytes buffered in a child's stdio pipes.
+const PIPE: usize = 64 * 1024;
+
+/// What every child of a node shares.
+pub struct Runtime {
+    engine: Rc<Engine>,
+    runner: Rc<Runner>,
+    image: PathBuf,
+    epochs: Rc<Epochs>,
+    defaults: Limits,
+    max_live: u32,
+    live: Rc<Cell<u32>>,
+    compiled: RefCell<HashMap<[u8; 32], Code>>,
+}
+
+impl Runtime {
+    /// A runtime spawning from `image` with `defaults` for unset limits and
+    /// at most `max_live` children alive at once.
+    pub fn new(
+        engine: Rc<Engine>,
+        runner: Rc<Runner>,
+        image: PathBuf,
+        epochs: Rc<Epochs>,
+        defaults: Limits,
+        max_live: u32,
+    ) -> Rc<Runtime> {
+        Rc::new(Runtime {
+            engine,
+            runner,
+            image,
+            epochs,
+            defaults,
+            max_live,
+            live: Rc::new(Cell::new(0)),
+            compiled: RefCell::new(HashMap::new()),
+        })
+    }
+
+    /// This runtime as the providers-only `cells` capability.
+    pub fn client(self: &Rc<Self>) -> cells::Client {
+        capnp_rpc::new_client(CellsServer(self.clone()))
+    }
+
+    /// Compiles `wasm`, or returns the code compiled from the same bytes
+    /// before (then nothing is compiled or even deserialized).
+    fn compile(&self, wasm: &[u8], what: &str) -> capnp::Result<Code> {
+        let key: [u8; 32] = Sha256::digest(wasm).into();
+        if let Some(code) = self.compiled.borrow().get(&key) {
+            return Ok(code.clone());
+        }
+        let code = self
+            .engine
+            .load(wasm, what)
+            .map_err(|e| capnp::Error::failed(format!("{e} (status {})", e.exit_code())))?;
+        self.compiled.borrow_mut().insert(key, code.clone());
+        Ok(code)
+    }
+
+    /// `path` inside the image, refusing anything that would leave it.
+    fn resolve(&self, path: &str) -> capnp::Result<PathBuf> {
+        let relative: PathBuf = Path::new(path)
+            .components()
+            .filter(|c| !matches!(c, Component::RootDir | Component::CurDir))
+            .collect();
+        if relative
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_)))
+        {
+            return Err(capnp::Error::failed(format!(
+                "`{path}` leaves the image: use a path inside it, without `..`"
+            )));
+        }
+        Ok(self.image.join(relative))
+    }
+
+    fn spawn(
+        self: &Rc<Self>,
+        code: Code,
+        params: code::SpawnParams,
+        results: &mut code::SpawnResults,
+    ) -> capnp::Result<()> {
+        let params = params.get()?;
+        if self.live.get() >= self.max_live {
+            return Err(capnp::Error::overloaded(format!(
+                "this node already runs {} cells, its limit (--max-cells); wait for one to exit",
+                self.max_live
+            )));
+        }
+        let argv = texts(params.get_args()?)?;
+        let env = texts(params.get_env()?)?
+            .into_iter()
+            .map(|kv| match kv.split_once('=') {
+                Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+                _ => Err(capnp::Error::failed(format!(
+                    "env entry `{kv}` is not KEY=VALUE"
+                ))),
+            })
+            .collect::<capnp::Result<Vec<_>>>()?;
+        let caps = params
+            .get_caps()?
+            .iter()
+            .map(Export::read)
+            .collect::<capnp::Result<Vec<_>>>()?;
+        let root = match params.get_root()?.to_str()? {
+            "" => None,
+            dir => {
+                let dir = self.resolve(dir)?;
+                if !dir.is_dir() {
+                    return Err(capnp::Error::failed(format!(
+                        "root {} is not a directory of the image",
+                        dir.display()
+                    )));
+                }
+                Some(dir)
+            }
+        };
+        let limits = read_limits(params.get_limits()?).or(self.defaults);
+
+        let (stdin_host, stdin) = tokio::io::duplex(PIPE);
+        let (stdout_host, stdout) = tokio::io::duplex(PIPE);
+        let (stderr_host, stderr) = tokio::io::duplex(PIPE);
+        let name = argv.first().cloned().unwrap_or_else(|| "child".into());
+        let spec = Spec {
+            name: name.clone(),
+            argv,
+            env,
+            root,
+            stdio: Stdio::Piped {
+                stdin,
+                stdout,
+                stderr,
+            },
+            limits,
+        };
+        // The child's own membrane: exactly the capabilities it was given,
+        // guarded by the current epoch like everything that leaves a membrane.
+        let membrane = MembraneServer::new(caps, self.epochs.clone()).into_client();
+        let (host_end, guest_end) = transport::pipe();
+        let (exported, vat) = vat::connect(host_end, membrane.client, name.clone());
+        tokio::task::spawn_local(vat);
+
+        let (finish, exit) = watch::channel(None);
+        let finish = Rc::new(finish);
+        let live = LiveCell::enter(&self.live);
+        let runtime = self.clone();
+        let done = finish.clone();
+        let task = tokio::task::spawn_local(async move {
+            let _live = live;
+            let status = match runtime
+                .runner
+                .run(&runtime.engine, &code, spec, guest_end)
+                .await
+            {
+                Ok(status) => status,
+                Err(e) => {
+                    tracing::warn!("child {name} did not start: {e}");
+                    e.exit_code()
+                }
+            };
+            done.send_if_modified(|s| {
+                let first = s.is_none();
+                if first {
+                    *s = Some(status);
+                }
+                first
+            });
+        });
+        let process = ProcessServer {
+            stdin: StreamServer::writing(stdin_host, "the child's stdin"),
+            stdout: StreamServer::reading(stdout_host, "the child's stdout"),
+            stderr: StreamServer::reading(stderr_host, "the child's stderr"),
+            exit,
+            finish,
+            task: task.abort_handle(),
+            exported,
+        };
+        results.get().set_process(capnp_rpc::new_client(process));
+        Ok(())
+    }
+}
+
+/// Counts a live child for as long as its task lives (also when aborted).
+struct LiveCell(Rc<Cell<u32>>);
+
+impl LiveCell {
+    fn enter(live: &Rc<Cell<u32>>) -> LiveCell {
+        live.set(live.get() + 1);
+        LiveCell(live.clone())
+    }
+}
+
+impl Drop for LiveCell {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
+}
+
+fn texts(list: capnp::text_list::Reader<'_>) -> capnp::Result<Vec<String>> {
+    list.iter().map(|t| Ok(t?.to_str()?.to_string())).collect()
+}
+
+fn read_limits(limits: limits::Reader<'_>) -> Limits {
+    let nonzero = |v: u64| (v != 0).then_some(v);
+    Limits {
+        memory: nonzero(limits.get_max_memory_bytes()).map(|b| b as usize),
+        cpu: nonzero(limits.get_cpu_millis()).map(Duration::from_millis),
+    }
+}
+
+struct CellsServer(Rc<Runtime>);
+
+impl cells::Server for CellsServer {
+    async fn load(
+        self: Rc<Self>,
+        params: cells::LoadParams,
+        mut results: cells::LoadResults,
+    ) -> Result<(), capnp::Error> {
+        let wasm = params.get()?.get_wasm()?;
+        let code = self.0.compile(wasm, "the loaded wasm")?;
+        results.get().set_code(capnp_rpc::new_client(CodeServer {
+            runtime: self.0.clone(),
+            code,
+        }));
+        Ok(())
+    }
+
+    async fn open(
+        self: Rc<Self>,
+        params: cells::OpenParams,
+        mut results: cells::OpenResults,
+    ) -> Result<(), capnp::Error> {
+        let path = params.get()?.get_path()?.to_str()?.to_string();
+        let file = self.0.resolve(&path)?;
+        let wasm = std::fs::read(&file).map_err(|e| {
+            capnp::Error::failed(format!(
+                "{path} not found in the image ({e}) (status {})",
+                crate::limits::status::NOT_FOUND
+            ))
+        })?;
+        let code = self.0.compile(&wasm, &path)?;
+        results.get().set_code(capnp_rpc::new_client(CodeServer {
+            runtime: self.0.clone(),
+            code,
+        }));
+        Ok(())
+    }
+}
+
+struct CodeServer {
+    runtime: Rc<Runtime>,
+    code: Code,
+}
+
+impl code::Server for CodeServer {
+    async fn spawn(
+        self: Rc<Self>,
+        params: code::SpawnParams,
+        mut results: code::SpawnResults,
+    ) -> Result<(), capnp::Error> {
+        self.runtime.spawn(self.code.clone(), params, &mut results)
+    }
+}
