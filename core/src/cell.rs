@@ -211,11 +211,7 @@ impl Cells {
                     .instantiate_async(&mut store)
                     .await
                     .map_err(|e| not_runnable(format!("{e:#}")))?;
-                command
-                    .wasi_cli_run()
-                    .call_run(&mut store)
-                    .await
-                    .map(|r| r.map_err(|()| ()))
+                command.wasi_cli_run().call_run(&mut store).await
             }
             Code::Module(module) => {
                 let mut wasi = wasi;
@@ -246,7 +242,7 @@ impl Cells {
             Err(e) => match limits::exit_status(&e) {
                 Some(code) => {
                     if code == status::CPU_LIMIT || code == status::MEMORY_LIMIT {
-                        tracing::warn!("cell {name} stopped: {e}");
+                        tracing::warn!("cell {name} stopped (status {code}): {}", e.root_cause());
                     }
                     code
                 }

@@ -76,6 +76,12 @@ pub struct RunArgs {
     /// fails with staleEpoch and cells must graft again.
     #[arg(long)]
     pub revoke_on_hup: bool,
+    /// Cells (children of pid0 and theirs) alive at once on this node.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub max_cells: u32,
+    /// Default memory limit of a child cell, in MiB (a spawn may set its own).
+    #[arg(long, value_name = "MIB")]
+    pub max_memory: Option<usize>,
     /// Listen for libp2p peers on this multiaddr (repeatable; WW_LISTEN
     /// takes a comma-separated list) [default: TCP and QUIC on
     /// 127.0.0.1:2025].

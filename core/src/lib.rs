@@ -11,6 +11,7 @@
 pub mod cache;
 pub mod cell;
 pub mod cells;
+pub mod core_exports;
 pub mod engine;
 pub mod epoch;
 pub mod guest_build;

@@ -53,6 +53,8 @@ fn run(args: cli::RunArgs) -> i32 {
         config,
         cache_dir,
         revoke_on_hup: args.revoke_on_hup,
+        max_cells: args.max_cells,
+        max_memory: args.max_memory.map(|mib| mib << 20),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

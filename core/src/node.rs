@@ -10,10 +10,13 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use crate::cell::{CellError, Cells, Spec};
+use crate::cells::Runtime;
+use crate::core_exports::CoreExports;
 use crate::engine::{Code, Engine, EngineError, WasmError};
 use crate::epoch::Epochs;
 use crate::image::{Image, ImageError};
 use crate::key::{self, KeyError};
+use crate::limits::Limits;
 use crate::membrane::MembraneServer;
 use crate::registry::{self, Plan, RegistryError};
 use crate::{transport, vat};
@@ -43,6 +46,10 @@ pub struct RunOptions {
     pub cache_dir: Option<PathBuf>,
     /// SIGHUP advances the epoch (revokes every capability).
     pub revoke_on_hup: bool,
+    /// Children alive at once on this node.
+    pub max_cells: u32,
+    /// Default memory limit of a child, in bytes (`None`: the pool's slot).
+    pub max_memory: Option<usize>,
 }
 
 /// Why a node could not run its image.
@@ -94,11 +101,26 @@ impl NodeError {
 pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let env = guest_env(&options.env)?;
     let image = Image::assemble(&options.layers)?;
-    let engine = Engine::new(options.cache_dir.as_deref())?;
+    let engine = Rc::new(Engine::new(options.cache_dir.as_deref())?);
     let kernel = engine.load_component(&image.boot())?;
+    let cells = Rc::new(Cells::new(&engine)?);
+    let epochs = Rc::new(Epochs::new());
+    let runtime = Runtime::new(
+        engine.clone(),
+        cells.clone(),
+        image.root().to_path_buf(),
+        epochs.clone(),
+        Limits {
+            memory: options.max_memory,
+            cpu: None,
+        },
+        options.max_cells,
+    );
 
     let libraries = registry::load_libraries(&options.providers)?;
-    let plan = Plan::new(registry::builtins(), libraries)?;
+    let mut builtins = registry::builtins();
+    builtins.insert(0, Box::new(CoreExports::new(runtime.client())));
+    let plan = Plan::new(builtins, libraries)?;
     let mut settings: BTreeMap<String, String> = options.config.iter().cloned().collect();
     if plan.reads(IDENTITY_KEY) || options.identity.is_some() {
         settings.insert(
@@ -108,7 +130,6 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     }
     let started = plan.start(&settings).await?;
 
-    let epochs = Rc::new(Epochs::new());
     if options.revoke_on_hup {
         tokio::task::spawn_local(revoke_on_hup(epochs.clone()));
     }
@@ -116,7 +137,6 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let (host_end, guest_end) = transport::pipe();
     tokio::task::spawn_local(vat::serve(host_end, membrane.client, "pid0".into()));
 
-    let cells = Cells::new(&engine)?;
     let mut argv = vec!["boot/main.wasm".to_string()];
     argv.extend(options.args.iter().cloned());
     let spec = Spec {

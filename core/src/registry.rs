@@ -133,6 +133,8 @@ pub fn builtins() -> Vec<Box<dyn Provider>> {
     providers.push(Box::new(ww_host::provider()));
     #[cfg(feature = "routing")]
     providers.push(Box::new(ww_routing::provider()));
+    #[cfg(feature = "executor")]
+    providers.push(Box::new(ww_executor::provider()));
     providers
 }
 

@@ -121,4 +121,23 @@ impl Export {
             .and_then(|n| Ok(method_names(n.get()?)))
             .unwrap_or_default()
     }
+
+    /// Writes this capability into an `Export` being built, e.g. one of the
+    /// `caps` handed to a child by `Executor.spawn` (attenuation: pass only
+    /// what the child needs).
+    ///
+    /// # Errors
+    ///
+    /// When the schema node cannot be copied (never for a node from a graft).
+    pub fn write(
+        &self,
+        mut builder: ww_capnp::membrane_capnp::export::Builder<'_>,
+    ) -> capnp::Result<()> {
+        builder.set_name(self.name.as_str());
+        builder
+            .reborrow()
+            .init_cap()
+            .set_as_capability(self.client.hook.add_ref());
+        builder.set_schema(self.schema.read()?.get()?)
+    }
 }

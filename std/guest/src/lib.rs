@@ -46,6 +46,6 @@ pub use epoch::stale_epoch;
 pub use error::Error;
 pub use exit::exit;
 pub use graft::{graft, Caps, Export};
-pub use run::run;
+pub use run::{run, run_exporting};
 #[doc(hidden)]
 pub use vat::raw_transport;

@@ -21,20 +21,39 @@ where
     F: FnOnce(membrane::Client) -> Fut,
     Fut: Future<Output = Result<(), Box<dyn StdError>>>,
 {
-    let outcome =
-        vat::connect()
-            .map_err(Box::<dyn StdError>::from)
-            .and_then(|(membrane, rpc_system)| {
-                executor::block_on(async move {
-                    let rpc_system = pin!(rpc_system);
-                    let main = pin!(main(membrane));
-                    match select(main, rpc_system).await {
-                        Either::Left((result, _rpc_system)) => result,
-                        Either::Right((Ok(()), _main)) => Err(Error::VatClosed.into()),
-                        Either::Right((Err(e), _main)) => Err(Error::Vat(e).into()),
-                    }
-                })
-            });
+    run_with(None, main)
+}
+
+/// Like [`run`], and serves `export` to the host as this cell's own
+/// capability for as long as `main` runs: a parent reaches it through
+/// `Process.bootstrap()`. A cell that only serves can make `main` wait
+/// forever (`std::future::pending()`) and be stopped by its parent.
+pub fn run_exporting<F, Fut>(export: capnp::capability::Client, main: F) -> ExitCode
+where
+    F: FnOnce(membrane::Client) -> Fut,
+    Fut: Future<Output = Result<(), Box<dyn StdError>>>,
+{
+    run_with(Some(export), main)
+}
+
+fn run_with<F, Fut>(export: Option<capnp::capability::Client>, main: F) -> ExitCode
+where
+    F: FnOnce(membrane::Client) -> Fut,
+    Fut: Future<Output = Result<(), Box<dyn StdError>>>,
+{
+    let outcome = vat::connect_exporting(export)
+        .map_err(Box::<dyn StdError>::from)
+        .and_then(|(membrane, rpc_system)| {
+            executor::block_on(async move {
+                let rpc_system = pin!(rpc_system);
+                let main = pin!(main(membrane));
+                match select(main, rpc_system).await {
+                    Either::Left((result, _rpc_system)) => result,
+                    Either::Right((Ok(()), _main)) => Err(Error::VatClosed.into()),
+                    Either::Right((Err(e), _main)) => Err(Error::Vat(e).into()),
+                }
+            })
+        });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

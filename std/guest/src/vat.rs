@@ -20,9 +20,21 @@ use crate::Error;
 /// [`Error::Connect`] when the host refuses the transport (a cell has one
 /// vat: a second `connect` fails).
 pub fn connect() -> Result<(membrane::Client, RpcSystem<twoparty::VatId>), Error> {
+    connect_exporting(None)
+}
+
+/// Like [`connect`], and serves `export` to the host as this cell's own
+/// capability (what a parent gets from `Process.bootstrap()`).
+///
+/// # Errors
+///
+/// As [`connect`].
+pub fn connect_exporting(
+    export: Option<capnp::capability::Client>,
+) -> Result<(membrane::Client, RpcSystem<twoparty::VatId>), Error> {
     let (reader, writer) = raw_transport()?;
     let network = twoparty::VatNetwork::new(reader, writer, Side::Client, Default::default());
-    let mut rpc_system = RpcSystem::new(Box::new(network), None);
+    let mut rpc_system = RpcSystem::new(Box::new(network), export);
     let membrane: membrane::Client = rpc_system.bootstrap(Side::Server);
     Ok((membrane, rpc_system))
 }

@@ -12,6 +12,8 @@ mod plugins;
 mod epoch;
 // `ww build`: a guest crate becomes an image.
 mod build;
+// The executor: child cells, attenuation, limits, statuses.
+mod executor;
 // Bad input: never a host panic, always a clear error and status.
 mod bad_input;
 // The sandbox: what a cell cannot reach.

@@ -1,0 +1,232 @@
+//! A parent cell for the executor tests; argv[1] picks the scenario and each
+//! prints `name: result` lines the tests assert:
+//!
+//! - `stdio`: a child's stdin, stdout, stderr and exit status;
+//! - `attenuate`: a child given only `executor` lists exactly that;
+//! - `limits`: a CPU hog and a memory hog are stopped, a sibling finishes;
+//! - `kill`: a killed child exits 137;
+//! - `errors`: missing and non-wasm paths fail clearly;
+//! - `bootstrap`: the capability a child exports back;
+//! - `p1`: a WASI P1 core module runs as a child;
+//! - `cycles N M`: N spawn/kill cycles, `warm`, a line of stdin, M more,
+//!   `done`, a line of stdin (the test samples the node's memory between);
+//! - `epoch`: a process of the old epoch fails stale after a revocation.
+
+use std::process::ExitCode;
+
+use ww_capnp::system_capnp::{byte_stream, executor, process};
+use ww_guest::Caps;
+use ww_test_guests::{ready_then_wait, report_stale};
+
+type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// Spawns `args` (args[0] is the wasm's path in the image) with `caps`.
+async fn spawn(
+    executor: &executor::Client,
+    args: &[&str],
+    caps: &[&ww_guest::Export],
+    memory: u64,
+    cpu_ms: u64,
+) -> std::result::Result<process::Client, capnp::Error> {
+    let mut req = executor.spawn_request();
+    {
+        let mut p = req.get();
+        let mut list = p.reborrow().init_args(args.len() as u32);
+        for (i, a) in args.iter().enumerate() {
+            list.set(i as u32, a);
+        }
+        let mut list = p.reborrow().init_caps(caps.len() as u32);
+        for (i, cap) in caps.iter().enumerate() {
+            cap.write(list.reborrow().get(i as u32))?;
+        }
+        let mut limits = p.reborrow().init_limits();
+        limits.set_max_memory_bytes(memory);
+        limits.set_cpu_millis(cpu_ms);
+        p.set_root("/");
+    }
+    req.send().promise.await?.get()?.get_process()
+}
+
+async fn stream(
+    p: &process::Client,
+    which: &str,
+) -> std::result::Result<byte_stream::Client, capnp::Error> {
+    Ok(match which {
+        "stdin" => p
+            .stdin_request()
+            .send()
+            .promise
+            .await?
+            .get()?
+            .get_stream()?,
+        "stdout" => p
+            .stdout_request()
+            .send()
+            .promise
+            .await?
+            .get()?
+            .get_stream()?,
+        _ => p
+            .stderr_request()
+            .send()
+            .promise
+            .await?
+            .get()?
+            .get_stream()?,
+    })
+}
+
+async fn read_all(s: &byte_stream::Client) -> std::result::Result<String, capnp::Error> {
+    let mut out = Vec::new();
+    loop {
+        let mut req = s.read_request();
+        req.get().set_max(64 * 1024);
+        let reply = req.send().promise.await?;
+        let data = reply.get()?.get_data()?;
+        if data.is_empty() {
+            return Ok(String::from_utf8_lossy(&out).into_owned());
+        }
+        out.extend_from_slice(data);
+    }
+}
+
+async fn wait(p: &process::Client) -> std::result::Result<i32, capnp::Error> {
+    Ok(p.wait_request()
+        .send()
+        .promise
+        .await?
+        .get()?
+        .get_exit_code())
+}
+
+async fn stdio(executor: &executor::Client) -> Result<()> {
+    let child = spawn(executor, &["/bin/upcase.wasm", "7"], &[], 0, 0).await?;
+    let stdin = stream(&child, "stdin").await?;
+    let mut req = stdin.write_request();
+    req.get().set_data(b"hello child\n");
+    req.send().await?;
+    stdin.close_request().send().promise.await?;
+    let out = read_all(&stream(&child, "stdout").await?).await?;
+    let err = read_all(&stream(&child, "stderr").await?).await?;
+    println!("stdout: {}", out.trim_end());
+    println!("stderr: {}", err.trim_end());
+    println!("exit: {}", wait(&child).await?);
+    Ok(())
+}
+
+async fn attenuate(executor: &executor::Client, caps: &Caps) -> Result<()> {
+    let only = caps
+        .iter()
+        .find(|c| c.name() == "executor")
+        .ok_or("no executor in the graft")?;
+    let child = spawn(executor, &["/bin/kernel.wasm"], &[only], 0, 0).await?;
+    let out = read_all(&stream(&child, "stdout").await?).await?;
+    for line in out.lines() {
+        println!("child: {line}");
+    }
+    println!("exit: {}", wait(&child).await?);
+    Ok(())
+}
+
+async fn limits(executor: &executor::Client) -> Result<()> {
+    let spin = spawn(executor, &["/bin/spin.wasm"], &[], 0, 300).await?;
+    let balloon = spawn(executor, &["/bin/balloon.wasm"], &[], 32 << 20, 0).await?;
+    let sibling = spawn(executor, &["/bin/upcase.wasm"], &[], 0, 0).await?;
+    let stdin = stream(&sibling, "stdin").await?;
+    let mut req = stdin.write_request();
+    req.get().set_data(b"still here");
+    req.send().await?;
+    stdin.close_request().send().promise.await?;
+    let out = read_all(&stream(&sibling, "stdout").await?).await?;
+    println!("sibling: {} {}", wait(&sibling).await?, out);
+    println!("balloon: {}", wait(&balloon).await?);
+    println!("spin: {}", wait(&spin).await?);
+    Ok(())
+}
+
+async fn kill(executor: &executor::Client) -> Result<()> {
+    let spin = spawn(executor, &["/bin/spin.wasm"], &[], 0, 0).await?;
+    spin.kill_request().send().promise.await?;
+    println!("killed: {}", wait(&spin).await?);
+    Ok(())
+}
+
+async fn errors(executor: &executor::Client) -> Result<()> {
+    for path in ["/bin/nope.wasm", "/etc/not-wasm", "/../escape.wasm"] {
+        match spawn(executor, &[path], &[], 0, 0).await {
+            Ok(p) => println!("{path}: spawned, exit {}", wait(&p).await?),
+            Err(e) => println!("{path}: error ({e})"),
+        }
+    }
+    // Imports the host does not provide: the child cannot start (126).
+    let p = spawn(executor, &["/bin/alien.wasm"], &[], 0, 0).await?;
+    let err = read_all(&stream(&p, "stderr").await?).await?;
+    println!("/bin/alien.wasm: exit {} {}", wait(&p).await?, err.trim());
+    Ok(())
+}
+
+async fn bootstrap(executor: &executor::Client) -> Result<()> {
+    let child = spawn(executor, &["/bin/exporter.wasm"], &[], 0, 0).await?;
+    let exported = child.bootstrap_request().send().promise.await?;
+    let echo: executor::Client = exported.get()?.get_cap().get_as_capability()?;
+    let mut req = echo.echo_request();
+    req.get().set_message("ping");
+    let reply = req.send().promise.await?;
+    println!("bootstrap: {}", reply.get()?.get_response()?.to_str()?);
+    child.kill_request().send().promise.await?;
+    println!("exit: {}", wait(&child).await?);
+    Ok(())
+}
+
+async fn p1(executor: &executor::Client) -> Result<()> {
+    let child = spawn(executor, &["/bin/p1.wasm"], &[], 0, 0).await?;
+    let out = read_all(&stream(&child, "stdout").await?).await?;
+    println!("p1: {} {}", wait(&child).await?, out.trim());
+    Ok(())
+}
+
+async fn cycles(executor: &executor::Client, warm: usize, more: usize) -> Result<()> {
+    for n in [warm, more] {
+        for _ in 0..n {
+            let p = spawn(executor, &["/bin/upcase.wasm"], &[], 0, 0).await?;
+            p.kill_request().send().promise.await?;
+            wait(&p).await?;
+        }
+        println!("{}", if n == warm { "warm" } else { "done" });
+        ready_then_wait()?;
+    }
+    Ok(())
+}
+
+async fn epoch(executor: &executor::Client) -> Result<()> {
+    let child = spawn(executor, &["/bin/exporter.wasm"], &[], 0, 0).await?;
+    ready_then_wait()?;
+    let ok = report_stale("process", child.kill_request().send().promise.await)
+        & report_stale("executor", executor.echo_request().send().promise.await);
+    if ok {
+        Ok(())
+    } else {
+        Err("old capabilities still work".into())
+    }
+}
+
+fn main() -> ExitCode {
+    ww_guest::run(|membrane| async move {
+        let caps = ww_guest::graft(&membrane).await?;
+        let executor: executor::Client = caps.get("executor")?;
+        let args: Vec<String> = std::env::args().collect();
+        let number = |i: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(10);
+        match args.get(1).map(String::as_str) {
+            Some("stdio") => stdio(&executor).await,
+            Some("attenuate") => attenuate(&executor, &caps).await,
+            Some("limits") => limits(&executor).await,
+            Some("kill") => kill(&executor).await,
+            Some("errors") => errors(&executor).await,
+            Some("bootstrap") => bootstrap(&executor).await,
+            Some("p1") => p1(&executor).await,
+            Some("cycles") => cycles(&executor, number(2), number(3)).await,
+            Some("epoch") => epoch(&executor).await,
+            other => Err(format!("unknown scenario {other:?}").into()),
+        }
+    })
+}

@@ -1,0 +1,188 @@
+use std::path::Path;
+
+use ww_tests::*;
+
+/// A WASI P1 core module: writes "hello from p1" to stdout.
+const P1_HELLO: &str = r#"
+(module
+  (import "wasi_snapshot_preview1" "fd_write"
+    (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hello from p1\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 14))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))
+"#;
+
+/// A core module importing a function no host provides.
+const ALIEN: &str = r#"
+(module
+  (import "elsewhere" "teleport" (func))
+  (func (export "_start") (call 0)))
+"#;
+
+/// An image whose kernel is the spawner, with the children in /bin.
+fn spawner_image() -> tempfile::TempDir {
+    let img = image("spawner");
+    let bin = img.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for child in ["upcase", "kernel", "spin", "balloon", "exporter"] {
+        std::fs::copy(guest(child), bin.join(format!("{child}.wasm"))).unwrap();
+    }
+    std::fs::write(bin.join("p1.wasm"), wat::parse_str(P1_HELLO).unwrap()).unwrap();
+    std::fs::write(bin.join("alien.wasm"), wat::parse_str(ALIEN).unwrap()).unwrap();
+    std::fs::create_dir_all(img.path().join("etc")).unwrap();
+    std::fs::write(img.path().join("etc/not-wasm"), "plain text").unwrap();
+    img
+}
+
+fn scenario(img: &Path, name: &str) -> (String, String) {
+    let out = output(ww_run(&ww()).arg(img).args(["--", name]));
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_no_panic(&stderr);
+    assert_exit(&out, 0);
+    (stdout, stderr)
+}
+
+#[test]
+fn a_child_gets_stdin_and_its_stdout_stderr_and_status_come_back() {
+    let img = spawner_image();
+    let (stdout, _) = scenario(img.path(), "stdio");
+    assert!(stdout.contains("stdout: HELLO CHILD"), "{stdout}");
+    assert!(stdout.contains("stderr: upcase: 12 bytes"), "{stdout}");
+    assert!(stdout.contains("exit: 7"), "{stdout}");
+}
+
+#[test]
+fn a_child_gets_exactly_the_capabilities_passed() {
+    let img = spawner_image();
+    let (stdout, _) = scenario(img.path(), "attenuate");
+    assert!(
+        stdout.contains("child: ww kernel: epoch 1, 1 capability"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("child:   executor  Executor"), "{stdout}");
+    assert!(!stdout.contains("identity"), "{stdout}");
+    assert!(stdout.contains("exit: 0"), "{stdout}");
+}
+
+#[test]
+fn limits_stop_a_cpu_hog_and_a_memory_hog_while_a_sibling_finishes() {
+    let img = spawner_image();
+    let (stdout, stderr) = scenario(img.path(), "limits");
+    assert!(stdout.contains("sibling: 0 STILL HERE"), "{stdout}");
+    assert!(stdout.contains("balloon: 125"), "{stdout}");
+    assert!(stdout.contains("spin: 124"), "{stdout}");
+    assert!(
+        stderr.contains("CPU budget") && stderr.contains("past its limit"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_killed_child_exits_137() {
+    let img = spawner_image();
+    let (stdout, _) = scenario(img.path(), "kill");
+    assert!(stdout.contains("killed: 137"), "{stdout}");
+}
+
+#[test]
+fn a_child_exports_a_capability_its_parent_calls() {
+    let img = spawner_image();
+    let (stdout, _) = scenario(img.path(), "bootstrap");
+    assert!(stdout.contains("bootstrap: child echoes ping"), "{stdout}");
+    assert!(stdout.contains("exit: 137"), "{stdout}");
+}
+
+#[test]
+fn a_wasi_p1_core_module_runs_as_a_child() {
+    let img = spawner_image();
+    let (stdout, _) = scenario(img.path(), "p1");
+    assert!(stdout.contains("p1: 0 hello from p1"), "{stdout}");
+}
+
+#[test]
+fn bad_children_fail_clearly_with_the_cell_api_status() {
+    let img = spawner_image();
+    let (stdout, _) = scenario(img.path(), "errors");
+    let line = |prefix: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} line in:\n{stdout}"))
+            .to_string()
+    };
+    let missing = line("/bin/nope.wasm:");
+    assert!(
+        missing.contains("not found") && missing.contains("127"),
+        "{missing}"
+    );
+    let not_wasm = line("/etc/not-wasm:");
+    assert!(
+        not_wasm.contains("not a WebAssembly file") && not_wasm.contains("126"),
+        "{not_wasm}"
+    );
+    let escape = line("/../escape.wasm:");
+    assert!(escape.contains("leaves the image"), "{escape}");
+    let alien = line("/bin/alien.wasm:");
+    assert!(alien.contains("exit 126"), "{alien}");
+}
+
+#[test]
+fn processes_and_executors_of_an_old_epoch_fail_stale() {
+    let img = spawner_image();
+    let mut node = Running::start(
+        ww_run(&ww())
+            .arg("--revoke-on-hup")
+            .arg(img.path())
+            .args(["--", "epoch"]),
+    );
+    node.wait_for(Stream::Stdout, "ready");
+    kill(node.pid(), libc::SIGHUP);
+    node.wait_for(Stream::Stderr, "epoch advanced");
+    node.send_line("go");
+    assert_eq!(
+        node.wait_for(Stream::Stdout, "process:"),
+        "process: stale 2"
+    );
+    assert_eq!(
+        node.wait_for(Stream::Stdout, "executor:"),
+        "executor: stale 2"
+    );
+    let (status, _, stderr) = node.finish();
+    assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
+}
+
+/// Resident set size of `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS in /proc/PID/status")
+}
+
+#[test]
+fn a_thousand_spawn_kill_cycles_leave_memory_flat() {
+    let img = spawner_image();
+    let mut node = Running::start(
+        ww_run(&ww())
+            .arg(img.path())
+            .args(["--", "cycles", "100", "1000"]),
+    );
+    node.wait_for(Stream::Stdout, "warm");
+    let warm = rss_kib(node.pid());
+    node.send_line("go");
+    node.wait_for(Stream::Stdout, "done");
+    let done = rss_kib(node.pid());
+    node.send_line("go");
+    let (status, _, stderr) = node.finish();
+    assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
+    // Generous: a leak of even 20 KiB per cell would add ~20 MiB.
+    assert!(
+        done < warm + 16 * 1024,
+        "RSS grew from {warm} KiB to {done} KiB over 1,000 spawn/kill cycles"
+    );
+}
