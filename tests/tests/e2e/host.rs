@@ -388,3 +388,23 @@ fn a_bad_or_busy_listen_address_is_refused_before_the_cell_starts() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_dialed_stream_fails_stale_once_its_epoch_ends() {
+    let a = Server::start("listen", "echo", &[]);
+    let image = image("net");
+    let mut b = Running::start(
+        ww_run(&ww())
+            .arg("--revoke-on-hup")
+            .arg(image.path())
+            .args(["--", "stale", &a.addr, "echo"]),
+    );
+    b.wait_for(Stream::Stdout, "ready");
+    kill(b.pid(), libc::SIGHUP);
+    b.wait_for(Stream::Stderr, "epoch advanced");
+    b.send_line("go");
+    assert_eq!(b.wait_for(Stream::Stdout, "stream:"), "stream: stale 2");
+    let (status, _, stderr) = b.finish();
+    assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
+    a.stop();
+}

@@ -8,7 +8,10 @@
 //!   many were admitted, then closes them and dials once more;
 //! - `net call-vat ADDR PROTO N`: calls the remote `Counter` N times;
 //! - `net garbage ADDR PROTO`: writes bytes that are not Cap'n Proto on a
-//!   vat's protocol.
+//!   vat's protocol;
+//! - `net stale ADDR PROTO`: dials, prints `ready` and waits for a line on
+//!   stdin (the test ends the epoch meanwhile), then uses the stream and
+//!   reports `stream: stale N`.
 //!
 //! Serving modes print `id: …`, `addr: …` and `serving` and run until
 //! killed; the others print one result line and exit.
@@ -25,7 +28,7 @@ use ww_test_guests::counter_capnp::counter;
 use ww_test_guests::stats::Summary;
 
 const USAGE: &str = "usage: net listen|serve-vat PROTO | dial ADDR PROTO BYTES | \
-                     hold ADDR PROTO N | call-vat ADDR PROTO N | garbage ADDR PROTO";
+                     hold ADDR PROTO N | call-vat ADDR PROTO N | garbage|stale ADDR PROTO";
 const CHUNK: usize = 64 * 1024;
 
 type Res<T> = Result<T, Box<dyn StdError>>;
@@ -282,6 +285,16 @@ async fn main_with(host: host::Client, args: Vec<String>) -> Res<()> {
                 "vat: {n} calls, last={last}, p50 {:.0} us, p99 {:.0} us",
                 summary.p50_us, summary.p99_us
             );
+        }
+        "stale" => {
+            let stream = dial(&host, peer, protocol).await?;
+            write(&stream, b"before").await?;
+            ww_test_guests::ready_then_wait()?;
+            // A read, not a write: a streaming write's error would only
+            // surface on a later call.
+            if !ww_test_guests::report_stale("stream", read(&stream).await) {
+                return Err("a dialed stream outlived its epoch".into());
+            }
         }
         "garbage" => {
             let stream = dial(&host, peer, protocol).await?;
