@@ -24,8 +24,9 @@ use crate::cache::CompileCache;
 /// How often running cells yield and are charged CPU time.
 pub const TICK: Duration = Duration::from_millis(10);
 
-/// Live instances the pooling allocator reserves slots for.
-const POOL_INSTANCES: u32 = 1000;
+/// Live component instances the pooling allocator reserves slots for when
+/// the node does not say (see [`Engine::with_pool`]).
+pub const DEFAULT_POOL: u32 = 1000;
 /// Largest linear memory a pooled slot holds; cells that need more run
 /// with on-demand allocation only if the pool is off.
 const POOL_MEMORY: usize = 256 << 20;
@@ -108,6 +109,17 @@ impl Engine {
     ///
     /// When Wasmtime refuses the configuration on this host.
     pub fn new(cache_dir: Option<&Path>) -> Result<Engine, EngineError> {
+        Self::with_pool(cache_dir, DEFAULT_POOL)
+    }
+
+    /// Like [`Engine::new`], with pooled slots for `instances` live cells
+    /// (a node sizes it from its cell limit).
+    ///
+    /// # Errors
+    ///
+    /// When Wasmtime refuses the configuration on this host.
+    pub fn with_pool(cache_dir: Option<&Path>, instances: u32) -> Result<Engine, EngineError> {
+        let instances = instances.max(1);
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
         // Component-model async bookkeeping roughly doubles the cost of a
@@ -116,11 +128,11 @@ impl Engine {
         config.epoch_interruption(true);
         let mut pooling = wasmtime::PoolingAllocationConfig::default();
         pooling
-            .total_component_instances(POOL_INSTANCES)
-            .total_core_instances(POOL_INSTANCES * 4)
-            .total_memories(POOL_INSTANCES * 2)
-            .total_tables(POOL_INSTANCES * 4)
-            .total_stacks(POOL_INSTANCES)
+            .total_component_instances(instances)
+            .total_core_instances(instances.saturating_mul(4))
+            .total_memories(instances.saturating_mul(2))
+            .total_tables(instances.saturating_mul(4))
+            .total_stacks(instances)
             .max_memory_size(POOL_MEMORY);
         let mut pooled = config.clone();
         pooled.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pooling));

@@ -101,7 +101,11 @@ impl NodeError {
 pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let env = guest_env(&options.env)?;
     let image = Image::assemble(&options.layers)?;
-    let engine = Rc::new(Engine::new(options.cache_dir.as_deref())?);
+    // pid0 and every child need a pooled slot.
+    let engine = Rc::new(Engine::with_pool(
+        options.cache_dir.as_deref(),
+        options.max_cells.saturating_add(1),
+    )?);
     let kernel = engine.load_component(&image.boot())?;
     let cells = Rc::new(Cells::new(&engine)?);
     let epochs = Rc::new(Epochs::new());

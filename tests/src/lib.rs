@@ -245,6 +245,16 @@ impl Running {
         }
     }
 
+    /// Revokes every capability of the current epoch: after a guest printed
+    /// `ready`, sends SIGHUP (the node runs with `--revoke-on-hup`), waits
+    /// until the node logs the advance, then lets the guest go on.
+    pub fn advance_epoch(&mut self) {
+        self.wait_for(Stream::Stdout, "ready");
+        kill(self.pid(), libc::SIGHUP);
+        self.wait_for(Stream::Stderr, "epoch advanced");
+        self.send_line("go");
+    }
+
     /// Writes a line to the process's stdin.
     pub fn send_line(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin open");

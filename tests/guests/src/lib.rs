@@ -68,3 +68,36 @@ pub fn report_stale<T>(label: &str, result: Result<T, capnp::Error>) -> bool {
         }
     }
 }
+
+/// Spawns `args` (args[0] is the wasm's path in the image) with `caps`,
+/// a memory limit and a CPU budget (0: the host's default) and the whole
+/// image as the child's file system.
+///
+/// # Errors
+///
+/// When the executor refuses or the call fails.
+pub async fn spawn(
+    executor: &ww_capnp::system_capnp::executor::Client,
+    args: &[&str],
+    caps: &[&ww_guest::Export],
+    memory: u64,
+    cpu_ms: u64,
+) -> Result<ww_capnp::system_capnp::process::Client, capnp::Error> {
+    let mut req = executor.spawn_request();
+    {
+        let mut p = req.get();
+        let mut list = p.reborrow().init_args(args.len() as u32);
+        for (i, a) in args.iter().enumerate() {
+            list.set(i as u32, a);
+        }
+        let mut list = p.reborrow().init_caps(caps.len() as u32);
+        for (i, cap) in caps.iter().enumerate() {
+            cap.write(list.reborrow().get(i as u32))?;
+        }
+        let mut limits = p.reborrow().init_limits();
+        limits.set_max_memory_bytes(memory);
+        limits.set_cpu_millis(cpu_ms);
+        p.set_root("/");
+    }
+    req.send().promise.await?.get()?.get_process()
+}

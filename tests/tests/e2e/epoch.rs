@@ -5,10 +5,7 @@ fn old_capabilities_fail_stale_after_an_epoch_advance_and_regraft_works() {
     let img = image("epoch");
     let mut node = Running::start(ww_run(&ww()).arg("--revoke-on-hup").arg(img.path()));
     assert_eq!(node.wait_for(Stream::Stdout, "before:"), "before: ok");
-    node.wait_for(Stream::Stdout, "ready");
-    kill(node.pid(), libc::SIGHUP);
-    node.wait_for(Stream::Stderr, "epoch advanced");
-    node.send_line("go");
+    node.advance_epoch();
     // A top-level capability and one returned from a call are both revoked.
     assert_eq!(node.wait_for(Stream::Stdout, "top:"), "top: stale 2");
     assert_eq!(

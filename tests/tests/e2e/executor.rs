@@ -138,10 +138,7 @@ fn processes_and_executors_of_an_old_epoch_fail_stale() {
             .arg(img.path())
             .args(["--", "epoch"]),
     );
-    node.wait_for(Stream::Stdout, "ready");
-    kill(node.pid(), libc::SIGHUP);
-    node.wait_for(Stream::Stderr, "epoch advanced");
-    node.send_line("go");
+    node.advance_epoch();
     assert_eq!(
         node.wait_for(Stream::Stdout, "process:"),
         "process: stale 2"

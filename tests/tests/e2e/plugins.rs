@@ -140,10 +140,7 @@ fn a_panicking_provider_method_fails_that_call_and_the_host_keeps_serving() {
     // A wrapped capability passed into a provider and returned is still
     // guarded: the membrane has no unwrapping hole.
     assert_eq!(node.wait_for(Stream::Stdout, "reflect:"), "reflect: ok");
-    node.wait_for(Stream::Stdout, "ready");
-    kill(node.pid(), libc::SIGHUP);
-    node.wait_for(Stream::Stderr, "epoch advanced");
-    node.send_line("go");
+    node.advance_epoch();
     assert_eq!(
         node.wait_for(Stream::Stdout, "reflected:"),
         "reflected: stale 2"

@@ -16,36 +16,9 @@ use std::process::ExitCode;
 
 use ww_capnp::system_capnp::{byte_stream, executor, process};
 use ww_guest::Caps;
-use ww_test_guests::{ready_then_wait, report_stale};
+use ww_test_guests::{ready_then_wait, report_stale, spawn};
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
-
-/// Spawns `args` (args[0] is the wasm's path in the image) with `caps`.
-async fn spawn(
-    executor: &executor::Client,
-    args: &[&str],
-    caps: &[&ww_guest::Export],
-    memory: u64,
-    cpu_ms: u64,
-) -> std::result::Result<process::Client, capnp::Error> {
-    let mut req = executor.spawn_request();
-    {
-        let mut p = req.get();
-        let mut list = p.reborrow().init_args(args.len() as u32);
-        for (i, a) in args.iter().enumerate() {
-            list.set(i as u32, a);
-        }
-        let mut list = p.reborrow().init_caps(caps.len() as u32);
-        for (i, cap) in caps.iter().enumerate() {
-            cap.write(list.reborrow().get(i as u32))?;
-        }
-        let mut limits = p.reborrow().init_limits();
-        limits.set_max_memory_bytes(memory);
-        limits.set_cpu_millis(cpu_ms);
-        p.set_root("/");
-    }
-    req.send().promise.await?.get()?.get_process()
-}
 
 async fn stream(
     p: &process::Client,
