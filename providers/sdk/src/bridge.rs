@@ -121,12 +121,37 @@ impl AsyncRead for SinkReader {
 pub(crate) struct SinkWriter {
     // Boxed: abi_stable's trait objects are not `Unpin`.
     sink: Option<Box<ByteSinkBox>>,
+    // Bytes written since the last flush. Cap'n Proto writes a message as
+    // several pieces (segment table, segments) and its write queue flushes
+    // once per message; handing each piece to the other thread separately
+    // would wake it once per piece, so pieces are gathered and sent on flush.
+    pending: Vec<u8>,
 }
+
+/// Gathered bytes are sent without waiting for a flush past this size.
+const GATHER_LIMIT: usize = 64 * 1024;
 
 impl SinkWriter {
     pub(crate) fn new(sink: ByteSinkBox) -> Self {
         SinkWriter {
             sink: Some(Box::new(sink)),
+            pending: Vec::new(),
+        }
+    }
+
+    fn send_pending(&mut self) -> io::Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let sent = match &self.sink {
+            Some(sink) => sink.send(RSlice::from_slice(&self.pending)),
+            None => false,
+        };
+        self.pending.clear();
+        if sent {
+            Ok(())
+        } else {
+            Err(broken())
         }
     }
 }
@@ -144,26 +169,36 @@ impl AsyncWrite for SinkWriter {
         _: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match &self.sink {
-            Some(sink) if sink.send(RSlice::from_slice(buf)) => Poll::Ready(Ok(buf.len())),
-            _ => Poll::Ready(Err(broken())),
+        let this = self.get_mut();
+        if this.sink.is_none() {
+            return Poll::Ready(Err(broken()));
         }
+        this.pending.extend_from_slice(buf);
+        if this.pending.len() >= GATHER_LIMIT {
+            if let Err(e) = this.send_pending() {
+                return Poll::Ready(Err(e));
+            }
+        }
+        Poll::Ready(Ok(buf.len()))
     }
 
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+        Poll::Ready(self.get_mut().send_pending())
     }
 
     fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if let Some(sink) = self.get_mut().sink.take() {
+        let this = self.get_mut();
+        let flushed = this.send_pending();
+        if let Some(sink) = this.sink.take() {
             sink.close();
         }
-        Poll::Ready(Ok(()))
+        Poll::Ready(flushed)
     }
 }
 
 impl Drop for SinkWriter {
     fn drop(&mut self) {
+        let _ = self.send_pending();
         if let Some(sink) = self.sink.take() {
             sink.close();
         }
