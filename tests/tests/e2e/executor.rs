@@ -27,7 +27,7 @@ fn spawner_image() -> tempfile::TempDir {
     let img = image("spawner");
     let bin = img.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    for child in ["upcase", "kernel", "spin", "balloon", "exporter"] {
+    for child in ["upcase", "kernel", "spin", "balloon", "exporter", "sandbox"] {
         std::fs::copy(guest(child), bin.join(format!("{child}.wasm"))).unwrap();
     }
     std::fs::write(bin.join("p1.wasm"), wat::parse_str(P1_HELLO).unwrap()).unwrap();
@@ -127,6 +127,48 @@ fn bad_children_fail_clearly_with_the_cell_api_status() {
     assert!(escape.contains("leaves the image"), "{escape}");
     let alien = line("/bin/alien.wasm:");
     assert!(alien.contains("exit 126"), "{alien}");
+}
+
+#[test]
+fn runtime_load_compiles_raw_bytes_and_a_child_can_have_no_file_system() {
+    let img = spawner_image();
+    let (stdout, _) = scenario(img.path(), "load");
+    assert!(
+        stdout.contains("loaded child: read-image: denied"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("exit: 0"), "{stdout}");
+    let garbage = stdout
+        .lines()
+        .find(|l| l.starts_with("garbage:"))
+        .unwrap_or_default();
+    assert!(garbage.contains("not a WebAssembly file"), "{stdout}");
+}
+
+#[test]
+fn an_executor_refuses_children_past_its_limit_until_one_exits() {
+    let img = spawner_image();
+    let out = output(
+        ww_run(&ww())
+            .args(["--config", "max-children=2"])
+            .arg(img.path())
+            .args(["--", "count"]),
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("child 1: running") && stdout.contains("child 2: running"),
+        "{stdout}"
+    );
+    let third = stdout
+        .lines()
+        .find(|l| l.starts_with("child 3:"))
+        .unwrap_or_default();
+    assert!(
+        third.contains("refused") && third.contains("limit"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("after exit: spawned, exit 0"), "{stdout}");
 }
 
 #[test]

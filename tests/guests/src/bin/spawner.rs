@@ -10,7 +10,9 @@
 //! - `p1`: a WASI P1 core module runs as a child;
 //! - `cycles N M`: N spawn/kill cycles, `warm`, a line of stdin, M more,
 //!   `done`, a line of stdin (the test samples the node's memory between);
-//! - `epoch`: a process of the old epoch fails stale after a revocation.
+//! - `epoch`: a process of the old epoch fails stale after a revocation;
+//! - `load`: `Runtime.load` of raw bytes, a child with no file system;
+//! - `count`: the per-executor cap on live children.
 
 use std::process::ExitCode;
 
@@ -171,6 +173,83 @@ async fn cycles(executor: &executor::Client, warm: usize, more: usize) -> Result
     Ok(())
 }
 
+async fn load(executor: &executor::Client) -> Result<()> {
+    // Raw bytes (here read from the image, as a parent could get them from
+    // anywhere), compiled once; the child gets no file system at all.
+    let wasm = std::fs::read("/bin/sandbox.wasm")?;
+    let runtime = executor.runtime_request().send().pipeline.get_runtime();
+    let mut req = runtime.load_request();
+    req.get().set_wasm(&wasm);
+    let bound = req.send().pipeline.get_executor();
+    let mut req = bound.spawn_request();
+    req.get().init_args(1).set(0, "sandbox");
+    req.get().set_root("");
+    let child = req.send().promise.await?.get()?.get_process()?;
+    let out = read_all(&stream(&child, "stdout").await?).await?;
+    for line in out.lines().filter(|l| l.starts_with("read-image")) {
+        println!("loaded child: {line}");
+    }
+    println!("exit: {}", wait(&child).await?);
+    let mut req = runtime.load_request();
+    req.get().set_wasm(b"not wasm at all");
+    match req.send().promise.await {
+        Ok(_) => println!("garbage: loaded"),
+        Err(e) => println!("garbage: error ({e})"),
+    }
+    Ok(())
+}
+
+async fn count(executor: &executor::Client) -> Result<()> {
+    // The node runs this with `--config max-children=2`. Idle children
+    // (blocked reading stdin) hold their slots; closing a child's stdin lets
+    // it exit by itself, which frees its slot.
+    let mut held = Vec::new();
+    for i in 1..=3 {
+        match spawn(executor, &["/bin/upcase.wasm"], &[], 0, 0).await {
+            Ok(p) => {
+                println!("child {i}: running");
+                held.push(p);
+            }
+            Err(e) => println!("child {i}: refused ({e})"),
+        }
+    }
+    for p in &held {
+        stream(p, "stdin")
+            .await?
+            .close_request()
+            .send()
+            .promise
+            .await?;
+        wait(p).await?;
+    }
+    // The executor learns of the exits through its own waits on them.
+    let mut attempts = 0;
+    loop {
+        match spawn(executor, &["/bin/upcase.wasm"], &[], 0, 0).await {
+            Ok(p) => {
+                stream(&p, "stdin")
+                    .await?
+                    .close_request()
+                    .send()
+                    .promise
+                    .await?;
+                println!("after exit: spawned, exit {}", wait(&p).await?);
+                return Ok(());
+            }
+            Err(e) if attempts < 100 => {
+                attempts += 1;
+                let _ = e;
+                // Give the executor's exit watchers a turn.
+                executor.echo_request().send().promise.await?;
+            }
+            Err(e) => {
+                println!("after exit: refused ({e})");
+                return Ok(());
+            }
+        }
+    }
+}
+
 async fn epoch(executor: &executor::Client) -> Result<()> {
     let child = spawn(executor, &["/bin/exporter.wasm"], &[], 0, 0).await?;
     ready_then_wait()?;
@@ -199,6 +278,8 @@ fn main() -> ExitCode {
             Some("p1") => p1(&executor).await,
             Some("cycles") => cycles(&executor, number(2), number(3)).await,
             Some("epoch") => epoch(&executor).await,
+            Some("load") => load(&executor).await,
+            Some("count") => count(&executor).await,
             other => Err(format!("unknown scenario {other:?}").into()),
         }
     })
