@@ -80,6 +80,15 @@ fn limits_stop_a_cpu_hog_and_a_memory_hog_while_a_sibling_finishes() {
     );
 }
 
+/// Killing one child leaves its live sibling running to a normal exit.
+#[test]
+fn kill_one_of_two_live_children() {
+    let img = spawner_image();
+    let (stdout, _) = scenario(img.path(), "kill-sibling");
+    assert!(stdout.contains("killed: 137"), "{stdout}");
+    assert!(stdout.contains("sibling: 0"), "{stdout}");
+}
+
 #[test]
 fn a_killed_child_exits_137() {
     let img = spawner_image();

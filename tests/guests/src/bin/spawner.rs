@@ -12,7 +12,8 @@
 //!   `done`, a line of stdin (the test samples the node's memory between);
 //! - `epoch`: a process of the old epoch fails stale after a revocation;
 //! - `load`: `Runtime.load` of raw bytes, a child with no file system;
-//! - `count`: the per-executor cap on live children.
+//! - `count`: the per-executor cap on live children;
+//! - `kill-sibling`: kill one of two live children.
 
 use std::process::ExitCode;
 
@@ -250,6 +251,25 @@ async fn count(executor: &executor::Client) -> Result<()> {
     }
 }
 
+async fn kill_sibling(executor: &executor::Client) -> Result<()> {
+    // Two live children; kill one, then let the other finish by itself.
+    let a = spawn(executor, &["/bin/upcase.wasm"], &[], 0, 0).await?;
+    let b = spawn(executor, &["/bin/upcase.wasm"], &[], 0, 0).await?;
+    for p in [&a, &b] {
+        stream(p, "stdin").await?;
+    }
+    a.kill_request().send().promise.await?;
+    println!("killed: {}", wait(&a).await?);
+    stream(&b, "stdin")
+        .await?
+        .close_request()
+        .send()
+        .promise
+        .await?;
+    println!("sibling: {}", wait(&b).await?);
+    Ok(())
+}
+
 async fn epoch(executor: &executor::Client) -> Result<()> {
     let child = spawn(executor, &["/bin/exporter.wasm"], &[], 0, 0).await?;
     ready_then_wait()?;
@@ -280,6 +300,7 @@ fn main() -> ExitCode {
             Some("epoch") => epoch(&executor).await,
             Some("load") => load(&executor).await,
             Some("count") => count(&executor).await,
+            Some("kill-sibling") => kill_sibling(&executor).await,
             other => Err(format!("unknown scenario {other:?}").into()),
         }
     })
