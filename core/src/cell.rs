@@ -131,6 +131,16 @@ pub struct ModuleState {
     limiter: Limiter,
 }
 
+/// Code linked against the host's interfaces, ready to instantiate: linking
+/// type-checks every import, so it is done once per code, not per spawn.
+#[derive(Clone)]
+pub enum Linked {
+    /// A component exporting `wasi:cli/run`.
+    Component(CommandPre<CellState>),
+    /// A core module with `_start`.
+    Module(wasmtime::InstancePre<ModuleState>),
+}
+
 /// Runs cells on one engine; the linkers are built once.
 pub struct Cells {
     components: Linker<CellState>,
@@ -173,6 +183,58 @@ impl Cells {
         spec: Spec,
         transport: GuestEnd,
     ) -> Result<i32, CellError> {
+        let linked = self.link(code, &spec.name)?;
+        self.run_linked(engine, &linked, spec, transport).await
+    }
+
+    /// Links `code` (named `name` in errors) against WASI and
+    /// `wetware:rpc`.
+    ///
+    /// # Errors
+    ///
+    /// When it imports what the host does not provide, or is a component
+    /// without `wasi:cli/run`.
+    pub fn link(&self, code: &Code, name: &str) -> Result<Linked, CellError> {
+        let not_runnable = |reason: String| CellError::NotRunnable {
+            what: name.to_string(),
+            reason,
+        };
+        match code {
+            Code::Component(component) => {
+                let pre = self.components.instantiate_pre(component).map_err(|e| {
+                    not_runnable(format!("{e:#} (ww provides WASI 0.2 and wetware:rpc)"))
+                })?;
+                let pre = CommandPre::new(pre).map_err(|e| {
+                    not_runnable(format!(
+                        "{e:#}; a cell must export wasi:cli/run — build a binary crate (fn main) for wasm32-wasip2"
+                    ))
+                })?;
+                Ok(Linked::Component(pre))
+            }
+            Code::Module(module) => self
+                .modules
+                .instantiate_pre(module)
+                .map(Linked::Module)
+                .map_err(|e| {
+                    not_runnable(format!(
+                        "{e:#} (ww provides WASI preview 1 to core modules)"
+                    ))
+                }),
+        }
+    }
+
+    /// [`Cells::run`] for code linked before.
+    ///
+    /// # Errors
+    ///
+    /// When the cell cannot be started at all.
+    pub async fn run_linked(
+        &self,
+        engine: &Engine,
+        linked: &Linked,
+        spec: Spec,
+        transport: GuestEnd,
+    ) -> Result<i32, CellError> {
         let Spec {
             name,
             argv,
@@ -183,20 +245,12 @@ impl Cells {
         } = spec;
         let wasi = wasi_builder(&argv, &env, root.as_ref(), stdio)?;
         let limiter = Limiter::new(&limits);
-        let result = match code {
-            Code::Component(component) => {
-                let not_runnable = |reason: String| CellError::NotRunnable {
-                    what: name.clone(),
-                    reason,
-                };
-                let pre = self.components.instantiate_pre(component).map_err(|e| {
-                    not_runnable(format!("{e:#} (ww provides WASI 0.2 and wetware:rpc)"))
-                })?;
-                let pre = CommandPre::new(pre).map_err(|e| {
-                    not_runnable(format!(
-                        "{e:#}; a cell must export wasi:cli/run — build a binary crate (fn main) for wasm32-wasip2"
-                    ))
-                })?;
+        let not_runnable = |reason: String| CellError::NotRunnable {
+            what: name.clone(),
+            reason,
+        };
+        let result = match linked {
+            Linked::Component(pre) => {
                 let mut wasi = wasi;
                 let state = CellState {
                     wasi: wasi.build(),
@@ -213,7 +267,7 @@ impl Cells {
                     .map_err(|e| not_runnable(format!("{e:#}")))?;
                 command.wasi_cli_run().call_run(&mut store).await
             }
-            Code::Module(module) => {
+            Linked::Module(pre) => {
                 let mut wasi = wasi;
                 let state = ModuleState {
                     wasi: wasi.build_p1(),
@@ -222,14 +276,10 @@ impl Cells {
                 let mut store = Store::new(engine.wasmtime(), state);
                 store.limiter(|s| &mut s.limiter);
                 time_slices(&mut store, &limits);
-                let instance = self
-                    .modules
-                    .instantiate_async(&mut store, module)
+                let instance = pre
+                    .instantiate_async(&mut store)
                     .await
-                    .map_err(|e| CellError::NotRunnable {
-                        what: name.clone(),
-                        reason: format!("{e:#} (ww provides WASI preview 1 to core modules)"),
-                    })?;
+                    .map_err(|e| not_runnable(format!("{e:#}")))?;
                 match instance.get_typed_func::<(), ()>(&mut store, "_start") {
                     Ok(start) => start.call_async(&mut store, ()).await.map(Ok),
                     Err(e) => Err(e),

@@ -14,7 +14,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
@@ -22,7 +22,7 @@ use ww_provider_sdk::capnp;
 use ww_provider_sdk::export::Export;
 use ww_provider_sdk::ww_capnp::system_capnp::{cells, code, limits};
 
-use crate::cell::{Cells as Runner, Spec, Stdio};
+use crate::cell::{CellError, Cells as Runner, Linked, Spec, Stdio};
 use crate::engine::{Code, Engine};
 use crate::epoch::Epochs;
 use crate::limits::Limits;
@@ -43,7 +43,19 @@ pub struct Runtime {
     defaults: Limits,
     max_live: u32,
     live: Rc<Cell<u32>>,
-    compiled: RefCell<HashMap<[u8; 32], Code>>,
+    compiled: RefCell<HashMap<Key, Compiled>>,
+    // Spawning by path happens on every `Executor.spawn`: a file seen before,
+    // unchanged (same size and mtime), is not read or hashed again.
+    opened: RefCell<HashMap<PathBuf, (u64, SystemTime, Key)>>,
+}
+
+/// SHA-256 of the wasm.
+type Key = [u8; 32];
+
+/// Code compiled once, and linked once it has been spawned.
+struct Compiled {
+    code: Code,
+    linked: Option<Linked>,
 }
 
 impl Runtime {
@@ -66,6 +78,7 @@ impl Runtime {
             max_live,
             live: Rc::new(Cell::new(0)),
             compiled: RefCell::new(HashMap::new()),
+            opened: RefCell::new(HashMap::new()),
         })
     }
 
@@ -76,17 +89,63 @@ impl Runtime {
 
     /// Compiles `wasm`, or returns the code compiled from the same bytes
     /// before (then nothing is compiled or even deserialized).
-    fn compile(&self, wasm: &[u8], what: &str) -> capnp::Result<Code> {
-        let key: [u8; 32] = Sha256::digest(wasm).into();
-        if let Some(code) = self.compiled.borrow().get(&key) {
-            return Ok(code.clone());
+    fn compile(&self, wasm: &[u8], what: &str) -> capnp::Result<Key> {
+        let key: Key = Sha256::digest(wasm).into();
+        if self.compiled.borrow().contains_key(&key) {
+            return Ok(key);
         }
         let code = self
             .engine
             .load(wasm, what)
             .map_err(|e| capnp::Error::failed(format!("{e} (status {})", e.exit_code())))?;
-        self.compiled.borrow_mut().insert(key, code.clone());
-        Ok(code)
+        self.compiled
+            .borrow_mut()
+            .insert(key, Compiled { code, linked: None });
+        Ok(key)
+    }
+
+    /// The file at `path` of the image, compiled (see `opened`).
+    fn open(&self, path: &str) -> capnp::Result<Key> {
+        let file = self.resolve(path)?;
+        let not_found = |e: std::io::Error| {
+            capnp::Error::failed(format!(
+                "{path} not found in the image ({e}) (status {})",
+                crate::limits::status::NOT_FOUND
+            ))
+        };
+        let meta = std::fs::metadata(&file).map_err(not_found)?;
+        let stamp = (
+            meta.len(),
+            meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+        );
+        if let Some(&(len, mtime, key)) = self.opened.borrow().get(&file) {
+            if (len, mtime) == stamp && self.compiled.borrow().contains_key(&key) {
+                return Ok(key);
+            }
+        }
+        let wasm = std::fs::read(&file).map_err(not_found)?;
+        let key = self.compile(&wasm, path)?;
+        self.opened
+            .borrow_mut()
+            .insert(file, (stamp.0, stamp.1, key));
+        Ok(key)
+    }
+
+    /// The code of `key` linked for running, linking it on first use.
+    fn linked(&self, key: &Key, name: &str) -> Result<Linked, CellError> {
+        let mut compiled = self.compiled.borrow_mut();
+        let entry = compiled
+            .get_mut(key)
+            .ok_or_else(|| CellError::NotRunnable {
+                what: name.to_string(),
+                reason: "its compiled code was dropped (a bug in ww)".to_string(),
+            })?;
+        if let Some(linked) = &entry.linked {
+            return Ok(linked.clone());
+        }
+        let linked = self.runner.link(&entry.code, name)?;
+        entry.linked = Some(linked.clone());
+        Ok(linked)
     }
 
     /// `path` inside the image, refusing anything that would leave it.
@@ -108,7 +167,7 @@ impl Runtime {
 
     fn spawn(
         self: &Rc<Self>,
-        code: Code,
+        key: Key,
         params: code::SpawnParams,
         results: &mut code::SpawnResults,
     ) -> capnp::Result<()> {
@@ -153,6 +212,7 @@ impl Runtime {
         let (stdout_host, stdout) = tokio::io::duplex(PIPE);
         let (stderr_host, stderr) = tokio::io::duplex(PIPE);
         let name = argv.first().cloned().unwrap_or_else(|| "child".into());
+        let linked = self.linked(&key, &name);
         let spec = Spec {
             name: name.clone(),
             argv,
@@ -179,11 +239,16 @@ impl Runtime {
         let done = finish.clone();
         let task = tokio::task::spawn_local(async move {
             let _live = live;
-            let status = match runtime
-                .runner
-                .run(&runtime.engine, &code, spec, guest_end)
-                .await
-            {
+            let started = match linked {
+                Ok(linked) => {
+                    runtime
+                        .runner
+                        .run_linked(&runtime.engine, &linked, spec, guest_end)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            let status = match started {
                 Ok(status) => status,
                 Err(e) => {
                     tracing::warn!("child {name} did not start: {e}");
@@ -242,18 +307,25 @@ fn read_limits(limits: limits::Reader<'_>) -> Limits {
 
 struct CellsServer(Rc<Runtime>);
 
+impl CellsServer {
+    fn code(&self, key: Key) -> code::Client {
+        capnp_rpc::new_client(CodeServer {
+            runtime: self.0.clone(),
+            key,
+        })
+    }
+}
+
 impl cells::Server for CellsServer {
     async fn load(
         self: Rc<Self>,
         params: cells::LoadParams,
         mut results: cells::LoadResults,
     ) -> Result<(), capnp::Error> {
-        let wasm = params.get()?.get_wasm()?;
-        let code = self.0.compile(wasm, "the loaded wasm")?;
-        results.get().set_code(capnp_rpc::new_client(CodeServer {
-            runtime: self.0.clone(),
-            code,
-        }));
+        let key = self
+            .0
+            .compile(params.get()?.get_wasm()?, "the loaded wasm")?;
+        results.get().set_code(self.code(key));
         Ok(())
     }
 
@@ -262,26 +334,15 @@ impl cells::Server for CellsServer {
         params: cells::OpenParams,
         mut results: cells::OpenResults,
     ) -> Result<(), capnp::Error> {
-        let path = params.get()?.get_path()?.to_str()?.to_string();
-        let file = self.0.resolve(&path)?;
-        let wasm = std::fs::read(&file).map_err(|e| {
-            capnp::Error::failed(format!(
-                "{path} not found in the image ({e}) (status {})",
-                crate::limits::status::NOT_FOUND
-            ))
-        })?;
-        let code = self.0.compile(&wasm, &path)?;
-        results.get().set_code(capnp_rpc::new_client(CodeServer {
-            runtime: self.0.clone(),
-            code,
-        }));
+        let key = self.0.open(params.get()?.get_path()?.to_str()?)?;
+        results.get().set_code(self.code(key));
         Ok(())
     }
 }
 
 struct CodeServer {
     runtime: Rc<Runtime>,
-    code: Code,
+    key: Key,
 }
 
 impl code::Server for CodeServer {
@@ -290,6 +351,6 @@ impl code::Server for CodeServer {
         params: code::SpawnParams,
         mut results: code::SpawnResults,
     ) -> Result<(), capnp::Error> {
-        self.runtime.spawn(self.code.clone(), params, &mut results)
+        self.runtime.spawn(self.key, params, &mut results)
     }
 }
