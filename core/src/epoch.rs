@@ -11,11 +11,14 @@
 //! process, unless the operator revokes with `ww run --revoke-on-hup` and
 //! SIGHUP.
 
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
 use futures::future::LocalBoxFuture;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 use ww_provider_sdk::capnp;
-use ww_provider_sdk::proxy::Policy;
+use ww_provider_sdk::proxy::{Hold, Policy};
 
 type Response = capnp::capability::Response<capnp::any_pointer::Owned>;
 
@@ -75,7 +78,11 @@ impl Epochs {
     pub fn guard(&self) -> EpochGuard {
         let rx = self.tx.subscribe();
         let issued = rx.borrow().seq;
-        EpochGuard { issued, rx }
+        EpochGuard {
+            issued,
+            rx,
+            holds: Rc::new(RefCell::new(Holds::default())),
+        }
     }
 }
 
@@ -88,10 +95,75 @@ pub fn stale(issued: u64, current: u64) -> capnp::Error {
 }
 
 /// Revokes the capabilities it wraps when their epoch ends.
+///
+/// Revoking is more than failing calls: when the epoch ends, the guard
+/// drops every capability it wraps, so what a cell set up through them stops
+/// even if the cell keeps its references — a `StreamListener` stops
+/// listening, a dialed stream closes, a child's `Process` is released.
 #[derive(Clone)]
 pub struct EpochGuard {
     issued: u64,
     rx: watch::Receiver<Epoch>,
+    /// Shared by every capability wrapped with this guard (one graft and
+    /// everything reached from it).
+    holds: Rc<RefCell<Holds>>,
+}
+
+/// The wrapped capabilities of one guard, released together when its epoch
+/// ends.
+#[derive(Default)]
+struct Holds {
+    holds: Vec<Hold>,
+    /// Prune released or dropped holds when the list reaches this length.
+    prune_at: usize,
+    /// Set once the watcher task runs; dropped with the last guard clone,
+    /// which ends the task.
+    watcher: Option<oneshot::Sender<()>>,
+}
+
+impl Holds {
+    fn push(&mut self, hold: Hold) {
+        if self.holds.len() >= self.prune_at {
+            self.holds.retain(Hold::is_held);
+            self.prune_at = (self.holds.len() * 2).max(16);
+        }
+        self.holds.push(hold);
+    }
+}
+
+impl EpochGuard {
+    /// Starts the one task per guard that releases its holds when the epoch
+    /// ends; it also ends when every capability of the guard is gone.
+    fn watch(&self, holds: &mut Holds) {
+        if holds.watcher.is_some() {
+            return;
+        }
+        let (alive, gone) = oneshot::channel();
+        holds.watcher = Some(alive);
+        let issued = self.issued;
+        let mut rx = self.rx.clone();
+        let weak: Weak<RefCell<Holds>> = Rc::downgrade(&self.holds);
+        tokio::task::spawn_local(async move {
+            tokio::select! {
+                ended = rx.wait_for(|e| e.seq != issued) => {
+                    if ended.is_err() {
+                        return;
+                    }
+                }
+                _ = gone => return,
+            }
+            let Some(holds) = weak.upgrade() else { return };
+            // Taken out first: dropping a capability may re-enter (e.g. a
+            // server's Drop wrapping another capability).
+            let taken = std::mem::take(&mut holds.borrow_mut().holds);
+            let released = taken.iter().filter(|h| h.release()).count();
+            tracing::debug!(
+                epoch = issued,
+                released,
+                "released the capabilities of an ended epoch"
+            );
+        });
+    }
 }
 
 impl EpochGuard {
@@ -106,6 +178,16 @@ impl EpochGuard {
 }
 
 impl Policy for EpochGuard {
+    fn hold(&self, hold: Hold) {
+        if self.current() != self.issued {
+            hold.release();
+            return;
+        }
+        let mut holds = self.holds.borrow_mut();
+        self.watch(&mut holds);
+        holds.push(hold);
+    }
+
     fn admit(&self) -> Result<(), capnp::Error> {
         match self.current() {
             current if current == self.issued => Ok(()),

@@ -1,6 +1,10 @@
 //! Admission control: a bound on concurrent inbound streams per protocol and
 //! per peer, so one peer (or a flood of them) cannot make a node hold
 //! unbounded streams. Excess is refused at once, never queued.
+//!
+//! Byte-stream protocols and vat protocols have separate limits: an
+//! admitted vat runs a whole Cap'n Proto RPC system for its peer, so a node
+//! admits fewer of them.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -18,6 +22,7 @@ pub struct Limits {
 }
 
 impl Default for Limits {
+    /// The defaults of a byte-stream protocol.
     fn default() -> Self {
         Limits {
             total: 64,
@@ -26,10 +31,23 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The defaults of a vat protocol: each admitted stream runs an RPC
+    /// system, so fewer than for byte streams.
+    pub fn vats() -> Limits {
+        Limits {
+            total: 32,
+            per_peer: 8,
+        }
+    }
+}
+
 /// Counts the streams admitted on one protocol.
 #[derive(Clone, Debug)]
 pub struct Admission {
     limits: Limits,
+    /// What is admitted ("streams", "vats"), named in refusals.
+    what: &'static str,
     counts: Rc<RefCell<Counts>>,
 }
 
@@ -40,10 +58,12 @@ struct Counts {
 }
 
 impl Admission {
-    /// Nothing admitted yet.
-    pub fn new(limits: Limits) -> Admission {
+    /// Nothing admitted yet; `what` names the admitted things in refusals
+    /// (e.g. "streams", "vats").
+    pub fn new(limits: Limits, what: &'static str) -> Admission {
         Admission {
             limits,
+            what,
             counts: Rc::default(),
         }
     }
@@ -57,16 +77,16 @@ impl Admission {
         let mut counts = self.counts.borrow_mut();
         if counts.total >= self.limits.total {
             return Err(format!(
-                "this protocol already has {} open streams (its limit); retry later",
-                self.limits.total
+                "this protocol already has {} open {} (its limit); retry later",
+                self.limits.total, self.what
             ));
         }
         let of_peer = counts.by_peer.entry(peer).or_default();
         if *of_peer >= self.limits.per_peer {
             return Err(format!(
-                "you already have {} open streams on this protocol (the per-peer limit); close \
+                "you already have {} open {} on this protocol (the per-peer limit); close \
                  one first",
-                self.limits.per_peer
+                self.limits.per_peer, self.what
             ));
         }
         *of_peer += 1;

@@ -26,6 +26,10 @@ pub const DIAL_TIMEOUT: &str = "dial_timeout";
 pub const STREAM_LIMIT: &str = "stream_limit";
 /// Config key: concurrent inbound streams per protocol from one peer.
 pub const STREAM_LIMIT_PER_PEER: &str = "stream_limit_per_peer";
+/// Config key: concurrent inbound vats per served vat protocol.
+pub const VAT_LIMIT: &str = "vat_limit";
+/// Config key: concurrent inbound vats per vat protocol from one peer.
+pub const VAT_LIMIT_PER_PEER: &str = "vat_limit_per_peer";
 
 /// The port a node listens on when not told otherwise (`ww run --port`).
 pub const DEFAULT_PORT: u16 = 2025;
@@ -63,12 +67,22 @@ pub fn keys() -> Vec<ConfigKey> {
         ),
         key(
             STREAM_LIMIT,
-            "concurrent inbound streams (or vats) per listening protocol [default: 64]",
+            "concurrent inbound byte streams per listening protocol [default: 64]",
             false,
         ),
         key(
             STREAM_LIMIT_PER_PEER,
-            "concurrent inbound streams (or vats) per protocol from one peer [default: 16]",
+            "concurrent inbound byte streams per protocol from one peer [default: 16]",
+            false,
+        ),
+        key(
+            VAT_LIMIT,
+            "concurrent inbound vats per served vat protocol [default: 32]",
+            false,
+        ),
+        key(
+            VAT_LIMIT_PER_PEER,
+            "concurrent inbound vats per vat protocol from one peer [default: 8]",
             false,
         ),
     ]
@@ -88,8 +102,10 @@ pub struct Settings {
     pub bootstrap: Vec<(PeerId, Multiaddr)>,
     /// `Host.connect`'s bound.
     pub dial_timeout: Duration,
-    /// Admission limits of every listening protocol.
+    /// Admission limits of every byte-stream protocol.
     pub limits: Limits,
+    /// Admission limits of every vat protocol.
+    pub vat_limits: Limits,
 }
 
 impl Settings {
@@ -140,6 +156,11 @@ impl Settings {
             total: count(ctx, STREAM_LIMIT, defaults.total)?,
             per_peer: count(ctx, STREAM_LIMIT_PER_PEER, defaults.per_peer)?,
         };
+        let vat_defaults = Limits::vats();
+        let vat_limits = Limits {
+            total: count(ctx, VAT_LIMIT, vat_defaults.total)?,
+            per_peer: count(ctx, VAT_LIMIT_PER_PEER, vat_defaults.per_peer)?,
+        };
         Ok(Settings {
             keypair,
             listen,
@@ -147,6 +168,7 @@ impl Settings {
             bootstrap,
             dial_timeout,
             limits,
+            vat_limits,
         })
     }
 }

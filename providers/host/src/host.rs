@@ -19,12 +19,18 @@ use crate::vat::{VatClientImpl, VatListenerImpl};
 pub struct HostImpl {
     swarm: SwarmHandle,
     limits: Limits,
+    vat_limits: Limits,
 }
 
 impl HostImpl {
-    /// Serves `swarm`; listeners it hands out admit streams within `limits`.
-    pub fn new(swarm: SwarmHandle, limits: Limits) -> Self {
-        HostImpl { swarm, limits }
+    /// Serves `swarm`; the listeners it hands out admit byte streams within
+    /// `limits` and vats within `vat_limits`.
+    pub fn new(swarm: SwarmHandle, limits: Limits, vat_limits: Limits) -> Self {
+        HostImpl {
+            swarm,
+            limits,
+            vat_limits,
+        }
     }
 }
 
@@ -94,6 +100,7 @@ impl host::Server for HostImpl {
         let network = Network {
             swarm: self.swarm.clone(),
             limits: self.limits,
+            vat_limits: self.vat_limits,
         };
         let mut r = results.get();
         r.set_listener(capnp_rpc::new_client(StreamListenerImpl::new(

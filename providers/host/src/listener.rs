@@ -48,9 +48,11 @@ impl stream_listener::Server for StreamListenerImpl {
             .map_err(|e| Error::failed(format!("protocol is not UTF-8: {e}")))?
             .to_string();
         let handler: stream_handler::Client = params.get_handler()?;
-        let protocol = self
-            .network
-            .accept(&name, self.owner(), move |peer, stream, permit| {
+        let protocol = self.network.accept(
+            &name,
+            self.network.stream_admission(),
+            self.owner(),
+            move |peer, stream, permit| {
                 let handler = handler.clone();
                 async move {
                     let cap: byte_stream::Client =
@@ -71,7 +73,8 @@ impl stream_listener::Server for StreamListenerImpl {
                         }
                     }
                 }
-            })?;
+            },
+        )?;
         tracing::debug!(%protocol, "cell listens");
         Ok(())
     }

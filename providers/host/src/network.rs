@@ -22,8 +22,10 @@ use crate::protocol;
 pub struct Network {
     /// The swarm.
     pub swarm: SwarmHandle,
-    /// Bounds for each listening protocol.
+    /// Bounds for each byte-stream protocol.
     pub limits: Limits,
+    /// Bounds for each vat protocol.
+    pub vat_limits: Limits,
 }
 
 impl Network {
@@ -68,8 +70,18 @@ impl Network {
         }
     }
 
+    /// Admission for a byte-stream protocol.
+    pub fn stream_admission(&self) -> Admission {
+        Admission::new(self.limits, "streams")
+    }
+
+    /// Admission for a vat protocol.
+    pub fn vat_admission(&self) -> Admission {
+        Admission::new(self.vat_limits, "vats")
+    }
+
     /// Starts accepting streams on the cell protocol `name`. Each stream
-    /// within the limits is admitted and handed to `on_stream`; the rest are
+    /// within `admission`'s limits is admitted and handed to `on_stream`; the rest are
     /// refused with the limit they hit. Accepting stops when `owner` is
     /// dropped (the capability that started it was released) or when
     /// `on_stream`'s future returns `false` (its consumer is gone); the
@@ -81,6 +93,7 @@ impl Network {
     pub fn accept<F, Fut>(
         &self,
         name: &str,
+        admission: Admission,
         owner: oneshot::Receiver<()>,
         on_stream: F,
     ) -> Result<StreamProtocol, Error>
@@ -94,7 +107,6 @@ impl Network {
                 "{protocol} already has a listener on this node; choose another protocol name"
             ))
         })?;
-        let admission = Admission::new(self.limits);
         tokio::task::spawn_local(accept_loop(
             protocol.clone(),
             incoming,

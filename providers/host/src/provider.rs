@@ -52,11 +52,11 @@ impl Provider for HostProvider {
         let settings = Settings::from_context(&ctx);
         Box::pin(async move {
             let settings = settings?;
-            let limits = settings.limits;
+            let (limits, vat_limits) = (settings.limits, settings.vat_limits);
             let swarm = crate::driver::spawn(settings).await?;
             tracing::debug!(peer = %swarm.peer_id(), "host provider started");
             let dht_cap: dht::Client = capnp_rpc::new_client(DhtImpl::new(swarm.clone()));
-            let cap: host::Client = capnp_rpc::new_client(HostImpl::new(swarm, limits));
+            let cap: host::Client = capnp_rpc::new_client(HostImpl::new(swarm, limits, vat_limits));
             let schema = SchemaNode::from_set(&builtin(), host::Client::TYPE_ID)?;
             let dht_schema = SchemaNode::from_set(&builtin(), dht::Client::TYPE_ID)?;
             Ok(vec![

@@ -228,7 +228,9 @@ fn manifest_declares_the_export_and_keys() {
             "bootstrap",
             "dial_timeout",
             "stream_limit",
-            "stream_limit_per_peer"
+            "stream_limit_per_peer",
+            "vat_limit",
+            "vat_limit_per_peer"
         ]
     );
     assert!(m.config[0].required);
@@ -250,10 +252,13 @@ fn cells_protocols_live_under_ww() {
 #[test]
 fn admission_counts_per_peer_and_in_total_and_frees_on_drop() {
     use crate::admission::{Admission, Limits};
-    let admission = Admission::new(Limits {
-        total: 3,
-        per_peer: 2,
-    });
+    let admission = Admission::new(
+        Limits {
+            total: 3,
+            per_peer: 2,
+        },
+        "streams",
+    );
     let (a, b) = (PeerId::random(), PeerId::random());
     let a1 = admission.admit(a).unwrap();
     let _a2 = admission.admit(a).unwrap();
@@ -262,6 +267,24 @@ fn admission_counts_per_peer_and_in_total_and_frees_on_drop() {
     assert!(admission.admit(b).unwrap_err().contains("its limit"));
     drop(a1);
     assert!(admission.admit(b).is_ok(), "a freed place is reusable");
+}
+
+#[test]
+fn vats_have_their_own_limits_configured_apart_from_streams() {
+    let mut config = loopback();
+    config.insert("stream_limit_per_peer".into(), "5".into());
+    config.insert("vat_limit".into(), "4".into());
+    let settings = Settings::from_context(&Context::new(config, Vec::new())).unwrap();
+    assert_eq!(settings.limits.per_peer, 5);
+    assert_eq!(settings.limits.total, 64);
+    assert_eq!(settings.vat_limits.total, 4);
+    assert_eq!(settings.vat_limits.per_peer, 8, "the vat default");
+
+    let admission = crate::admission::Admission::new(settings.vat_limits, "vats");
+    let peer = PeerId::random();
+    let _held: Vec<_> = (0..4).map(|_| admission.admit(peer).unwrap()).collect();
+    let refusal = admission.admit(PeerId::random()).unwrap_err();
+    assert!(refusal.contains("4 open vats"), "{refusal}");
 }
 
 /// Raw libp2p throughput between two hosts in one process, for comparison
@@ -278,20 +301,27 @@ fn raw_stream_throughput() {
         let net_a = crate::network::Network {
             swarm: a.clone(),
             limits: Default::default(),
+            vat_limits: crate::admission::Limits::vats(),
         };
         let net_b = crate::network::Network {
             swarm: b.clone(),
             limits: Default::default(),
+            vat_limits: crate::admission::Limits::vats(),
         };
         let (_owner, owned) = tokio::sync::oneshot::channel();
         net_a
-            .accept("bench", owned, |_, stream, permit| async move {
-                let (mut r, mut w) = stream.split();
-                let _ = futures::io::copy(&mut r, &mut w).await;
-                let _ = w.close().await;
-                drop(permit);
-                true
-            })
+            .accept(
+                "bench",
+                net_a.stream_admission(),
+                owned,
+                |_, stream, permit| async move {
+                    let (mut r, mut w) = stream.split();
+                    let _ = futures::io::copy(&mut r, &mut w).await;
+                    let _ = w.close().await;
+                    drop(permit);
+                    true
+                },
+            )
             .unwrap();
         let addr = a.snapshot().listen[0].clone();
         b.connect(&format!("{addr}/p2p/{}", a.peer_id()))

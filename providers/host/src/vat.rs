@@ -53,9 +53,11 @@ impl vat_listener::Server for VatListenerImpl {
         let params = params.get()?;
         let name = text(params.get_protocol()?, "protocol")?;
         let cap: Client = params.get_cap().get_as_capability()?;
-        let protocol = self
-            .network
-            .accept(&name, self.owner(), move |peer, stream, permit| {
+        let protocol = self.network.accept(
+            &name,
+            self.network.vat_admission(),
+            self.owner(),
+            move |peer, stream, permit| {
                 let cap = cap.clone();
                 async move {
                     let system = rpc_system(stream, Side::Server, Some(cap));
@@ -65,7 +67,8 @@ impl vat_listener::Server for VatListenerImpl {
                     drop(permit);
                     true
                 }
-            })?;
+            },
+        )?;
         tracing::debug!(%protocol, "cell serves a vat");
         Ok(())
     }

@@ -30,9 +30,10 @@
 //!   applies; a failed streaming call does not by itself fail later calls on
 //!   the proxy, though the wrapped capability still may.
 
+use std::cell::RefCell;
 use std::ops::Deref;
 use std::panic::AssertUnwindSafe;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use capnp::any_pointer;
 use capnp::capability::{
@@ -61,12 +62,44 @@ pub trait Policy: Clone + 'static {
     /// Wraps a forwarded call in flight, e.g. to race it against revocation
     /// or to catch a panic. Return `call` itself to add nothing.
     fn guard(&self, call: CallFuture) -> CallFuture;
+
+    /// Receives the hold of every capability wrapped with this policy, once,
+    /// when it is wrapped. A policy that revokes keeps the holds and
+    /// [releases](Hold::release) them when it revokes, so what they wrap is
+    /// dropped even while the caller still holds the wrapper: a listener
+    /// stops listening, a stream closes. The default keeps nothing.
+    fn hold(&self, hold: Hold) {
+        let _ = hold;
+    }
+}
+
+/// A wrapper's reference to the capability it wraps, as its [`Policy`]
+/// sees it: weak, so keeping it does not keep the wrapper alive.
+pub struct Hold(Weak<RefCell<Option<Client>>>);
+
+impl Hold {
+    /// Drops the wrapped capability: the wrapper fails every later call.
+    /// Returns `false` if the wrapper was already gone or released.
+    pub fn release(&self) -> bool {
+        // Taken out before it drops, so a drop that re-enters sees `None`.
+        let taken = self.0.upgrade().and_then(|inner| inner.borrow_mut().take());
+        taken.is_some()
+    }
+
+    /// Whether the wrapper still exists and holds its capability.
+    pub fn is_held(&self) -> bool {
+        self.0
+            .upgrade()
+            .is_some_and(|inner| inner.borrow().is_some())
+    }
 }
 
 /// Wraps `cap` so that every call on it, and on every capability returned
 /// from it, goes through `policy`.
 pub fn wrap<P: Policy>(cap: Client, policy: P) -> Client {
-    let proxy: ProxyClient = capnp_rpc::new_client_from_rc(Rc::new(Proxy { inner: cap, policy }));
+    let inner = Rc::new(RefCell::new(Some(cap)));
+    policy.hold(Hold(Rc::downgrade(&inner)));
+    let proxy: ProxyClient = capnp_rpc::new_client_from_rc(Rc::new(Proxy { inner, policy }));
     Client::new(proxy.hook)
 }
 
@@ -114,7 +147,8 @@ impl Policy for CatchPanics {
 
 /// The wrapped capability and its policy.
 struct Proxy<P> {
-    inner: Client,
+    /// `None` once the policy released it.
+    inner: Rc<RefCell<Option<Client>>>,
     policy: P,
 }
 
@@ -199,13 +233,17 @@ impl<P: Policy> Proxy<P> {
     ) -> capnp::Result<CallFuture> {
         self.policy.admit()?;
         let params = params.get()?;
-        let mut req = self
-            .inner
-            .new_call::<any_pointer::Owned, any_pointer::Owned>(
-                interface_id,
-                method_id,
-                Some(params.target_size()?),
-            );
+        let inner = self.inner.borrow();
+        let Some(inner) = inner.as_ref() else {
+            return Err(capnp::Error::failed(
+                "this capability was revoked; obtain it again".into(),
+            ));
+        };
+        let mut req = inner.new_call::<any_pointer::Owned, any_pointer::Owned>(
+            interface_id,
+            method_id,
+            Some(params.target_size()?),
+        );
         req.get().set_as(params)?;
         Ok(Box::pin(req.send().promise))
     }

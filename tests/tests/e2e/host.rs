@@ -278,6 +278,71 @@ fn streams_beyond_the_per_peer_limit_are_refused_and_the_node_still_serves() {
 }
 
 #[test]
+fn vats_beyond_their_own_per_peer_limit_are_refused_apart_from_streams() {
+    // Streams may be plenty; vats have their own, lower bound.
+    let a = Server::start(
+        "serve-vat",
+        "counter",
+        &[
+            "--config",
+            "stream_limit_per_peer=50",
+            "--config",
+            "vat_limit_per_peer=2",
+        ],
+    );
+    let out = net(&["hold-vat", &a.addr, "counter", "4"]);
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("hold-vat: accepted 2 refused 2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("2 open vats") && stdout.contains("per-peer limit"),
+        "the refusal names vats and the limit: {stdout}"
+    );
+    a.stop();
+}
+
+/// Dials `protocol` on `server` with `mode` (`dial` or `call-vat`) until the
+/// remote no longer serves it, failing after [`STEP`].
+fn wait_until_not_served(server: &Server, mode: &str, protocol: &str) -> String {
+    let deadline = Instant::now() + STEP;
+    let count = if mode == "dial" { "16" } else { "1" };
+    loop {
+        let out = net(&[mode, &server.addr, protocol, count]);
+        let stderr = text(&out.stderr);
+        if out.status.code() == Some(1) && stderr.contains("does not serve") {
+            return stderr;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{protocol} is still served after its epoch ended: {stderr}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn listeners_stop_when_their_epoch_ends() {
+    for (mode, client, protocol) in [
+        ("listen", "dial", "/ww/test/epoch-echo"),
+        ("serve-vat", "call-vat", "/ww/test/epoch-vat"),
+    ] {
+        let mut a = Server::start(mode, protocol, &["--revoke-on-hup"]);
+        let count = if client == "dial" { "16" } else { "1" };
+        assert_exit(&net(&[client, &a.addr, protocol, count]), 0);
+        kill(a.run.pid(), libc::SIGHUP);
+        a.run.wait_for(Stream::Stderr, "epoch advanced");
+        // The cell still holds its listener; the epoch's end released what
+        // it wrapped, so the node stops accepting on the protocol.
+        let stderr = wait_until_not_served(&a, client, protocol);
+        assert_no_panic(&stderr);
+        a.stop();
+    }
+}
+
+#[test]
 fn unknown_protocols_bad_names_and_garbage_on_a_vat_fail_clearly_and_nodes_stay_up() {
     let a = Server::start("serve-vat", "counter", &[]);
 

@@ -6,6 +6,8 @@
 //!   (`/…/p2p/<id>`) while reading them back; checks them byte for byte;
 //! - `net hold ADDR PROTO N`: opens N streams and keeps them, reports how
 //!   many were admitted, then closes them and dials once more;
+//! - `net hold-vat ADDR PROTO N`: dials N vats and keeps them, reports how
+//!   many were admitted;
 //! - `net call-vat ADDR PROTO N`: calls the remote `Counter` N times;
 //! - `net garbage ADDR PROTO`: writes bytes that are not Cap'n Proto on a
 //!   vat's protocol;
@@ -28,7 +30,7 @@ use ww_test_guests::counter_capnp::counter;
 use ww_test_guests::stats::Summary;
 
 const USAGE: &str = "usage: net listen|serve-vat PROTO | dial ADDR PROTO BYTES | \
-                     hold ADDR PROTO N | call-vat ADDR PROTO N | garbage|stale ADDR PROTO";
+                     hold|hold-vat|call-vat ADDR PROTO N | garbage|stale ADDR PROTO";
 const CHUNK: usize = 64 * 1024;
 
 type Res<T> = Result<T, Box<dyn StdError>>;
@@ -258,6 +260,39 @@ async fn main_with(host: host::Client, args: Vec<String>) -> Res<()> {
                 std::thread::sleep(Duration::from_millis(20));
             }
             return Err(format!("no stream admitted after closing the held ones: {last}").into());
+        }
+        "hold-vat" => {
+            let n: usize = arg(3)?.parse()?;
+            let vat_client = host.network_request().send().pipeline.get_vat_client();
+            let mut held = Vec::new();
+            let mut refusals = Vec::new();
+            for _ in 0..n {
+                let mut request = vat_client.dial_request();
+                request.get().set_peer(peer);
+                request.get().set_protocol(protocol);
+                match request.send().promise.await {
+                    Ok(reply) => {
+                        let counter: counter::Client =
+                            reply.get()?.get_cap().get_as_capability()?;
+                        held.push(counter);
+                    }
+                    Err(e) => refusals.push(e.to_string()),
+                }
+            }
+            // Each admitted vat serves.
+            for counter in &held {
+                let mut request = counter.increment_request();
+                request.get().set_by(1);
+                request.send().promise.await?;
+            }
+            println!(
+                "hold-vat: accepted {} refused {}",
+                held.len(),
+                refusals.len()
+            );
+            if let Some(reason) = refusals.first() {
+                println!("refusal: {reason}");
+            }
         }
         "call-vat" => {
             let n: usize = arg(3)?.parse()?;
