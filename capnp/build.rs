@@ -11,6 +11,7 @@ const SCHEMAS: &[&str] = &[
     "routing.capnp",
     "dht.capnp",
     "provider.capnp",
+    "wire.capnp",
 ];
 
 fn main() {

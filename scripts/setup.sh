@@ -8,6 +8,8 @@ set -euo pipefail
 need_apt=()
 command -v capnp >/dev/null 2>&1 || need_apt+=(capnproto)
 [ -f /usr/include/capnp/schema.capnp ] || need_apt+=(libcapnp-dev)
+# The CID oracle the IPFS tests compare against (Kubo's `ipfs add` defaults).
+command -v ipfs_cid >/dev/null 2>&1 || need_apt+=(ipfs-cid)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "setup: installing ${need_apt[*]} (apt)" >&2
     sudo=""

@@ -5,7 +5,8 @@
 //! `graft()` returns the capabilities in [`identity_capnp`],
 //! [`system_capnp`], [`ipfs_capnp`] and [`routing_capnp`]. [`provider_capnp`]
 //! is the vat between the core and a dynamically loaded provider;
-//! [`dht_capnp`] is what the host provider hands other providers only.
+//! [`dht_capnp`] and [`wire_capnp`] are what the host provider hands other
+//! providers only.
 
 #![allow(missing_docs, clippy::all, clippy::pedantic)]
 
@@ -29,6 +30,9 @@ pub mod dht_capnp {
 }
 pub mod provider_capnp {
     include!(concat!(env!("OUT_DIR"), "/provider_capnp.rs"));
+}
+pub mod wire_capnp {
+    include!(concat!(env!("OUT_DIR"), "/wire_capnp.rs"));
 }
 
 pub mod schema;

@@ -13,7 +13,8 @@
 //! under `/ww/` ([`protocol`]), each inbound stream admitted within
 //! [`admission`] limits and carried as a [`byte_stream`]. Other providers
 //! (routing) may require `dht` ([`dht::DhtImpl`]): the raw Kademlia DHT,
-//! never handed to cells. The PeerId is derived from the
+//! never handed to cells, and `wire` ([`wire::WireImpl`]): standard stream
+//! protocols such as Bitswap for the IPFS provider. The PeerId is derived from the
 //! node key in the required `identity` config value, the same key the
 //! identity provider signs with. Start at [`provider()`] and [`config`].
 
@@ -32,6 +33,7 @@ pub mod network;
 pub mod protocol;
 pub mod provider;
 pub mod vat;
+pub mod wire;
 
 pub use provider::{provider, HostProvider};
 

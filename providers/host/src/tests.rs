@@ -42,7 +42,7 @@ fn loopback() -> BTreeMap<String, String> {
 async fn start_with(config: BTreeMap<String, String>) -> Result<host::Client, Error> {
     let exports = provider().start(Context::new(config, Vec::new())).await?;
     let names: Vec<&str> = exports.iter().map(|e| e.name.as_str()).collect();
-    assert_eq!(names, ["host", "dht"]);
+    assert_eq!(names, ["host", "dht", "wire"]);
     Ok(host::Client::new(exports[0].cap.hook.add_ref()))
 }
 
@@ -211,14 +211,17 @@ fn an_address_in_use_is_a_config_error_when_given_explicitly() {
 fn manifest_declares_the_export_and_keys() {
     let m = provider().manifest();
     assert_eq!(m.name, "host");
-    assert_eq!(m.exports.len(), 2);
+    assert_eq!(m.exports.len(), 3);
     assert_eq!(m.exports[0].name, "host");
     assert_eq!(m.exports[1].name, "dht");
-    assert_eq!(
-        m.exports[1].audience,
-        ww_provider_sdk::manifest::Audience::Providers,
-        "the raw DHT never reaches cells"
-    );
+    assert_eq!(m.exports[2].name, "wire");
+    for raw in &m.exports[1..] {
+        assert_eq!(
+            raw.audience,
+            ww_provider_sdk::manifest::Audience::Providers,
+            "the raw DHT and raw streams never reach cells"
+        );
+    }
     let keys: Vec<&str> = m.config.iter().map(|k| k.key.as_str()).collect();
     assert_eq!(
         keys,

@@ -1,0 +1,263 @@
+//! The on-disk block store: one file per block under `<data-dir>/ipfs/`.
+//!
+//! Blocks are keyed by their multihash (as Kubo keys them), so a CIDv0 and a
+//! CIDv1 of the same bytes share one file. Two rules keep the store honest:
+//!
+//! - **Every read is verified.** A block whose bytes no longer hash to the
+//!   CID asked for (a flipped bit on disk, a file edited by hand) is
+//!   reported as [`IpfsError::Corrupt`] and removed, so it can be fetched
+//!   again; it is never handed out.
+//! - **Every write is atomic.** A block is written to a temporary file and
+//!   renamed into place; an add stages all its blocks in a [`Batch`] and
+//!   moves them in only once the whole DAG was built, so a failed or
+//!   abandoned add leaves nothing behind.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use cid::Cid;
+use sha2::{Digest, Sha256};
+
+use crate::error::{IpfsError, Result};
+
+/// The sha2-256 multihash code.
+pub const SHA2_256: u64 = 0x12;
+
+/// The identity multihash code: the "hash" is the data itself.
+pub const IDENTITY: u64 = 0x00;
+
+/// Distinguishes temporary names made by this process.
+static UNIQUE: AtomicU64 = AtomicU64::new(0);
+
+/// Blocks on disk.
+#[derive(Clone, Debug)]
+pub struct Blockstore {
+    blocks: PathBuf,
+    tmp: PathBuf,
+}
+
+fn io<'a>(path: &'a Path, what: &'static str) -> impl FnOnce(std::io::Error) -> IpfsError + 'a {
+    move |source| IpfsError::Store {
+        path: path.to_path_buf(),
+        what,
+        source,
+    }
+}
+
+/// Checks that `data` hashes to `cid`'s multihash.
+///
+/// # Errors
+///
+/// [`IpfsError::Corrupt`] on a mismatch, [`IpfsError::UnsupportedHash`]
+/// for a hash function other than sha2-256 or identity.
+pub fn verify(cid: &Cid, data: &[u8]) -> Result<()> {
+    let hash = cid.hash();
+    let ok = match hash.code() {
+        SHA2_256 => Sha256::digest(data).as_slice() == hash.digest(),
+        IDENTITY => hash.digest() == data,
+        code => {
+            return Err(IpfsError::UnsupportedHash {
+                cid: cid.to_string(),
+                code,
+            })
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(IpfsError::Corrupt {
+            cid: cid.to_string(),
+            detail: "refused".into(),
+        })
+    }
+}
+
+impl Blockstore {
+    /// Opens (creating if needed) the store under `dir` (the node's data
+    /// directory; blocks go to `dir/ipfs/blocks`).
+    ///
+    /// # Errors
+    ///
+    /// When the directories cannot be created.
+    pub fn open(dir: &Path) -> Result<Blockstore> {
+        let root = dir.join("ipfs");
+        let blocks = root.join("blocks");
+        let tmp = root.join("tmp");
+        fs::create_dir_all(&blocks).map_err(io(&blocks, "creating the directory"))?;
+        fs::create_dir_all(&tmp).map_err(io(&tmp, "creating the directory"))?;
+        Ok(Blockstore { blocks, tmp })
+    }
+
+    /// Where the block for `cid` lives (whether or not it is there).
+    pub fn path_of(&self, cid: &Cid) -> PathBuf {
+        let key = hex::encode(cid.hash().to_bytes());
+        // The last characters vary most (the first are the multihash code).
+        let shard = &key[key.len() - 2..];
+        self.blocks.join(shard).join(key)
+    }
+
+    /// Whether the block is stored (identity CIDs always are).
+    pub fn has(&self, cid: &Cid) -> bool {
+        cid.hash().code() == IDENTITY || self.path_of(cid).is_file()
+    }
+
+    /// The verified bytes of `cid`, or `None` when it is not stored.
+    ///
+    /// # Errors
+    ///
+    /// [`IpfsError::Corrupt`] when the stored bytes do not hash to `cid`
+    /// (the bad file is removed), or an I/O error.
+    pub fn get(&self, cid: &Cid) -> Result<Option<Vec<u8>>> {
+        if cid.hash().code() == IDENTITY {
+            return Ok(Some(cid.hash().digest().to_vec()));
+        }
+        let path = self.path_of(cid);
+        let data = match fs::read(&path) {
+            Ok(data) => data,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(&path, "reading a block")(e)),
+        };
+        match verify(cid, &data) {
+            Ok(()) => Ok(Some(data)),
+            Err(IpfsError::Corrupt { cid, .. }) => {
+                let removed = fs::remove_file(&path).is_ok();
+                tracing::warn!(%cid, path = %path.display(), "corrupt block in the store");
+                Err(IpfsError::Corrupt {
+                    cid,
+                    detail: format!(
+                        "found in {}; {}",
+                        path.display(),
+                        if removed {
+                            "removed it, so it can be fetched or added again"
+                        } else {
+                            "could not remove it: delete the file by hand"
+                        }
+                    ),
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Verifies and stores one block (e.g. received from a peer).
+    ///
+    /// # Errors
+    ///
+    /// [`IpfsError::Corrupt`] when `data` does not hash to `cid` (nothing is
+    /// written), or an I/O error.
+    pub fn put(&self, cid: &Cid, data: &[u8]) -> Result<()> {
+        verify(cid, data)?;
+        if self.has(cid) {
+            return Ok(());
+        }
+        let tmp = self.temp_name("block");
+        write_whole(&tmp, data)?;
+        self.move_in(&tmp, cid)
+    }
+
+    /// A new batch: blocks written to it appear in the store together, on
+    /// [`Batch::commit`], or not at all.
+    ///
+    /// # Errors
+    ///
+    /// When the staging directory cannot be created.
+    pub fn batch(&self) -> Result<Batch> {
+        let dir = self.temp_name("batch");
+        fs::create_dir(&dir).map_err(io(&dir, "creating a staging directory"))?;
+        Ok(Batch {
+            store: self.clone(),
+            dir,
+            staged: Vec::new(),
+            committed: false,
+        })
+    }
+
+    fn temp_name(&self, kind: &str) -> PathBuf {
+        let n = UNIQUE.fetch_add(1, Ordering::Relaxed);
+        self.tmp.join(format!("{kind}-{}-{n}", std::process::id()))
+    }
+
+    fn move_in(&self, from: &Path, cid: &Cid) -> Result<()> {
+        let to = self.path_of(cid);
+        if let Some(parent) = to.parent() {
+            fs::create_dir_all(parent).map_err(io(parent, "creating a shard directory"))?;
+        }
+        fs::rename(from, &to).map_err(io(&to, "moving a block into place"))
+    }
+}
+
+/// Writes a whole file. Not synced to disk: a block torn by a power loss
+/// fails verification on its next read and is removed then, so the store
+/// never hands it out.
+fn write_whole(path: &Path, data: &[u8]) -> Result<()> {
+    let mut file = fs::File::create(path).map_err(io(path, "creating a block file"))?;
+    file.write_all(data).map_err(io(path, "writing a block"))
+}
+
+/// Blocks staged for one add; dropped without [`commit`](Batch::commit),
+/// they are deleted.
+#[derive(Debug)]
+pub struct Batch {
+    store: Blockstore,
+    dir: PathBuf,
+    staged: Vec<(Cid, PathBuf)>,
+    committed: bool,
+}
+
+impl Batch {
+    /// Stages `data` as the block `cid` (verified first).
+    ///
+    /// # Errors
+    ///
+    /// A hash mismatch or an I/O error.
+    pub fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<()> {
+        verify(cid, data)?;
+        if cid.hash().code() == IDENTITY || self.store.has(cid) {
+            return Ok(());
+        }
+        let path = self.dir.join(self.staged.len().to_string());
+        write_whole(&path, data)?;
+        self.staged.push((*cid, path));
+        Ok(())
+    }
+
+    /// Hands every staged block to `other`, to be committed with it.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error moving a staged file.
+    pub fn commit_into(mut self, other: &mut Batch) -> Result<()> {
+        for (cid, path) in std::mem::take(&mut self.staged) {
+            let to = other.dir.join(other.staged.len().to_string());
+            fs::rename(&path, &to).map_err(io(&to, "moving a staged block"))?;
+            other.staged.push((cid, to));
+        }
+        self.committed = true;
+        Ok(())
+    }
+
+    /// Moves every staged block into the store.
+    ///
+    /// # Errors
+    ///
+    /// An I/O error; blocks moved before it stay (each is whole and
+    /// verified), the rest are deleted with the batch.
+    pub fn commit(mut self) -> Result<()> {
+        for (cid, path) in std::mem::take(&mut self.staged) {
+            self.store.move_in(&path, &cid)?;
+        }
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        if !self.committed {
+            tracing::debug!(blocks = self.staged.len(), "discarding an unfinished add");
+        }
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}

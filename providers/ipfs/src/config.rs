@@ -1,0 +1,83 @@
+//! The provider's configuration keys.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ww_provider_sdk::manifest::ConfigKey;
+use ww_provider_sdk::{Context, Error};
+
+use crate::blocks::DEFAULT_FETCH_TIMEOUT;
+
+/// Where the node keeps its data (blocks under `<dir>/ipfs/`).
+pub const DATA_DIR: &str = "data-dir";
+
+/// Seconds a block may take to arrive from peers.
+pub const FETCH_TIMEOUT: &str = "ipfs-fetch-timeout";
+
+/// The keys, for the manifest.
+pub fn keys() -> Vec<ConfigKey> {
+    vec![
+        ConfigKey {
+            key: DATA_DIR.into(),
+            help: "the node's data directory; IPFS blocks and pins go to DIR/ipfs [default: ~/.ww]"
+                .into(),
+            required: false,
+        },
+        ConfigKey {
+            key: FETCH_TIMEOUT.into(),
+            help: format!(
+                "seconds a block may take to arrive from peers [default: {}]",
+                DEFAULT_FETCH_TIMEOUT.as_secs()
+            ),
+            required: false,
+        },
+    ]
+}
+
+/// The settings in `ctx`.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The fetch timeout.
+    pub fetch_timeout: Duration,
+}
+
+impl Settings {
+    /// Reads `ctx`'s config.
+    ///
+    /// # Errors
+    ///
+    /// A timeout that is not a positive number, or no data directory and no
+    /// `HOME` to default to.
+    pub fn from_context(ctx: &Context) -> Result<Settings, Error> {
+        let data_dir = match ctx.config(DATA_DIR) {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => match std::env::var_os("HOME") {
+                Some(home) => PathBuf::from(home).join(".ww"),
+                None => {
+                    return Err(Error::Config {
+                        key: DATA_DIR.into(),
+                        reason: "was not given and HOME is not set; pass --data-dir DIR".into(),
+                    })
+                }
+            },
+        };
+        let fetch_timeout = match ctx.config(FETCH_TIMEOUT) {
+            None => DEFAULT_FETCH_TIMEOUT,
+            Some(text) => match text.trim().parse::<f64>() {
+                Ok(secs) if secs > 0.0 && secs.is_finite() => Duration::from_secs_f64(secs),
+                _ => {
+                    return Err(Error::Config {
+                        key: FETCH_TIMEOUT.into(),
+                        reason: format!("`{text}` is not a positive number of seconds"),
+                    })
+                }
+            },
+        };
+        Ok(Settings {
+            data_dir,
+            fetch_timeout,
+        })
+    }
+}

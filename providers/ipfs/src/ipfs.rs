@@ -1,0 +1,75 @@
+//! `Ipfs`: the UnixFS API, and pins.
+
+use std::rc::Rc;
+
+use capnp::Error;
+use ww_capnp::ipfs_capnp::{ipfs, unix_fs};
+
+use crate::blocks::Blocks;
+use crate::error::IpfsError;
+use crate::path::IpfsPath;
+use crate::pins::Pins;
+
+/// Serves `Ipfs`.
+pub struct IpfsImpl {
+    unixfs: unix_fs::Client,
+    blocks: Blocks,
+    pins: Pins,
+}
+
+impl IpfsImpl {
+    /// Hands out `unixfs`; pins in `pins`, fetching through `blocks`.
+    pub fn new(unixfs: unix_fs::Client, blocks: Blocks, pins: Pins) -> Self {
+        IpfsImpl {
+            unixfs,
+            blocks,
+            pins,
+        }
+    }
+}
+
+fn cid_param(reader: capnp::text::Reader<'_>) -> Result<cid::Cid, Error> {
+    let text = reader
+        .to_str()
+        .map_err(|e| Error::failed(format!("cid is not UTF-8: {e}")))?;
+    let path = IpfsPath::parse(text)?;
+    if !path.segments.is_empty() {
+        return Err(IpfsError::BadPath {
+            input: text.to_string(),
+            reason: "pins name a CID, not a path below one".into(),
+        }
+        .into());
+    }
+    Ok(path.root)
+}
+
+impl ipfs::Server for IpfsImpl {
+    async fn unixfs(
+        self: Rc<Self>,
+        _: ipfs::UnixfsParams,
+        mut results: ipfs::UnixfsResults,
+    ) -> Result<(), Error> {
+        results.get().set_api(self.unixfs.clone());
+        Ok(())
+    }
+
+    async fn pin(
+        self: Rc<Self>,
+        params: ipfs::PinParams,
+        _: ipfs::PinResults,
+    ) -> Result<(), Error> {
+        let cid = cid_param(params.get()?.get_cid()?)?;
+        self.pins.pin(&self.blocks, &cid).await?;
+        Ok(())
+    }
+
+    async fn unpin(
+        self: Rc<Self>,
+        params: ipfs::UnpinParams,
+        _: ipfs::UnpinResults,
+    ) -> Result<(), Error> {
+        let cid = cid_param(params.get()?.get_cid()?)?;
+        self.pins.unpin(&cid)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,94 @@
+//! Pins: DAGs kept whole in the local store, recorded as one empty file per
+//! root under `<data-dir>/ipfs/pins/`.
+
+use std::fs;
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use cid::Cid;
+use ipld_dagpb::PbNode;
+
+use crate::blocks::Blocks;
+use crate::error::{IpfsError, Result};
+use crate::reader::DAG_PB;
+
+/// The pin records of one store.
+#[derive(Clone, Debug)]
+pub struct Pins {
+    dir: PathBuf,
+}
+
+impl Pins {
+    /// Pins recorded under `data_dir/ipfs/pins`.
+    ///
+    /// # Errors
+    ///
+    /// When the directory cannot be created.
+    pub fn open(data_dir: &std::path::Path) -> Result<Pins> {
+        let dir = data_dir.join("ipfs").join("pins");
+        fs::create_dir_all(&dir).map_err(|source| IpfsError::Store {
+            path: dir.clone(),
+            what: "creating the directory",
+            source,
+        })?;
+        Ok(Pins { dir })
+    }
+
+    fn record(&self, cid: &Cid) -> PathBuf {
+        // CIDv1 text, so a CIDv0 and its CIDv1 are one pin.
+        let v1 = cid.into_v1().unwrap_or(*cid);
+        self.dir.join(v1.to_string())
+    }
+
+    /// Whether `cid` is pinned.
+    pub fn contains(&self, cid: &Cid) -> bool {
+        self.record(cid).is_file()
+    }
+
+    /// Fetches every block of the DAG under `cid` that is missing, then
+    /// records the pin.
+    ///
+    /// # Errors
+    ///
+    /// A block that cannot be fetched (nothing is recorded then).
+    pub async fn pin(&self, blocks: &Blocks, cid: &Cid) -> Result<()> {
+        let mut pending = vec![*cid];
+        while let Some(next) = pending.pop() {
+            let data = blocks.get(&next, cid).await?;
+            if next.codec() == DAG_PB {
+                let node =
+                    PbNode::from_bytes(Bytes::from(data)).map_err(|e| IpfsError::Malformed {
+                        cid: next.to_string(),
+                        reason: e.to_string(),
+                    })?;
+                pending.extend(node.links.iter().map(|l| l.cid));
+            }
+        }
+        let path = self.record(cid);
+        fs::write(&path, b"").map_err(|source| IpfsError::Store {
+            path,
+            what: "recording a pin",
+            source,
+        })
+    }
+
+    /// Removes the pin of `cid`.
+    ///
+    /// # Errors
+    ///
+    /// [`IpfsError::NotPinned`] when there is none.
+    pub fn unpin(&self, cid: &Cid) -> Result<()> {
+        let path = self.record(cid);
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(IpfsError::NotPinned {
+                cid: cid.to_string(),
+            }),
+            Err(source) => Err(IpfsError::Store {
+                path,
+                what: "removing a pin",
+                source,
+            }),
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The provider: requires the host's `wire` and `host` and `routing`,
+//! exports `ipfs`.
+
+use std::rc::Rc;
+
+use capnp::capability::FromClientHook;
+use capnp::traits::HasTypeId;
+use cid::Cid;
+use futures::future::LocalBoxFuture;
+use ww_capnp::ipfs_capnp::{ipfs, unix_fs};
+use ww_capnp::routing_capnp::routing;
+use ww_capnp::schema::{builtin, SchemaNode};
+use ww_capnp::system_capnp::host;
+use ww_capnp::wire_capnp::wire;
+use ww_provider_sdk::manifest::{Audience, ExportDecl, Manifest};
+use ww_provider_sdk::{Context, Error, Export, Provider};
+
+use crate::bitswap::Bitswap;
+use crate::blocks::Blocks;
+use crate::blockstore::Blockstore;
+use crate::config::{self, Settings};
+use crate::ipfs::IpfsImpl;
+use crate::pins::Pins;
+use crate::unixfs::UnixFsImpl;
+
+/// The name `Ipfs` is exported under, to guests.
+pub const EXPORT_NAME: &str = "ipfs";
+
+/// What this provider requires: raw streams for Bitswap, the host to find
+/// connected peers, and routing to announce and find content.
+pub const REQUIRES: [&str; 3] = ["wire", "host", "routing"];
+
+/// IPFS with an embedded block store and Bitswap.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IpfsProvider;
+
+/// The IPFS provider, as the core's built-in table wants it.
+pub fn provider() -> IpfsProvider {
+    IpfsProvider
+}
+
+fn start_error(e: impl std::fmt::Display) -> Error {
+    Error::Start {
+        provider: "ipfs".into(),
+        reason: e.to_string(),
+    }
+}
+
+impl Provider for IpfsProvider {
+    fn manifest(&self) -> Manifest {
+        Manifest {
+            name: "ipfs".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            exports: vec![ExportDecl {
+                name: EXPORT_NAME.to_string(),
+                audience: Audience::Guests,
+            }],
+            requires: REQUIRES.iter().map(|s| s.to_string()).collect(),
+            config: config::keys(),
+        }
+    }
+
+    fn start(&self, ctx: Context) -> LocalBoxFuture<'static, Result<Vec<Export>, Error>> {
+        Box::pin(async move {
+            let settings = Settings::from_context(&ctx)?;
+            let wire = wire::Client::new(ctx.require("wire")?.cap.hook);
+            let host = host::Client::new(ctx.require("host")?.cap.hook);
+            let routing = routing::Client::new(ctx.require("routing")?.cap.hook);
+            let store = Blockstore::open(&settings.data_dir).map_err(start_error)?;
+            let pins = Pins::open(&settings.data_dir).map_err(start_error)?;
+            let bitswap = Bitswap::start(store.clone(), wire, host, Some(routing.clone()))
+                .await
+                .map_err(start_error)?;
+            let blocks = Blocks::new(store, Some(bitswap), settings.fetch_timeout);
+            let announce: Rc<dyn Fn(Cid)> = Rc::new(move |cid: Cid| {
+                let mut request = routing.provide_request();
+                request.get().set_key(cid.to_string().as_str());
+                tokio::task::spawn_local(async move {
+                    if let Err(e) = request.send().promise.await {
+                        tracing::debug!(%cid, "announcing failed (peers can still ask directly): {e}");
+                    }
+                });
+            });
+            let unixfs: unix_fs::Client =
+                capnp_rpc::new_client(UnixFsImpl::new(blocks.clone(), announce));
+            let cap: ipfs::Client = capnp_rpc::new_client(IpfsImpl::new(unixfs, blocks, pins));
+            let schema = SchemaNode::from_set(&builtin(), ipfs::Client::TYPE_ID)?;
+            tracing::debug!(dir = %settings.data_dir.display(), "ipfs provider started");
+            Ok(vec![Export::new(EXPORT_NAME, cap.client, schema)])
+        })
+    }
+}
