@@ -21,6 +21,7 @@ use wasmtime_wasi::{FsPerms, WasiCtxBuilder, WasiCtxView, WasiView};
 use crate::engine::{Code, Engine};
 use crate::limits::{self, status, CpuExhausted, Limiter, Limits};
 use crate::transport::{self, GuestEnd, TransportCtxView, TransportView};
+use crate::wit::{self, WitCtxView, WitView};
 
 /// Bytes a cell may write to a piped stdout/stderr before it waits for the
 /// reader.
@@ -125,6 +126,15 @@ impl TransportView for CellState {
     }
 }
 
+impl WitView for CellState {
+    fn wit(&mut self) -> WitCtxView<'_> {
+        WitCtxView {
+            ctx: &mut self.transport.wit,
+            table: &mut self.table,
+        }
+    }
+}
+
 /// The state of one core-module (WASI P1) cell's store.
 pub struct ModuleState {
     wasi: WasiP1Ctx,
@@ -148,8 +158,8 @@ pub struct Cells {
 }
 
 impl Cells {
-    /// Links WASI P2 and `wetware:rpc/transport` for components, WASI P1 for
-    /// modules.
+    /// Links WASI P2, `wetware:rpc/transport` and the `wetware:membrane`
+    /// worlds for components, WASI P1 for modules.
     ///
     /// # Errors
     ///
@@ -159,6 +169,7 @@ impl Cells {
         let mut components = Linker::new(engine.wasmtime());
         wasmtime_wasi::p2::add_to_linker_async(&mut components).map_err(link)?;
         transport::add_to_linker(&mut components).map_err(link)?;
+        wit::add_to_linker(&mut components).map_err(link)?;
         let mut modules = wasmtime::Linker::new(engine.wasmtime());
         wasmtime_wasi::p1::add_to_linker_async(&mut modules, |s: &mut ModuleState| &mut s.wasi)
             .map_err(link)?;

@@ -5,7 +5,8 @@
 //! [`image`] merges layers into an FHS tree, [`engine`] compiles
 //! `boot/main.wasm` (through the [`cache`]), [`registry`] loads and starts
 //! providers, [`membrane`] serves them to the cell guarded by [`epoch`], and
-//! [`cell`] runs the guest with its RPC [`vat`] on the [`transport`] pipe.
+//! [`cell`] runs the guest with its RPC [`vat`] on the [`transport`] pipe and
+//! the same capabilities as typed [`wit`] imports.
 #![deny(missing_docs)]
 
 pub mod cache;
@@ -25,3 +26,4 @@ pub mod registry;
 #[allow(missing_docs)]
 pub mod transport;
 pub mod vat;
+pub mod wit;

@@ -138,7 +138,7 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         tokio::task::spawn_local(revoke_on_hup(epochs.clone()));
     }
     let membrane = MembraneServer::new(started.guest_exports(), epochs).into_client();
-    let (host_end, guest_end) = transport::pipe();
+    let (host_end, guest_end) = transport::pipe(&membrane);
     tokio::task::spawn_local(vat::serve(host_end, membrane.client, "pid0".into()));
 
     let mut argv = vec!["boot/main.wasm".to_string()];

@@ -10,6 +10,9 @@ use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 use wasmtime_wasi::p2::bindings::io::streams::{InputStream, OutputStream};
 use wasmtime_wasi::p2::pipe::{AsyncReadStream, AsyncWriteStream};
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
+use ww_provider_sdk::ww_capnp::membrane_capnp::membrane;
+
+use crate::wit::WitCtx;
 
 wasmtime::component::bindgen!({
     path: "../wit/rpc",
@@ -24,18 +27,22 @@ wasmtime::component::bindgen!({
 /// Bytes buffered in each direction before a writer waits for the reader.
 const BUFFER: usize = 64 * 1024;
 
-/// The guest's end of the RPC pipe, until the guest takes it.
+/// The guest's end of the RPC pipe, until the guest takes it, and its
+/// typed WIT door onto the same membrane.
 #[derive(Default)]
 pub struct GuestEnd {
     streams: Option<(DynInputStream, DynOutputStream)>,
+    /// The cell's `wetware:membrane` imports (see [`crate::wit`]).
+    pub wit: WitCtx,
 }
 
-/// A connected pair: the host end (for the vat) and the guest end (for the
-/// cell's `transport.connect()`).
+/// A connected pair: the host end (for the vat serving `membrane`) and the
+/// guest end (for the cell's `transport.connect()`, and its WIT door onto
+/// the same `membrane`).
 ///
 /// Must be called inside a tokio runtime: the WASI stream adapters run
 /// small tasks on it.
-pub fn pipe() -> (DuplexStream, GuestEnd) {
+pub fn pipe(membrane: &membrane::Client) -> (DuplexStream, GuestEnd) {
     let (host, guest) = tokio::io::duplex(BUFFER);
     let (read, write) = tokio::io::split(guest);
     let input: DynInputStream = Box::new(AsyncReadStream::new(read));
@@ -44,6 +51,7 @@ pub fn pipe() -> (DuplexStream, GuestEnd) {
         host,
         GuestEnd {
             streams: Some((input, output)),
+            wit: WitCtx::new(membrane.clone()),
         },
     )
 }

@@ -1,0 +1,140 @@
+//! The WIT door of the membrane: the `wit/` worlds (`wetware:membrane` and
+//! the capability families it grants), implemented on the host.
+//!
+//! A cell can reach its capabilities two ways: Cap'n Proto over its RPC vat
+//! ([`vat`](crate::vat)), or typed WIT imports. Both doors open onto the
+//! same membrane: `membrane.graft` here calls the cell's own
+//! [`MembraneServer`](crate::membrane::MembraneServer) and wraps the
+//! epoch-guarded capabilities it returns as WIT resources, and every method
+//! forwards to those guarded clients. So the epoch guard applies to both
+//! doors alike (a revoked resource reports the typed `stale-epoch` error),
+//! and nothing is reachable through WIT that the vat would not grant. A
+//! capability with no WIT here (a third-party provider's) is listed by name
+//! and stays reachable through the vat and its schema only.
+//!
+//! One folder per WIT interface, in the style of wasmtime-wasi: the
+//! resource types and their `Host*` impls live in `<interface>/mod.rs`.
+//!
+//! Hazard: capability clients are single-threaded (`Rc`) while Wasmtime
+//! requires `Send` store data and host futures. Cells run on the node's one
+//! thread (a `LocalSet`), so the clients are held in [`Local`]
+//! (`send_wrapper`), which checks that they never leave it.
+
+mod error;
+mod executor;
+mod host;
+mod identity;
+mod membrane;
+mod routing;
+mod streams;
+
+use std::future::Future;
+
+use send_wrapper::SendWrapper;
+use wasmtime::component::{HasData, Linker, ResourceTable};
+use ww_provider_sdk::ww_capnp::membrane_capnp::membrane as capnp_membrane;
+
+pub use error::to_wit as error_to_wit;
+
+/// Generated from `wit/membrane` (world `minimal`).
+#[allow(missing_docs)]
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit/membrane",
+        world: "wetware:membrane/minimal",
+        // Every method forwards to a capability call; a bad resource handle is
+        // a guest bug and traps.
+        imports: { default: async | trappable },
+        with: {
+            "wetware:types/streams.byte-stream": crate::wit::streams::ByteStream,
+            "wetware:identity/identity.identity": crate::wit::identity::Identity,
+            "wetware:identity/identity.signer": crate::wit::identity::Signer,
+            "wetware:host/host.node": crate::wit::host::Node,
+            "wetware:host/host.stream-listener": crate::wit::host::StreamListener,
+            "wetware:host/host.stream-dialer": crate::wit::host::StreamDialer,
+            "wetware:host/host.incoming": crate::wit::host::Incoming,
+            "wetware:executor/executor.executor": crate::wit::executor::Executor,
+            "wetware:executor/executor.runtime": crate::wit::executor::Runtime,
+            "wetware:executor/executor.process": crate::wit::executor::Process,
+            "wetware:routing/routing.routing": crate::wit::routing::Routing,
+        },
+        require_store_data_send: true,
+    });
+}
+
+use bindings::{wetware, Minimal};
+
+use wetware::types::errors::Error as WitError;
+
+/// A single-threaded value held in `Send` Wasmtime state: usable only on the
+/// node's thread, which is the only thread cells run on.
+pub type Local<T> = SendWrapper<T>;
+
+/// What a cell's WIT door works on: its membrane.
+pub struct WitCtx {
+    membrane: Option<Local<capnp_membrane::Client>>,
+}
+
+impl WitCtx {
+    /// The WIT door onto `membrane` (the same one the cell's vat serves).
+    pub fn new(membrane: capnp_membrane::Client) -> WitCtx {
+        WitCtx {
+            membrane: Some(SendWrapper::new(membrane)),
+        }
+    }
+
+    /// A door with no membrane behind it: every graft fails (cells run
+    /// without one only in tests of the runner itself).
+    pub fn closed() -> WitCtx {
+        WitCtx { membrane: None }
+    }
+}
+
+impl Default for WitCtx {
+    fn default() -> Self {
+        Self::closed()
+    }
+}
+
+/// Access to a store's WIT door state (the same shape as wasmtime-wasi's
+/// `WasiView`).
+pub trait WitView: Send {
+    /// The door and the table its resources live in.
+    fn wit(&mut self) -> WitCtxView<'_>;
+}
+
+/// What the host implementations work on, borrowed from the store.
+pub struct WitCtxView<'a> {
+    /// The door.
+    pub ctx: &'a mut WitCtx,
+    /// The store's resource table.
+    pub table: &'a mut ResourceTable,
+}
+
+struct HasWit;
+
+impl HasData for HasWit {
+    type Data<'a> = WitCtxView<'a>;
+}
+
+/// Links the `wetware:membrane/minimal` world's imports (the membrane and
+/// every capability family) for any store whose data is a [`WitView`].
+///
+/// # Errors
+///
+/// Only if Wasmtime rejects the definitions (a bug).
+pub fn add_to_linker<T: WitView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    Minimal::add_to_linker::<T, HasWit>(linker, T::wit)
+}
+
+/// Runs a capability call (not `Send`) inside a `Send` host future; the
+/// output crosses back, so it must be `Send` itself (wrap clients in
+/// [`Local`]).
+fn local<F: Future + 'static>(call: F) -> SendWrapper<F> {
+    SendWrapper::new(call)
+}
+
+/// A WIT `result` from a capability call's outcome.
+fn wit<T>(r: Result<T, ww_provider_sdk::capnp::Error>) -> Result<T, WitError> {
+    r.map_err(|e| error::to_wit(&e))
+}
