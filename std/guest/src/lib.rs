@@ -25,6 +25,10 @@
 //! Capabilities are revoked when the host's epoch advances: a call then
 //! fails, [`stale_epoch`] says so, and the cell grafts again.
 //!
+//! The same capabilities are also typed WIT imports, with no Cap'n Proto in
+//! sight: see [`wit`] (`ww_guest::wit::graft()?.identity`). Use the vat for
+//! capability passing across the network and third-party capabilities.
+//!
 //! Underneath, [`executor::block_on`] sleeps in `wasi:io/poll` on the
 //! pollables of pending I/O ([`io`]), so a call costs a round trip, never a
 //! timer tick.
@@ -41,6 +45,7 @@ pub mod io;
 mod reactor;
 mod run;
 pub mod vat;
+pub mod wit;
 
 pub use epoch::stale_epoch;
 pub use error::Error;

@@ -20,3 +20,5 @@ mod bad_input;
 mod sandbox;
 // The libp2p host: two nodes on loopback connect and see each other.
 mod host;
+// The typed WIT door: same results as the vat, typed stale-epoch, examples, `ww init`.
+mod wit;
