@@ -36,6 +36,13 @@ struct Export {
   # The interface's schema node: its methods and their param/result struct
   # ids, so a shell or a foreign guest can introspect a capability it has
   # never seen.
+
+  types @3 :List(Schema.Node);
+  # The nodes `schema`'s methods use, transitively: parameter and result
+  # structs, the structs, groups and enums they hold, the interfaces they
+  # pass. With them a caller builds requests and reads results of an
+  # interface it was never compiled against (the shell's `call`). Nodes of
+  # schema.capnp itself are left out.
 }
 
 interface Membrane {

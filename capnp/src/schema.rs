@@ -55,10 +55,17 @@ impl SchemaSet {
 ///
 /// Stored serialized (a message whose root is the node) so it is `Send` and
 /// cheap to clone; [`SchemaNode::read`] parses it back.
+///
+/// A node taken [`from_set`](SchemaNode::from_set) also carries its
+/// [`types`](SchemaNode::types): the struct, enum and interface nodes its
+/// methods' parameters and results use, transitively, so that a caller
+/// compiled without the schema (the shell's `call`) can build requests and
+/// read results. They travel in `Export.types`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SchemaNode {
     id: u64,
     bytes: Vec<u8>,
+    types: Vec<SchemaNode>,
 }
 
 impl SchemaNode {
@@ -73,16 +80,63 @@ impl SchemaNode {
         Ok(SchemaNode {
             id: node.get_id(),
             bytes: capnp::serialize::write_message_to_words(&message),
+            types: Vec::new(),
         })
     }
 
-    /// The node `id` of `set`, copied.
+    /// The node `id` of `set`, copied, with the nodes its methods use
+    /// (see [`SchemaNode::types`]).
     ///
     /// # Errors
     ///
-    /// When `set` has no node `id`.
+    /// When `set` has no node `id`, or a node cannot be copied.
     pub fn from_set(set: &SchemaSet, id: u64) -> capnp::Result<Self> {
-        Self::copy_of(set.require(id)?)
+        let node = set.require(id)?;
+        let types = closure(set, node)
+            .into_iter()
+            .map(Self::copy_of)
+            .collect::<capnp::Result<_>>()?;
+        Ok(Self::copy_of(node)?.with_types(types))
+    }
+
+    /// This node with `types` as the nodes it uses.
+    pub fn with_types(mut self, types: Vec<SchemaNode>) -> Self {
+        self.types = types;
+        self
+    }
+
+    /// The struct, enum and interface nodes this interface's methods use,
+    /// transitively (not the node itself, nor `schema.capnp`'s own nodes);
+    /// empty for a node made by [`SchemaNode::copy_of`].
+    pub fn types(&self) -> &[SchemaNode] {
+        &self.types
+    }
+
+    /// Reads nodes carried in a list (`Export.types`).
+    ///
+    /// # Errors
+    ///
+    /// When a node cannot be read (a malformed message).
+    pub fn read_list(
+        list: capnp::struct_list::Reader<'_, node::Owned>,
+    ) -> capnp::Result<Vec<SchemaNode>> {
+        list.iter().map(Self::copy_of).collect()
+    }
+
+    /// Writes [`SchemaNode::types`] into a list (`Export.types`) of their
+    /// length.
+    ///
+    /// # Errors
+    ///
+    /// When a node cannot be copied into the message.
+    pub fn write_types(
+        &self,
+        mut list: capnp::struct_list::Builder<'_, node::Owned>,
+    ) -> capnp::Result<()> {
+        for (i, t) in self.types.iter().enumerate() {
+            list.set_with_caveats(i as u32, t.read()?.get()?)?;
+        }
+        Ok(())
     }
 
     /// The node's id (an interface's `TYPE_ID`).
@@ -101,6 +155,74 @@ impl SchemaNode {
         let message = capnp::serialize::read_message(&mut self.bytes.as_slice(), options)?;
         Ok(TypedReader::new(message))
     }
+}
+
+/// The nodes that `root`'s methods use, transitively: parameter and result
+/// structs, the structs, groups and enums their fields hold, and the
+/// interfaces they pass (with what those use). Nodes of `schema.capnp`
+/// itself (`Export.schema`'s type) are left out: they are metadata, large,
+/// and every reader has them compiled in.
+fn closure<'a>(set: &'a SchemaSet, root: node::Reader<'a>) -> Vec<node::Reader<'a>> {
+    use capnp::schema_capnp::{field, type_};
+    let mut seen = std::collections::BTreeSet::from([root.get_id()]);
+    let mut out = Vec::new();
+    let mut queue = vec![root];
+    let mut push = |id: u64, queue: &mut Vec<node::Reader<'a>>| {
+        if seen.insert(id) {
+            if let Some(n) = set.node(id) {
+                let name = n.get_display_name().ok().and_then(|t| t.to_str().ok());
+                if !name.is_some_and(|n| n.starts_with("capnp/schema.capnp")) {
+                    queue.push(n);
+                }
+            }
+        }
+    };
+    fn type_ids(t: type_::Reader<'_>, ids: &mut Vec<u64>) {
+        match t.which() {
+            Ok(type_::Struct(s)) => ids.push(s.get_type_id()),
+            Ok(type_::Enum(e)) => ids.push(e.get_type_id()),
+            Ok(type_::Interface(i)) => ids.push(i.get_type_id()),
+            Ok(type_::List(l)) => {
+                if let Ok(element) = l.get_element_type() {
+                    type_ids(element, ids);
+                }
+            }
+            _ => {}
+        }
+    }
+    while let Some(n) = queue.pop() {
+        if n.get_id() != root.get_id() {
+            out.push(n);
+        }
+        let mut ids = Vec::new();
+        match n.which() {
+            Ok(node::Interface(iface)) => {
+                for m in iface.get_methods().into_iter().flatten() {
+                    ids.push(m.get_param_struct_type());
+                    ids.push(m.get_result_struct_type());
+                }
+            }
+            Ok(node::Struct(st)) => {
+                for f in st.get_fields().into_iter().flatten() {
+                    match f.which() {
+                        Ok(field::Slot(slot)) => {
+                            if let Ok(t) = slot.get_type() {
+                                type_ids(t, &mut ids);
+                            }
+                        }
+                        Ok(field::Group(g)) => ids.push(g.get_type_id()),
+                        Err(_) => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        for id in ids {
+            push(id, &mut queue);
+        }
+    }
+    out.sort_by_key(|n| n.get_id());
+    out
 }
 
 /// The serialized `CodeGeneratorRequest` of ww's own schemas.
@@ -166,6 +288,24 @@ mod tests {
             method_names(back.get().unwrap()),
             ["sign", "publicKey", "domain"]
         );
+    }
+
+    #[test]
+    fn from_set_carries_the_nodes_methods_use() {
+        let id = crate::system_capnp::executor::Client::TYPE_ID;
+        let node = SchemaNode::from_set(&builtin(), id).unwrap();
+        let names: Vec<String> = node
+            .types()
+            .iter()
+            .map(|t| short_name(t.read().unwrap().get().unwrap()))
+            .collect();
+        // spawn's params, Limits, the Export struct and the Process it returns.
+        for want in ["spawn$Params", "Limits", "Export", "Process", "ByteStream"] {
+            assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
+        }
+        // Schema.Node itself stays out.
+        assert!(!names.iter().any(|n| n == "Node"), "{names:?}");
+        assert!(node.types().iter().all(|t| t.id() != id));
     }
 
     #[test]

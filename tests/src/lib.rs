@@ -255,6 +255,11 @@ impl Running {
         self.send_line("go");
     }
 
+    /// Closes the process's stdin (end of input); its output is still read.
+    pub fn close_stdin(&mut self) {
+        drop(self.stdin.take());
+    }
+
     /// Writes a line to the process's stdin.
     pub fn send_line(&mut self, line: &str) {
         let stdin = self.stdin.as_mut().expect("stdin open");

@@ -51,6 +51,8 @@ impl Export {
             .set_as_capability(self.cap.hook.add_ref());
         let node = self.schema.read()?;
         b.set_schema(node.get()?)?;
+        let types = self.schema.types().len() as u32;
+        self.schema.write_types(b.init_types(types))?;
         Ok(())
     }
 
@@ -66,7 +68,8 @@ impl Export {
             .to_string()
             .map_err(|e| capnp::Error::failed(format!("export name is not UTF-8: {e}")))?;
         let cap: capnp::capability::Client = r.get_cap().get_as_capability()?;
-        let schema = SchemaNode::copy_of(r.get_schema()?)?;
+        let schema = SchemaNode::copy_of(r.get_schema()?)?
+            .with_types(SchemaNode::read_list(r.get_types()?)?);
         Ok(Export { name, cap, schema })
     }
 }

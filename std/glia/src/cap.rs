@@ -73,4 +73,11 @@ pub trait Capability {
         let _ = method;
         None
     }
+
+    /// The embedder's own type behind the trait, so that a capability passed
+    /// back as an argument (`(executor spawn … [host])`) can be recognised
+    /// and unwrapped; `None` by default.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }

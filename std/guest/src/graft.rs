@@ -22,7 +22,8 @@ pub async fn graft(membrane: &membrane::Client) -> Result<Caps, capnp::Error> {
         exports.push(Export {
             name: export.get_name()?.to_string()?,
             client: export.get_cap().get_as_capability()?,
-            schema: SchemaNode::copy_of(export.get_schema()?)?,
+            schema: SchemaNode::copy_of(export.get_schema()?)?
+                .with_types(SchemaNode::read_list(export.get_types()?)?),
         });
     }
     Ok(Caps { epoch, exports })
@@ -138,6 +139,8 @@ impl Export {
             .reborrow()
             .init_cap()
             .set_as_capability(self.client.hook.add_ref());
-        builder.set_schema(self.schema.read()?.get()?)
+        builder.set_schema(self.schema.read()?.get()?)?;
+        let types = self.schema.types().len() as u32;
+        self.schema.write_types(builder.init_types(types))
     }
 }

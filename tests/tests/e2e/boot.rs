@@ -12,7 +12,8 @@ fn kernel_grafts_and_lists_its_capabilities() {
         .find(|l| l.trim_start().starts_with("identity"))
         .unwrap_or_else(|| panic!("no identity line in:\n{stdout}"));
     assert!(
-        line.contains("Identity") && line.contains("publicKey signer verify"),
+        line.contains("Identity")
+            && line.contains("publicKey() -> (key) signer(domain) -> (signer) verify("),
         "{line}"
     );
     // Logs go to stderr, never mixed into the cell's stdout.

@@ -20,5 +20,7 @@ mod bad_input;
 mod sandbox;
 // The libp2p host: two nodes on loopback connect and see each other.
 mod host;
+// The kernel's Glia shell: capabilities as values, PATH, init.d, services.
+mod shell;
 // The typed WIT door: same results as the vat, typed stale-epoch, examples, `ww init`.
 mod wit;

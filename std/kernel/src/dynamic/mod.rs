@@ -1,0 +1,188 @@
+//! Capabilities as Glia values, called through their schema nodes.
+//!
+//! The kernel is compiled against no provider's interface: every call,
+//! `(host id)` as much as a third party's `(fixture ping 41)`, finds the
+//! method in the interface node the graft carried, builds the parameter
+//! struct from the arguments ([`encode`]) and reads the results back into
+//! values ([`decode`]). Capabilities in results come back as values too,
+//! typed by their own nodes, so `((identity signer "d") sign …)` works.
+
+mod decode;
+mod encode;
+mod raw;
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use capnp::any_pointer;
+use capnp::schema_capnp::node;
+use ww_glia::{Capability, Error, Value, ValueFuture};
+
+use crate::schemas::{Node, Schemas};
+
+/// What every dynamic capability shares: the schemas, and a flag raised
+/// when a call fails because the epoch ended (the shell grafts again).
+#[derive(Clone)]
+pub struct Ctx {
+    /// Nodes by id.
+    pub schemas: Rc<Schemas>,
+    /// Set when a call failed with `staleEpoch`.
+    pub stale: Rc<Cell<bool>>,
+}
+
+/// A capability whose interface is known only from its schema node.
+pub struct DynCap {
+    ctx: Ctx,
+    name: String,
+    client: capnp::capability::Client,
+    interface: Option<Node>,
+}
+
+impl DynCap {
+    /// `client`, an instance of the interface `interface`, shown as `name`.
+    pub fn new(ctx: Ctx, name: &str, client: capnp::capability::Client, interface: Node) -> DynCap {
+        DynCap {
+            ctx,
+            name: name.to_string(),
+            client,
+            interface: Some(interface),
+        }
+    }
+
+    /// A capability of unknown interface (an `AnyPointer` result): it can be
+    /// passed on, not called.
+    pub fn untyped(ctx: Ctx, name: &str, client: capnp::capability::Client) -> DynCap {
+        DynCap {
+            ctx,
+            name: name.to_string(),
+            client,
+            interface: None,
+        }
+    }
+
+    /// The Cap'n Proto client.
+    pub fn client(&self) -> &capnp::capability::Client {
+        &self.client
+    }
+
+    /// The interface's short name (`Host`), or `?`.
+    pub fn interface_name(&self) -> String {
+        self.interface
+            .as_ref()
+            .and_then(|n| Some(ww_capnp::schema::short_name(n.get().ok()?)))
+            .unwrap_or_else(|| "?".into())
+    }
+
+    /// Each method as `name(param param) -> result`, for `help` and `caps`.
+    pub fn signatures(&self) -> Vec<String> {
+        self.methods()
+            .into_iter()
+            .map(|m| self.describe(&m).unwrap_or(m))
+            .collect()
+    }
+
+    fn method(&self, name: &str) -> capnp::Result<(u64, u16, u64, u64)> {
+        let iface = self
+            .interface
+            .as_ref()
+            .ok_or_else(|| capnp::Error::failed("its interface is unknown".into()))?;
+        let node = iface.get()?;
+        let node::Interface(i) = node.which()? else {
+            return Err(capnp::Error::failed("not an interface".into()));
+        };
+        for (ordinal, m) in i.get_methods()?.iter().enumerate() {
+            if m.get_name()?.to_str()? == name {
+                return Ok((
+                    node.get_id(),
+                    ordinal as u16,
+                    m.get_param_struct_type(),
+                    m.get_result_struct_type(),
+                ));
+            }
+        }
+        Err(capnp::Error::failed(format!("no method `{name}`")))
+    }
+
+    fn field_names(&self, struct_id: u64) -> Vec<String> {
+        let Ok(node) = self.ctx.schemas.node(struct_id) else {
+            return Vec::new();
+        };
+        let Ok(reader) = node.get() else {
+            return Vec::new();
+        };
+        let Ok(node::Struct(st)) = reader.which() else {
+            return Vec::new();
+        };
+        let mut fields: Vec<_> = st.get_fields().into_iter().flatten().collect();
+        fields.sort_by_key(|f| f.get_code_order());
+        fields
+            .iter()
+            .filter_map(|f| Some(f.get_name().ok()?.to_str().ok()?.to_string()))
+            .collect()
+    }
+}
+
+impl Capability for DynCap {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn methods(&self) -> Vec<String> {
+        self.interface
+            .as_ref()
+            .and_then(|n| Some(ww_capnp::schema::method_names(n.get().ok()?)))
+            .unwrap_or_default()
+    }
+
+    fn describe(&self, method: &str) -> Option<String> {
+        let (_, _, params, results) = self.method(method).ok()?;
+        Some(format!(
+            "{method}({}) -> ({})",
+            self.field_names(params).join(" "),
+            self.field_names(results).join(" ")
+        ))
+    }
+
+    fn call(&self, method: &str, args: Vec<Value>) -> ValueFuture {
+        let ctx = self.ctx.clone();
+        let cap = self.name.clone();
+        let method = method.to_string();
+        let found = self.method(&method);
+        let client = self.client.clone();
+        Box::pin(async move {
+            let failed = |e: capnp::Error| {
+                if ww_guest::stale_epoch(&e).is_some() {
+                    ctx.stale.set(true);
+                }
+                Error::Capability {
+                    cap: cap.clone(),
+                    method: method.clone(),
+                    message: e.extra.clone(),
+                }
+            };
+            let (iface, ordinal, params_id, results_id) = found.map_err(&failed)?;
+            let mut request =
+                client.new_call::<any_pointer::Owned, any_pointer::Owned>(iface, ordinal, None);
+            {
+                let params: Node = ctx.schemas.node(params_id).map_err(&failed)?;
+                let params = params.get().map_err(&failed)?;
+                let size = encode::size(params).map_err(&failed)?;
+                let root = request.get().init_as::<raw::PtrBuilder>();
+                let sb = root.0.init_struct(size);
+                encode::write_args(&ctx, params, sb, &args).map_err(&failed)?;
+            }
+            let response = request.send().promise.await.map_err(&failed)?;
+            let results: Node = ctx.schemas.node(results_id).map_err(&failed)?;
+            let read = || -> capnp::Result<Value> {
+                let root = response.get()?.get_as::<raw::PtrReader>()?;
+                let sr = root.0.get_struct(None)?;
+                decode::read_results(&ctx, results.get()?, sr)
+            };
+            read().map_err(&failed)
+        })
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}

@@ -1,0 +1,60 @@
+//! The shell over stdin: read lines until they make complete forms,
+//! evaluate them, print each result (`nil` is not printed), or
+//! `error: …` on stderr and go on.
+
+use std::io::BufRead;
+
+use ww_glia::{Error, Value};
+
+use crate::session::Session;
+
+/// How the read loop ended.
+pub enum End {
+    /// `(exit n)`.
+    Exit(i32),
+    /// End of input after some was read.
+    Eof,
+    /// Stdin was closed before anything was read: run as a daemon.
+    Closed,
+}
+
+/// Prints a value or an error the way the shell shows them.
+pub fn show(session: &Session, result: &Result<Value, Error>) {
+    match result {
+        Ok(Value::Nil) => {}
+        Ok(v) => session.output.write(&format!("{v}\n")),
+        Err(e) => eprintln!("error: {e}"),
+    }
+}
+
+/// Reads and evaluates stdin until `(exit)` or end of input.
+///
+/// Stdin is read blocking, between evaluations: the cell has nothing else
+/// to do while the person types.
+pub async fn run(session: &Session) -> End {
+    let stdin = std::io::stdin();
+    let mut pending = String::new();
+    let mut read_any = false;
+    loop {
+        let mut line = String::new();
+        match stdin.lock().read_line(&mut line) {
+            Ok(0) | Err(_) => {
+                if !pending.trim().is_empty() {
+                    eprintln!("error: the input ended inside a form: {}", pending.trim());
+                }
+                return if read_any { End::Eof } else { End::Closed };
+            }
+            Ok(_) => read_any = true,
+        }
+        pending.push_str(&line);
+        let result = session.eval(&pending).await;
+        if matches!(&result, Err(e) if e.is_incomplete()) {
+            continue;
+        }
+        pending.clear();
+        if let Err(Error::Exit(code)) = result {
+            return End::Exit(code);
+        }
+        show(session, &result);
+    }
+}

@@ -1,0 +1,261 @@
+//! The kernel's Glia shell over a pipe: capabilities as values, built-ins,
+//! PATH commands, init scripts, services, third-party capabilities through
+//! their schema nodes, and grafting again when the epoch ends.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use ww_tests::*;
+
+/// An image with the kernel as pid0 and the hello guest as /bin/hello.wasm.
+fn kernel_image() -> tempfile::TempDir {
+    let img = image("kernel");
+    std::fs::create_dir_all(img.path().join("bin")).unwrap();
+    std::fs::copy(guest("hello"), img.path().join("bin/hello.wasm")).unwrap();
+    img
+}
+
+/// Pipes `script` into `ww run <extra…> <img>` and waits (bounded).
+fn pipe(img: &Path, extra: &[&str], script: &str) -> Output {
+    let mut cmd = ww_run(&ww());
+    cmd.args(extra).arg(img);
+    pipe_cmd(&mut cmd, script)
+}
+
+fn pipe_cmd(cmd: &mut Command, script: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ww");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(script.as_bytes()).unwrap();
+    drop(stdin);
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(STEP) {
+        Ok(out) => out.expect("wait"),
+        Err(_) => {
+            kill(pid, libc::SIGKILL);
+            panic!("ww did not finish the script within {STEP:?}");
+        }
+    }
+}
+
+/// The node's PeerId, from the host's listening log line.
+fn peer_id(stderr: &str) -> String {
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("listening on") && l.contains("/p2p/"))
+        .unwrap_or_else(|| panic!("no listening line in:\n{stderr}"));
+    line.rsplit("/p2p/").next().unwrap().trim().to_string()
+}
+
+#[test]
+fn a_piped_script_prints_results_and_exit_sets_the_status() {
+    let img = kernel_image();
+    let out = pipe(
+        img.path(),
+        &[],
+        "(host id)\n(+ 1 2)\n(def n 6)\n(* n\n 7)\n(+ 1 ))\n(str \"still \" \"here\")\n(exit 3)\n(println \"never\")\n",
+    );
+    assert_exit(&out, 3);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_no_panic(&stderr);
+    let lines: Vec<&str> = stdout.lines().collect();
+    let id = peer_id(&stderr);
+    assert_eq!(lines[0], format!("\"{id}\""), "{stdout}");
+    assert_eq!(lines[1], "3");
+    // `def` persists across commands; a form may span lines.
+    assert_eq!(lines[3], "42", "{stdout}");
+    // A parse error is reported and the next command works.
+    assert!(stderr.contains("error: syntax error"), "{stderr}");
+    assert_eq!(lines[4], "\"still here\"", "{stdout}");
+    // Nothing after (exit 3) ran.
+    assert!(!stdout.contains("never"), "{stdout}");
+}
+
+#[test]
+fn end_of_input_exits_zero_and_errors_do_not_stop_the_shell() {
+    let img = kernel_image();
+    let out = pipe(
+        img.path(),
+        &[],
+        "(nope 1)\n(executor echo \"hi\")\n(host frobnicate)\n(call executor :echo {:message \"by name\"})\n",
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("unable to resolve symbol `nope`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("capability `host` has no method `frobnicate`"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        ["\"hi\"", "\"by name\""]
+    );
+}
+
+#[test]
+fn identity_and_routing_are_values() {
+    let img = kernel_image();
+    let out = pipe(
+        img.path(),
+        &[],
+        "(def s (identity signer \"shell-test\"))\n(s domain)\n(count (s sign \"0x0102\" 1))\n\
+         (= (s publicKey) (identity publicKey))\n(routing hash \"hello\")\n",
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "#<cap signer>",
+            "\"shell-test\"",
+            // 0x + 64 bytes of Ed25519 signature in hex.
+            "130",
+            "true",
+            // CIDv1 raw of sha2-256("hello").
+            "\"bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq\"",
+        ],
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn an_unknown_command_runs_from_path_as_a_child_cell() {
+    let img = kernel_image();
+    let out = pipe(
+        img.path(),
+        &[],
+        "(hello \"a\" \"b c\")\n(cd \"bin\")\n(pwd)\n(cd \"/nowhere\")\n(pwd)\n",
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(
+        stdout.contains("hello from a cell\nargs: a b c\n"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("\"/bin\"\n\"/bin\"\n"), "{stdout}");
+    assert!(stderr.contains("cd: no directory /nowhere"), "{stderr}");
+}
+
+#[test]
+fn init_scripts_run_in_name_order_and_a_failing_one_does_not_stop_the_rest() {
+    let img = kernel_image();
+    let init = img.path().join("etc/init.d");
+    std::fs::create_dir_all(&init).unwrap();
+    std::fs::write(
+        init.join("30-third.glia"),
+        "(println \"third\") (def from-init 7)",
+    )
+    .unwrap();
+    std::fs::write(init.join("10-first.glia"), "(println \"first\")").unwrap();
+    std::fs::write(
+        init.join("20-broken.glia"),
+        "(println \"second\") (no-such-fn)",
+    )
+    .unwrap();
+    std::fs::write(init.join("README"), "(println \"not a script\")").unwrap();
+    let out = pipe(img.path(), &[], "(* from-init 6)\n");
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_eq!(stdout, "first\nsecond\nthird\n42\n", "{stderr}");
+    assert!(
+        stderr.contains(
+            "init: /etc/init.d/20-broken.glia: error: unable to resolve symbol `no-such-fn`"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_third_party_capability_is_listed_and_called_through_its_schema() {
+    let img = kernel_image();
+    let provider = plugin("ww_test_provider_panicky");
+    let provider = provider.to_str().unwrap();
+    let out = pipe(
+        img.path(),
+        &["--provider", provider],
+        "(caps)\n(call fixture :ping {:n 41})\n(fixture ping 1)\n(fixture ping -1)\n\
+         (fixture reflect executor)\n((fixture reflect executor) echo \"round trip\")\n",
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(
+        stdout.contains("fixture   Fixture   ping(n) -> (n) panic() -> () reflect(cap) -> (cap)"),
+        "{stdout}"
+    );
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.starts_with("ww kernel"))
+        .collect();
+    assert_eq!(lines[0], "42", "{stdout}");
+    assert_eq!(lines[1], "2", "{stdout}");
+    // A value out of the field's range is refused before the call.
+    assert!(stderr.contains("-1 is out of range"), "{stderr}");
+    // A capability passed through comes back as a value (untyped: AnyPointer).
+    assert_eq!(lines[2], "#<cap cap>", "{stdout}");
+    assert!(stderr.contains("has no method `echo`"), "{stderr}");
+}
+
+#[test]
+fn the_shell_grafts_again_when_the_epoch_ends() {
+    let img = kernel_image();
+    let mut cmd = ww_run(&ww());
+    cmd.arg("--revoke-on-hup").arg(img.path());
+    let mut node = Running::start(&mut cmd);
+    node.send_line("(println \"ready\")");
+    node.wait_for(Stream::Stdout, "ready");
+    kill(node.pid(), libc::SIGHUP);
+    node.wait_for(Stream::Stderr, "epoch advanced");
+    // The first call after the advance fails and the shell grafts again ...
+    node.send_line("(executor echo \"stale\")");
+    node.wait_for(Stream::Stderr, "grafted again (epoch 2)");
+    // ... so the next one works.
+    node.send_line("(executor echo \"fresh\")");
+    node.wait_for(Stream::Stdout, "fresh");
+    let (status, stdout, stderr) = node.finish();
+    assert!(status.success(), "{stderr:?}");
+    assert!(!stdout.iter().any(|l| l.contains("stale")), "{stdout:?}");
+    assert!(
+        stderr.iter().any(|l| l.contains("staleEpoch")),
+        "{stderr:?}"
+    );
+}
+
+#[test]
+fn with_stdin_closed_the_kernel_serves_its_services_as_a_daemon() {
+    let img = kernel_image();
+    let svc = img.path().join("svc/greeter/boot");
+    std::fs::create_dir_all(&svc).unwrap();
+    std::fs::copy(guest("hello"), svc.join("main.wasm")).unwrap();
+    let mut cmd = ww_run(&ww());
+    cmd.arg(img.path());
+    let mut node = Running::start(&mut cmd);
+    node.close_stdin();
+    node.wait_for(Stream::Stdout, "greeter: hello from a cell");
+    // Still up after its service ended: stop it.
+    kill(node.pid(), libc::SIGTERM);
+    let (status, _, stderr) = node.finish();
+    assert_eq!(
+        status.code(),
+        None,
+        "killed by the signal, not exited: {stderr:?}"
+    );
+}
