@@ -12,6 +12,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Boot an image: merge LAYERs and run boot/main.wasm as pid0.
@@ -31,6 +33,20 @@ pub enum Command {
         /// Replace an existing file.
         #[arg(long)]
         force: bool,
+    },
+    /// Add an image tree (or any directory) to this node's IPFS store, pin
+    /// it, and print its CID; `ww run /ipfs/<CID>` boots it on any node that
+    /// can reach this one.
+    Push {
+        /// The directory to add.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+        /// The node's data directory [default: ~/.ww].
+        #[arg(long, env = "WW_DATA_DIR", value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// CID version: 0 (Kubo's default, Qm…) or 1 (bafy…, with raw leaves).
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        cid_version: u8,
     },
     /// Build a guest crate for wasm32-wasip2 into DIR/boot/main.wasm.
     Build {
@@ -96,6 +112,10 @@ pub struct RunArgs {
     /// --listen; 0 picks a free port) [default: 2025].
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
+    /// The node's data directory: IPFS blocks and pins live in DIR/ipfs
+    /// [default: ~/.ww].
+    #[arg(long, env = "WW_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
     /// Join a network through this peer, a multiaddr ending in /p2p/<id>
     /// (repeatable).
     #[arg(long = "bootstrap", value_name = "MULTIADDR", value_delimiter = ',')]
@@ -114,6 +134,9 @@ impl RunArgs {
         let mut config = Vec::new();
         if !listen.is_empty() {
             config.push(("listen".to_string(), listen.join(",")));
+        }
+        if let Some(dir) = &self.data_dir {
+            config.push(("data-dir".to_string(), dir.display().to_string()));
         }
         if !self.bootstrap.is_empty() {
             config.push(("bootstrap".to_string(), self.bootstrap.join(",")));

@@ -6,6 +6,9 @@
 //! image (a targeted mount, e.g. a key at `/etc/id`). Only the union needs
 //! `boot/main.wasm`.
 //!
+//! A layer whose source starts with `/ipfs/` is IPFS content, fetched
+//! first by [`ipfs_layers`](crate::ipfs_layers) into a local copy.
+//!
 //! A single directory layer is used in place. Anything else is assembled in
 //! a scratch directory that lives as long as the [`Image`]: files are
 //! hard-linked where the file system allows it and copied otherwise, so the
@@ -127,6 +130,21 @@ impl Image {
     /// A missing layer, a bad mount, an I/O failure, or no `boot/main.wasm`
     /// in the union.
     pub fn assemble(args: &[String]) -> Result<Image, ImageError> {
+        Image::build(args, None)
+    }
+
+    /// Merges `layers` into `root`, an empty directory chosen before the
+    /// layers were ready (IPFS layers are fetched after the providers
+    /// start, and the cell runtime needs the image's root before that).
+    ///
+    /// # Errors
+    ///
+    /// As [`Image::assemble`].
+    pub fn assemble_into(args: &[String], root: TempDir) -> Result<Image, ImageError> {
+        Image::build(args, Some(root))
+    }
+
+    fn build(args: &[String], root: Option<TempDir>) -> Result<Image, ImageError> {
         let layers = args
             .iter()
             .map(|a| Layer::parse(a).map(|l| (a.clone(), l)))
@@ -144,13 +162,13 @@ impl Image {
                 return Err(ImageError::NotADirectory { layer: arg.clone() });
             }
         }
-        let image = match layers.as_slice() {
-            [(_, Layer::Dir(dir))] => Image {
+        let image = match (layers.as_slice(), root) {
+            ([(_, Layer::Dir(dir))], None) => Image {
                 root: dir.clone(),
                 layers: args.to_vec(),
                 _scratch: None,
             },
-            _ => merge(&layers)?,
+            (_, root) => merge(&layers, root)?,
         };
         if !image.root.join(BOOT).is_file() {
             return Err(ImageError::NoBoot {
@@ -176,15 +194,18 @@ impl Image {
     }
 }
 
-fn merge(layers: &[(String, Layer)]) -> Result<Image, ImageError> {
-    let scratch = tempfile::Builder::new()
-        .prefix("ww-image-")
-        .tempdir()
-        .map_err(|source| ImageError::Io {
-            layer: layers.first().map(|(a, _)| a.clone()).unwrap_or_default(),
-            path: std::env::temp_dir(),
-            source,
-        })?;
+fn merge(layers: &[(String, Layer)], root: Option<TempDir>) -> Result<Image, ImageError> {
+    let scratch = match root {
+        Some(root) => root,
+        None => tempfile::Builder::new()
+            .prefix("ww-image-")
+            .tempdir()
+            .map_err(|source| ImageError::Io {
+                layer: layers.first().map(|(a, _)| a.clone()).unwrap_or_default(),
+                path: std::env::temp_dir(),
+                source,
+            })?,
+    };
     for (arg, layer) in layers {
         let io = |path: &Path| {
             let (layer, path) = (arg.clone(), path.to_path_buf());

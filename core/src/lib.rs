@@ -2,7 +2,8 @@
 //! capabilities that providers serve.
 //!
 //! Start at [`node::run`], which ties the pieces together:
-//! [`image`] merges layers into an FHS tree, [`engine`] compiles
+//! [`image`] merges layers into an FHS tree (fetching
+//! [`ipfs_layers`] first), [`engine`] compiles
 //! `boot/main.wasm` (through the [`cache`]), [`registry`] loads and starts
 //! providers, [`membrane`] serves them to the cell guarded by [`epoch`], and
 //! [`cell`] runs the guest with its RPC [`vat`] on the [`transport`] pipe and
@@ -18,10 +19,13 @@ pub mod epoch;
 pub mod guest_build;
 pub mod image;
 pub mod inspect;
+pub mod ipfs_layers;
 pub mod key;
 pub mod limits;
 pub mod membrane;
 pub mod node;
+#[cfg(feature = "ipfs")]
+pub mod push;
 pub mod registry;
 #[allow(missing_docs)]
 pub mod transport;

@@ -27,6 +27,11 @@ fn main() {
                 eprintln!("wrote {} (public key above)", output.display());
             }))
         }
+        Command::Push {
+            dir,
+            data_dir,
+            cid_version,
+        } => push(&dir, data_dir, cid_version),
         Command::Build { dir, bin } => report(
             ww_core::guest_build::build(&dir, bin.as_deref()).map(|path| {
                 eprintln!("wrote {}", path.display());
@@ -74,6 +79,17 @@ fn run(args: cli::RunArgs) -> i32 {
             e.exit_code()
         }
     }
+}
+
+#[cfg(feature = "ipfs")]
+fn push(dir: &std::path::Path, data_dir: Option<std::path::PathBuf>, cid_version: u8) -> i32 {
+    report(ww_core::push::push(dir, data_dir, cid_version).map(|cid| println!("{cid}")))
+}
+
+#[cfg(not(feature = "ipfs"))]
+fn push(_: &std::path::Path, _: Option<std::path::PathBuf>, _: u8) -> i32 {
+    eprintln!("error: this ww was built without the ipfs provider; `ww push` needs it");
+    1
 }
 
 fn report<E: std::fmt::Display>(result: Result<(), E>) -> i32 {

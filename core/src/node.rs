@@ -19,7 +19,7 @@ use crate::key::{self, KeyError};
 use crate::limits::Limits;
 use crate::membrane::MembraneServer;
 use crate::registry::{self, Plan, RegistryError};
-use crate::{transport, vat};
+use crate::{ipfs_layers, transport, vat};
 
 /// The configuration key under which providers receive the node key (PEM).
 pub const IDENTITY_KEY: &str = "identity";
@@ -73,6 +73,9 @@ pub enum NodeError {
     /// pid0 could not be started.
     #[error(transparent)]
     Cell(#[from] CellError),
+    /// An IPFS layer could not be fetched.
+    #[error(transparent)]
+    Fetch(#[from] ipfs_layers::FetchError),
     /// A malformed `--env` or `--config`.
     #[error("{0}")]
     Usage(String),
@@ -100,19 +103,34 @@ impl NodeError {
 /// exit status.
 pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let env = guest_env(&options.env)?;
-    let image = Image::assemble(&options.layers)?;
     // pid0 and every child need a pooled slot.
     let engine = Rc::new(Engine::with_pool(
         options.cache_dir.as_deref(),
         options.max_cells.saturating_add(1),
     )?);
-    let kernel = engine.load_component(&image.boot())?;
+    // IPFS layers are fetched once the providers run; the image's root is
+    // chosen now, since the cell runtime (a provider itself) needs it.
+    let pending = if ipfs_layers::any(&options.layers) {
+        Pending::Fetch(ipfs_layers::scratch().map_err(|e| {
+            NodeError::Usage(format!(
+                "cannot create a scratch directory for the image: {e}"
+            ))
+        })?)
+    } else {
+        let image = Image::assemble(&options.layers)?;
+        let kernel = engine.load_component(&image.boot())?;
+        Pending::Ready(image, kernel)
+    };
+    let root = match &pending {
+        Pending::Ready(image, _) => image.root().to_path_buf(),
+        Pending::Fetch(root) => root.path().to_path_buf(),
+    };
     let cells = Rc::new(Cells::new(&engine)?);
     let epochs = Rc::new(Epochs::new());
     let runtime = Runtime::new(
         engine.clone(),
         cells.clone(),
-        image.root().to_path_buf(),
+        root,
         epochs.clone(),
         Limits {
             memory: options.max_memory,
@@ -133,6 +151,22 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         );
     }
     let started = plan.start(&settings).await?;
+    let (image, kernel) = match pending {
+        Pending::Ready(image, kernel) => (image, kernel),
+        Pending::Fetch(root) => {
+            let fetched = ipfs_layers::scratch().map_err(|e| {
+                NodeError::Usage(format!(
+                    "cannot create a scratch directory for IPFS layers: {e}"
+                ))
+            })?;
+            let local =
+                ipfs_layers::fetch(&options.layers, &started.guest_exports(), fetched.path())
+                    .await?;
+            let image = Image::assemble_into(&local, root)?;
+            let kernel = engine.load_component(&image.boot())?;
+            (image, kernel)
+        }
+    };
 
     if options.revoke_on_hup {
         tokio::task::spawn_local(revoke_on_hup(epochs.clone()));
@@ -153,6 +187,13 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     Ok(cells
         .run(&engine, &Code::Component(kernel), spec, guest_end)
         .await?)
+}
+
+/// The image before the providers start: ready, or (with IPFS layers) only
+/// its root directory, filled once the layers are fetched.
+enum Pending {
+    Ready(Image, wasmtime::component::Component),
+    Fetch(tempfile::TempDir),
 }
 
 fn identity_pem(path: Option<&PathBuf>) -> Result<String, KeyError> {

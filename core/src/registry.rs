@@ -135,6 +135,8 @@ pub fn builtins() -> Vec<Box<dyn Provider>> {
     providers.push(Box::new(ww_routing::provider()));
     #[cfg(feature = "executor")]
     providers.push(Box::new(ww_executor::provider()));
+    #[cfg(feature = "ipfs")]
+    providers.push(Box::new(ww_ipfs::provider()));
     providers
 }
 

@@ -34,6 +34,11 @@ pub fn keys() -> Vec<ConfigKey> {
     ]
 }
 
+/// `~/.ww`, the data directory when none is given.
+pub fn default_data_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".ww"))
+}
+
 /// The settings in `ctx`.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -53,8 +58,8 @@ impl Settings {
     pub fn from_context(ctx: &Context) -> Result<Settings, Error> {
         let data_dir = match ctx.config(DATA_DIR) {
             Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-            _ => match std::env::var_os("HOME") {
-                Some(home) => PathBuf::from(home).join(".ww"),
+            _ => match default_data_dir() {
+                Some(dir) => dir,
                 None => {
                     return Err(Error::Config {
                         key: DATA_DIR.into(),

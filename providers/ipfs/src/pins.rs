@@ -72,6 +72,18 @@ impl Pins {
         })
     }
 
+    /// Every pinned root (as CIDv1), in no particular order.
+    pub fn list(&self) -> Vec<Cid> {
+        std::fs::read_dir(&self.dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter_map(|e| Cid::try_from(e.file_name().to_str()?).ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Removes the pin of `cid`.
     ///
     /// # Errors

@@ -81,6 +81,11 @@ impl Provider for IpfsProvider {
                     }
                 });
             });
+            // What this node keeps (e.g. an image `ww push`ed into this data
+            // directory) is announced again at every start.
+            for cid in pins.list() {
+                announce(cid);
+            }
             let unixfs: unix_fs::Client =
                 capnp_rpc::new_client(UnixFsImpl::new(blocks.clone(), announce));
             let cap: ipfs::Client = capnp_rpc::new_client(IpfsImpl::new(unixfs, blocks, pins));

@@ -24,3 +24,5 @@ mod host;
 mod shell;
 // The typed WIT door: same results as the vat, typed stale-epoch, examples, `ww init`.
 mod wit;
+// IPFS: Kubo's CIDs, Bitswap between nodes, image layers from IPFS.
+mod ipfs;

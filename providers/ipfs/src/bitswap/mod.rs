@@ -41,8 +41,9 @@ const REBROADCAST: Duration = Duration::from_millis(250);
 /// How many providers of a root are looked up at once.
 const PROVIDERS: u32 = 8;
 
-/// How long a provider lookup for one root is not repeated.
-const SEARCH_AGAIN_AFTER: Duration = Duration::from_secs(10);
+/// How long a provider lookup for one root is not repeated (a want still
+/// unmet after it looks again: the content may have been announced since).
+const SEARCH_AGAIN_AFTER: Duration = Duration::from_secs(2);
 
 type Waiter = oneshot::Sender<Vec<u8>>;
 
@@ -173,7 +174,6 @@ impl Bitswap {
 
     /// Asks peers for one want until it is met, abandoned or out of time.
     async fn pursue(self: Rc<Self>, key: Vec<u8>, root: Cid, deadline: Instant) {
-        let mut searched = false;
         loop {
             let (cid, new_peers) = {
                 let mut wants = self.wants.borrow_mut();
@@ -203,11 +203,10 @@ impl Bitswap {
                 let message = want_message(&cid, false);
                 self.peers.send(peer, message);
             }
-            if !searched {
-                searched = true;
-                if let Some(me) = self.me.upgrade() {
-                    tokio::task::spawn_local(me.find_providers(root));
-                }
+            // At most once per SEARCH_AGAIN_AFTER per root (find_providers
+            // checks), however many blocks under it are wanted.
+            if let Some(me) = self.me.upgrade() {
+                tokio::task::spawn_local(me.find_providers(root));
             }
             tokio::time::sleep(REBROADCAST.min(deadline.saturating_duration_since(Instant::now())))
                 .await;
@@ -285,6 +284,13 @@ impl Bitswap {
 
     /// Handles one message from `peer`.
     pub(crate) fn receive(&self, peer: &str, message: Message) {
+        tracing::trace!(
+            %peer,
+            wants = message.wantlist.as_ref().map_or(0, |w| w.entries.len()),
+            blocks = message.blocks.len() + message.payload.len(),
+            presences = message.block_presences.len(),
+            "bitswap message"
+        );
         for data in message.blocks {
             match message::cid_v0_of(&data) {
                 Ok(cid) => self.received(peer, cid, data),

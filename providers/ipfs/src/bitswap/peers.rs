@@ -36,6 +36,7 @@ impl Peers {
 
     /// Queues `message` for `peer` (never waits).
     pub fn send(&self, peer: String, message: Message) {
+        tracing::trace!(%peer, "bitswap send");
         let mut queues = self.queues.borrow_mut();
         let queue = queues.entry(peer.clone()).or_insert_with(|| {
             let (tx, rx) = mpsc::channel(QUEUE);

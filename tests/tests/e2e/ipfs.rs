@@ -1,0 +1,202 @@
+//! IPFS across real `ww` processes on 127.0.0.1: each runs the `ipfs-cmd`
+//! guest with its own data directory, which the test steers line by line.
+
+use ww_tests::*;
+
+/// The generator `ipfs-cmd gen` uses (xorshift64).
+fn content(length: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed;
+    let mut out = Vec::with_capacity(length + 8);
+    while out.len() < length {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(length);
+    out
+}
+
+/// `LEN HASH` as `ipfs-cmd sum` prints it (FNV-1a 64).
+fn sum(data: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in data {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{} {hash:016x}", data.len())
+}
+
+/// One `ww` node running `ipfs-cmd`.
+struct Node {
+    run: Running,
+    _image: tempfile::TempDir,
+    data: tempfile::TempDir,
+}
+
+impl Node {
+    fn start(extra: &[&str]) -> Node {
+        let image = image("ipfs-cmd");
+        let data = tempfile::tempdir().unwrap();
+        let mut run = Running::start(
+            ww_run(&ww())
+                .arg("--data-dir")
+                .arg(data.path())
+                .args(["--config", "ipfs-fetch-timeout=5"])
+                .args(extra)
+                .arg(image.path()),
+        );
+        run.wait_for(Stream::Stdout, "ready");
+        Node {
+            run,
+            _image: image,
+            data,
+        }
+    }
+
+    /// Sends `command` and returns its answer (the text after `name: `).
+    fn ask(&mut self, command: &str) -> String {
+        let name = command.split(' ').next().unwrap_or(command);
+        self.run.send_line(command);
+        let prefix = format!("{name}: ");
+        let line = self.run.wait_for(Stream::Stdout, &prefix);
+        line.strip_prefix(&prefix).unwrap_or(&line).to_string()
+    }
+
+    fn tcp_addr(&mut self) -> String {
+        let id = self.ask("id");
+        let addrs = self.ask("addrs");
+        let addr = addrs
+            .split(' ')
+            .find(|a| a.contains("/tcp/"))
+            .unwrap_or_else(|| panic!("no tcp address in {addrs:?}"));
+        format!("{addr}/p2p/{id}")
+    }
+
+    fn stop(mut self) {
+        self.run.send_line("quit");
+        let (status, _, stderr) = self.run.finish();
+        let stderr = stderr.join("\n");
+        assert_no_panic(&stderr);
+        assert!(status.success(), "{status:?}\n{stderr}");
+    }
+}
+
+#[test]
+fn ten_mib_added_on_one_node_is_read_byte_exact_on_another() {
+    let mut a = Node::start(&[]);
+    let mut b = Node::start(&[]);
+    let data = content(10 << 20, 42);
+    let cid = a.ask("gen 10485760 42");
+    assert!(cid.starts_with("Qm"), "a CIDv0: {cid}");
+    let addr = a.tcp_addr();
+    assert_eq!(b.ask(&format!("connect {addr}")), "ok");
+    assert_eq!(b.ask(&format!("sum /ipfs/{cid}")), sum(&data));
+    // Now B has it too, and serves it from its own store.
+    assert_eq!(b.ask(&format!("sum {cid}")), sum(&data));
+    a.stop();
+    b.stop();
+}
+
+#[test]
+fn content_is_found_through_routing_without_a_direct_connect() {
+    // C knows only B; A provides through B's DHT, C finds A through it.
+    let mut b = Node::start(&[]);
+    let b_addr = b.tcp_addr();
+    let mut a = Node::start(&["--bootstrap", &b_addr]);
+    let mut c = Node::start(&["--bootstrap", &b_addr]);
+    let cid = a.ask("add found through the DHT");
+    let got = c.ask(&format!("cat /ipfs/{cid}"));
+    assert_eq!(got, "found through the DHT");
+    a.stop();
+    b.stop();
+    c.stop();
+}
+
+#[test]
+fn missing_content_and_bad_paths_fail_clearly_and_the_node_goes_on() {
+    let mut a = Node::start(&[]);
+    // A CID nobody has: named in the error after the (5 s) fetch timeout.
+    let absent = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o";
+    let err = a.ask(&format!("cat /ipfs/{absent}"));
+    assert!(err.contains("error") && err.contains(absent), "{err}");
+    assert!(err.contains("not found"), "{err}");
+    let err = a.ask("ls /ipfs/not-a-cid");
+    assert!(err.contains("not a CID"), "{err}");
+    let file = a.ask("add plain");
+    let err = a.ask(&format!("ls /ipfs/{file}/x"));
+    assert!(err.contains("under a file"), "{err}");
+    let err = a.ask(&format!("unpin {file}"));
+    assert!(err.contains("not pinned"), "{err}");
+    assert_eq!(a.ask(&format!("pin {file}")), "ok");
+    assert_eq!(a.ask(&format!("unpin {file}")), "ok");
+    // The node still serves.
+    assert_eq!(a.ask(&format!("cat {file}")), "plain");
+    let blocks = a.data.path().join("ipfs/blocks");
+    assert!(blocks.is_dir(), "blocks live under --data-dir");
+    a.stop();
+}
+
+/// `ww push DIR --data-dir DATA`: the CID it prints.
+fn push(dir: &std::path::Path, data: &std::path::Path) -> String {
+    let out = output(
+        std::process::Command::new(ww())
+            .arg("push")
+            .arg(dir)
+            .arg("--data-dir")
+            .arg(data),
+    );
+    assert_exit(&out, 0);
+    let cid = text(&out.stdout).trim().to_string();
+    assert!(cid.starts_with("Qm"), "{cid}");
+    cid
+}
+
+#[test]
+fn an_image_pushed_on_one_node_boots_on_another() {
+    let hello = image("hello");
+    // Node A serves its data directory, where the image is pushed.
+    let mut a = Node::start(&[]);
+    let cid = push(hello.path(), a.data.path());
+    // The same tree pushed twice is the same CID.
+    assert_eq!(push(hello.path(), a.data.path()), cid);
+    let a_addr = a.tcp_addr();
+
+    let b_data = tempfile::tempdir().unwrap();
+    let boot = |layers: &[String]| {
+        let mut cmd = ww_run(&ww());
+        cmd.arg("--data-dir")
+            .arg(b_data.path())
+            .args(["--bootstrap", &a_addr])
+            .args(layers)
+            .args(["--", "from", "ipfs"]);
+        output(&mut cmd)
+    };
+    let out = boot(&[format!("/ipfs/{cid}")]);
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("hello from a cell"), "{stdout}");
+    assert!(stdout.contains("args: from ipfs"), "{stdout}");
+
+    // A targeted mount of one file from IPFS over an empty local layer.
+    let empty = tempfile::tempdir().unwrap();
+    let out = boot(&[
+        empty.path().display().to_string(),
+        format!("/ipfs/{cid}/boot/main.wasm:/boot/main.wasm"),
+    ]);
+    assert_exit(&out, 0);
+    assert!(text(&out.stdout).contains("hello from a cell"));
+
+    // A layer nobody has fails, naming the CID, without a panic.
+    let absent = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o";
+    let out = boot(&[
+        format!("/ipfs/{absent}"),
+        "--config".into(),
+        "ipfs-fetch-timeout=2".into(),
+    ]);
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains(absent), "{stderr}");
+    assert_no_panic(&stderr);
+    a.stop();
+}
