@@ -120,6 +120,47 @@ pub struct RunArgs {
     /// (repeatable).
     #[arg(long = "bootstrap", value_name = "MULTIADDR", value_delimiter = ',')]
     pub bootstrap: Vec<String>,
+    #[command(flatten)]
+    pub stem: StemArgs,
+}
+
+/// `--stem` and the flags that go with it.
+#[derive(Debug, Args)]
+pub struct StemArgs {
+    /// Follow the Atom contract at ADDR: each head it finalizes starts a new
+    /// epoch (every capability handed out before fails with staleEpoch).
+    #[arg(long, env = "WW_STEM", value_name = "ADDR")]
+    pub stem: Option<String>,
+    /// The chain's JSON-RPC over HTTP (backfill, checks at depth, `ww push`).
+    #[arg(long, env = "WW_RPC_URL", default_value = "http://127.0.0.1:8545")]
+    pub rpc_url: String,
+    /// The chain's JSON-RPC over WebSocket (subscriptions).
+    #[arg(long, env = "WW_WS_URL", default_value = "ws://127.0.0.1:8545")]
+    pub ws_url: String,
+    /// Blocks mined on top of a head update before the node adopts it.
+    #[arg(long, default_value_t = 6, value_name = "K")]
+    pub confirmation_depth: u64,
+    /// Grace, in milliseconds, for calls in flight before an epoch's
+    /// capabilities are revoked.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub epoch_drain: u64,
+    /// Where the stem's cursor is kept [default: $XDG_STATE_HOME/ww/stem/CHAIN-ADDR.json].
+    #[arg(long, value_name = "PATH")]
+    pub stem_cursor: Option<PathBuf>,
+}
+
+impl StemArgs {
+    /// The node's stem options, when `--stem` is given.
+    pub fn options(&self) -> Option<ww_core::stem::StemOptions> {
+        Some(ww_core::stem::StemOptions {
+            atom: self.stem.clone()?,
+            rpc_url: self.rpc_url.clone(),
+            ws_url: self.ws_url.clone(),
+            depth: self.confirmation_depth,
+            drain: std::time::Duration::from_millis(self.epoch_drain),
+            cursor: self.stem_cursor.clone(),
+        })
+    }
 }
 
 impl RunArgs {

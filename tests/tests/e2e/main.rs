@@ -26,3 +26,5 @@ mod shell;
 mod wit;
 // IPFS: Kubo's CIDs, Bitswap between nodes, image layers from IPFS.
 mod ipfs;
+// The stem: epochs follow an Atom contract on a real chain.
+mod stem;

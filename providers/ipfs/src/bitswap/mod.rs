@@ -38,6 +38,11 @@ use peers::Peers;
 /// How often a pending want looks for newly connected peers to ask.
 const REBROADCAST: Duration = Duration::from_millis(250);
 
+/// How long a want goes unanswered before every peer is asked again (a
+/// peer may drop a want that arrives while it is still identifying us, as
+/// Kubo does; wants are idempotent, so asking twice is harmless).
+const ASK_AGAIN_AFTER: Duration = Duration::from_secs(2);
+
 /// How many providers of a root are looked up at once.
 const PROVIDERS: u32 = 8;
 
@@ -165,7 +170,10 @@ impl Bitswap {
                     },
                 );
                 if let Some(me) = self.me.upgrade() {
-                    tokio::task::spawn_local(me.pursue(key, root, Instant::now() + timeout));
+                    // A moment past the caller's timeout, so its error can
+                    // still count the peers asked.
+                    let deadline = Instant::now() + timeout + Duration::from_millis(500);
+                    tokio::task::spawn_local(me.pursue(key, root, deadline));
                 }
             }
         }
@@ -174,7 +182,14 @@ impl Bitswap {
 
     /// Asks peers for one want until it is met, abandoned or out of time.
     async fn pursue(self: Rc<Self>, key: Vec<u8>, root: Cid, deadline: Instant) {
+        let mut asked_at = Instant::now();
         loop {
+            if asked_at.elapsed() >= ASK_AGAIN_AFTER {
+                asked_at = Instant::now();
+                if let Some(want) = self.wants.borrow_mut().get_mut(&key) {
+                    want.asked.clear();
+                }
+            }
             let (cid, new_peers) = {
                 let mut wants = self.wants.borrow_mut();
                 let Some(want) = wants.get_mut(&key) else {
