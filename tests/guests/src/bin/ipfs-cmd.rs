@@ -75,8 +75,12 @@ async fn answer(
         }
         "gen" => {
             let (len, seed) = arg.split_once(' ').unwrap_or((arg, "1"));
-            let len: usize = len.parse().map_err(|e| capnp::Error::failed(format!("{e}")))?;
-            let seed: u64 = seed.parse().map_err(|e| capnp::Error::failed(format!("{e}")))?;
+            let len: usize = len
+                .parse()
+                .map_err(|e| capnp::Error::failed(format!("{e}")))?;
+            let seed: u64 = seed
+                .parse()
+                .map_err(|e| capnp::Error::failed(format!("{e}")))?;
             let data = content(len, seed);
             let reply = fs.add_stream_request().send().promise.await?;
             let writer = reply.get()?.get_writer()?;
@@ -120,7 +124,11 @@ async fn answer(
             let mut entries = Vec::new();
             for e in reply.get()?.get_entries()? {
                 let kind = if e.get_is_directory() { "d" } else { "f" };
-                entries.push(format!("{}:{}:{kind}", e.get_name()?.to_str()?, e.get_size()));
+                entries.push(format!(
+                    "{}:{}:{kind}",
+                    e.get_name()?.to_str()?,
+                    e.get_size()
+                ));
             }
             entries.join(" ")
         }
