@@ -47,6 +47,8 @@ pub enum Command {
         /// CID version: 0 (Kubo's default, Qm…) or 1 (bafy…, with raw leaves).
         #[arg(long, default_value_t = 0, value_name = "N")]
         cid_version: u8,
+        #[command(flatten)]
+        publish: PublishArgs,
     },
     /// Build a guest crate for wasm32-wasip2 into DIR/boot/main.wasm.
     Build {
@@ -122,6 +124,21 @@ pub struct RunArgs {
     pub bootstrap: Vec<String>,
     #[command(flatten)]
     pub stem: StemArgs,
+}
+
+/// `ww push --stem`: also move an Atom's head to the pushed CID.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Call setHead(CID) on the Atom at ADDR (nodes following it move to
+    /// the image once the update is deep enough).
+    #[arg(long, value_name = "ADDR", requires = "private_key_file")]
+    pub stem: Option<String>,
+    /// The chain's JSON-RPC over HTTP.
+    #[arg(long, env = "WW_RPC_URL", default_value = "http://127.0.0.1:8545")]
+    pub rpc_url: String,
+    /// The Atom owner's private key: 32 bytes as hex, in a file.
+    #[arg(long, value_name = "FILE")]
+    pub private_key_file: Option<PathBuf>,
 }
 
 /// `--stem` and the flags that go with it.

@@ -31,7 +31,11 @@ fn main() {
             dir,
             data_dir,
             cid_version,
-        } => push(&dir, data_dir, cid_version),
+            publish,
+        } => match push(&dir, data_dir, cid_version) {
+            Some(cid) => publish_head(&publish, &cid),
+            None => 1,
+        },
         Command::Build { dir, bin } => report(
             ww_core::guest_build::build(&dir, bin.as_deref()).map(|path| {
                 eprintln!("wrote {}", path.display());
@@ -83,14 +87,42 @@ fn run(args: cli::RunArgs) -> i32 {
 }
 
 #[cfg(feature = "ipfs")]
-fn push(dir: &std::path::Path, data_dir: Option<std::path::PathBuf>, cid_version: u8) -> i32 {
-    report(ww_core::push::push(dir, data_dir, cid_version).map(|cid| println!("{cid}")))
+fn push(
+    dir: &std::path::Path,
+    data_dir: Option<std::path::PathBuf>,
+    cid_version: u8,
+) -> Option<String> {
+    match ww_core::push::push(dir, data_dir, cid_version) {
+        Ok(cid) => {
+            println!("{cid}");
+            Some(cid)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
+        }
+    }
 }
 
 #[cfg(not(feature = "ipfs"))]
-fn push(_: &std::path::Path, _: Option<std::path::PathBuf>, _: u8) -> i32 {
+fn push(_: &std::path::Path, _: Option<std::path::PathBuf>, _: u8) -> Option<String> {
     eprintln!("error: this ww was built without the ipfs provider; `ww push` needs it");
-    1
+    None
+}
+
+/// `ww push --stem`: setHead with the pushed CID.
+fn publish_head(publish: &cli::PublishArgs, cid: &str) -> i32 {
+    let (Some(atom), Some(key)) = (&publish.stem, &publish.private_key_file) else {
+        return 0;
+    };
+    report(
+        ww_core::stem::publish(&publish.rpc_url, atom, key, cid).map(|pushed| {
+            eprintln!(
+                "setHead({cid}) on {atom}: block {} (transaction {})",
+                pushed.block, pushed.tx
+            );
+        }),
+    )
 }
 
 fn report<E: std::fmt::Display>(result: Result<(), E>) -> i32 {

@@ -133,3 +133,29 @@ async fn unpin(ipfs: &ipfs::Client, cid: &Cid) -> Result<(), capnp::Error> {
     request.get().set_cid(cid.to_string());
     request.send().promise.await.map(drop)
 }
+
+/// `ww push DIR --stem ADDR --private-key-file F`: moves the Atom's head to
+/// the pushed image's CID (`cid`, text form) and waits for the receipt.
+///
+/// # Errors
+///
+/// A CID that does not parse, an unreadable key, or a refused `setHead`
+/// (not the owner, the same head again, the chain unreachable).
+pub fn publish(
+    rpc_url: &str,
+    atom: &str,
+    key_file: &std::path::Path,
+    cid: &str,
+) -> Result<ww_stem::push::Pushed, StemError> {
+    let parsed: Cid = cid.parse().map_err(|e: cid::Error| StemError::Usage {
+        what: "the pushed CID",
+        value: cid.to_string(),
+        reason: e.to_string(),
+    })?;
+    let key = ww_stem::push::read_private_key(key_file)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StemError::Transaction(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(ww_stem::push::set_head(rpc_url, atom, key, &parsed))
+}

@@ -155,3 +155,53 @@ fn a_stem_that_cannot_be_followed_is_refused_before_boot() {
     assert!(stderr.contains("cannot reach the chain at"), "{stderr}");
     assert_no_panic(&stderr);
 }
+
+#[test]
+fn push_with_a_stem_moves_the_atoms_head_to_the_pushed_image() {
+    let anvil = Anvil::start();
+    let atom = anvil.deploy_atom();
+    let state = tempfile::tempdir().unwrap();
+    let img = image("hello");
+    let key = state.path().join("owner.key");
+    std::fs::write(&key, ww_tests::anvil::ACCOUNT_KEY).unwrap();
+    let push = |key: &std::path::Path| {
+        let mut cmd = std::process::Command::new(ww());
+        cmd.arg("push")
+            .arg(img.path())
+            .arg("--stem")
+            .arg(&atom)
+            .arg("--rpc-url")
+            .arg(anvil.http_url())
+            .arg("--private-key-file")
+            .arg(key)
+            .env("WW_DATA_DIR", state.path().join("data"));
+        output(&mut cmd)
+    };
+    let out = push(&key);
+    assert_exit(&out, 0);
+    let cid = text(&out.stdout).trim().to_string();
+    assert!(text(&out.stderr).contains(&format!("setHead({cid})")));
+    // head() now returns seq 1 and the CID's binary form (which ends with
+    // the same multihash the text names; checked by the stem's own tests).
+    let head = anvil.rpc(
+        "eth_call",
+        &format!(r#"[{{"to":"{atom}","data":"0x8f7dcfa3"}},"latest"]"#),
+    );
+    let head = head.as_str().unwrap();
+    assert_eq!(&head[2..66], &format!("{:064x}", 1), "{head}");
+
+    // The same image again is a no-op the Atom refuses, clearly.
+    let out = push(&key);
+    assert_exit(&out, 1);
+    assert!(text(&out.stderr).contains("the head is already this CID"));
+
+    // Another account is not the owner.
+    let other = state.path().join("other.key");
+    std::fs::write(&other, ww_tests::anvil::OTHER_KEY).unwrap();
+    std::fs::write(img.path().join("extra"), b"changed").unwrap();
+    let out = push(&other);
+    assert_exit(&out, 1);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("is not the Atom's owner"), "{stderr}");
+    assert_no_panic(&stderr);
+}
