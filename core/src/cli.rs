@@ -50,6 +50,16 @@ pub enum Command {
         #[command(flatten)]
         publish: PublishArgs,
     },
+    /// Create a guest project in NAME that `ww build NAME` and `ww run NAME`
+    /// take as is (it signs a message and spawns a child).
+    Init {
+        /// The project's directory; its last component names the crate.
+        name: PathBuf,
+        /// The guest SDK, std/guest of a ww checkout [default: the one this
+        /// ww was built from].
+        #[arg(long, env = "WW_GUEST_SDK", value_name = "DIR")]
+        sdk: Option<PathBuf>,
+    },
     /// Build a guest crate for wasm32-wasip2 into DIR/boot/main.wasm.
     Build {
         /// The guest crate's directory (it doubles as the image directory).

@@ -17,6 +17,7 @@ const GUEST_FILES: &[&str] = &[
     "identity.capnp",
     "system.capnp",
     "routing.capnp",
+    "ipfs.capnp",
 ];
 
 /// Cap'n Proto interface → WIT interface and resource (`None`: the
@@ -61,6 +62,9 @@ const MIRRORS: &[(&str, &str, Option<&str>)] = &[
         Some("stream-dialer"),
     ),
     ("Routing", "wetware:routing/routing@0.1.0", Some("routing")),
+    ("Ipfs", "wetware:ipfs/ipfs@0.1.0", Some("ipfs")),
+    ("UnixFs", "wetware:ipfs/ipfs@0.1.0", Some("unixfs")),
+    ("AddWriter", "wetware:ipfs/ipfs@0.1.0", Some("add-writer")),
 ];
 
 /// Cap'n Proto interfaces with no WIT resource, and why.

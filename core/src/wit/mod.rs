@@ -24,6 +24,7 @@ mod error;
 mod executor;
 mod host;
 mod identity;
+mod ipfs;
 mod membrane;
 mod routing;
 mod streams;
@@ -57,6 +58,9 @@ mod bindings {
             "wetware:executor/executor.runtime": crate::wit::executor::Runtime,
             "wetware:executor/executor.process": crate::wit::executor::Process,
             "wetware:routing/routing.routing": crate::wit::routing::Routing,
+            "wetware:ipfs/ipfs.ipfs": crate::wit::ipfs::Ipfs,
+            "wetware:ipfs/ipfs.unixfs": crate::wit::ipfs::Unixfs,
+            "wetware:ipfs/ipfs.add-writer": crate::wit::ipfs::AddWriter,
         },
         require_store_data_send: true,
     });

@@ -39,6 +39,7 @@ pub use bindings::wetware::host::host::{
     Inbound, Incoming, Network, Node, PeerInfo, StreamDialer, StreamListener,
 };
 pub use bindings::wetware::identity::identity::{Identity, Signer};
+pub use bindings::wetware::ipfs::ipfs::{AddOptions, AddWriter, Entry, File, Ipfs, Unixfs};
 pub use bindings::wetware::membrane::membrane::{epoch, graft, Caps};
 pub use bindings::wetware::routing::routing::{Provider, Routing};
 pub use bindings::wetware::types::errors::{Epoch, Error, Stale};

@@ -16,13 +16,15 @@ fn the_same_calls_through_wit_and_the_vat_return_the_same_results() {
         "host.id",
         "executor.echo",
         "routing.hash",
+        "unixfs.add",
+        "unixfs.cat",
     ] {
         assert!(
             stdout.lines().any(|l| l == format!("same {call}")),
             "{call} not the same through both doors:\n{stdout}"
         );
     }
-    assert!(stdout.contains("compared 9"), "{stdout}");
+    assert!(stdout.contains("compared 11"), "{stdout}");
 }
 
 #[test]
@@ -48,4 +50,149 @@ fn a_revoked_wit_resource_reports_the_typed_stale_epoch_error_and_regraft_works(
     );
     let (status, _, stderr) = node.finish();
     assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
+}
+
+#[test]
+fn ww_init_scaffolds_a_project_outside_the_repository_that_builds_and_runs_first_try() {
+    // Slow (a cold release build of the SDK for wasm32-wasip2): one test.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ww_in_tmp = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(ww());
+        cmd.current_dir(tmp.path())
+            .args(args)
+            // Reused across runs; a clean clone builds it once.
+            .env("CARGO_TARGET_DIR", profile_dir().join("e2e-init-target"))
+            .env_remove("WW_GUEST_SDK");
+        cmd
+    };
+    let out = output(&mut ww_in_tmp(&["init", "demo"]));
+    assert_exit(&out, 0);
+    assert!(tmp.path().join("demo/src/main.rs").is_file());
+
+    // A cold build takes minutes on two cores: a longer bound than STEP.
+    let mut build = ww_in_tmp(&["build", "demo"])
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .expect("run ww build");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20 * 60);
+    let status = loop {
+        if let Some(status) = build.try_wait().expect("wait for ww build") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = build.kill();
+            panic!("ww build demo did not finish within 20 minutes");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(status.success(), "ww build demo failed: {status}");
+    assert!(tmp.path().join("demo/boot/main.wasm").is_file());
+
+    let mut run = ww_run(&ww());
+    run.current_dir(tmp.path()).arg("demo");
+    let out = output(&mut run);
+    let stdout = text(&out.stdout);
+    assert_exit(&out, 0);
+    let signature = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("signed \"hello\" in epoch 1: "))
+        .unwrap_or_else(|| panic!("no signature line:\n{stdout}"));
+    assert_eq!(
+        signature.len(),
+        128,
+        "an Ed25519 signature in hex: {signature}"
+    );
+    assert!(
+        signature.chars().all(|c| c.is_ascii_hexdigit()),
+        "{signature}"
+    );
+    assert!(
+        stdout.contains("child said: hello from the child\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("child exited with 0"), "{stdout}");
+}
+
+/// Runs the std/ example `name` as pid0 and returns its stdout.
+fn run_example(name: &str) -> String {
+    let img = image(&format!("example-{name}"));
+    let out = output(&mut ww_run(&ww()).arg(img.path()));
+    assert_exit(&out, 0);
+    text(&out.stdout)
+}
+
+#[test]
+fn example_identity_signs_and_the_signature_verifies() {
+    let stdout = run_example("identity");
+    assert!(stdout.contains("verified: true\n"), "{stdout}");
+    let signature = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("signature: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(signature.len(), 128, "{signature}");
+}
+
+#[test]
+fn example_host_reports_its_peer_id_and_addresses() {
+    let stdout = run_example("host");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("peer id: 12D3KooW")),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("listening on /ip4/127.0.0.1/")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("peers: 0\n"), "{stdout}");
+}
+
+#[test]
+fn example_executor_passes_the_child_only_what_it_names() {
+    let stdout = run_example("executor");
+    let parent = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("parent: granted "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        parent.contains("executor") && parent.contains("identity"),
+        "{parent}"
+    );
+    assert!(stdout.contains("child: granted [identity]\n"), "{stdout}");
+    assert!(stdout.contains("child exited with 0\n"), "{stdout}");
+}
+
+#[test]
+fn example_routing_hashes_and_resolves() {
+    let stdout = run_example("routing");
+    let cid = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("cid: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(cid.starts_with("bafk"), "a CIDv1 with the raw codec: {cid}");
+    assert!(stdout.contains(&format!("path: /ipfs/{cid}\n")), "{stdout}");
+    // Alone on its network, the node provides the key and finds itself.
+    assert!(stdout.contains("provided\n"), "{stdout}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("provider: 12D3KooW")),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn example_ipfs_adds_with_kubos_cids_and_reads_back() {
+    let stdout = run_example("ipfs");
+    // `hello world\n` added with Kubo's defaults (the `ipfs_cid` oracle).
+    assert!(
+        stdout.contains("added QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("cat: hello world\n"), "{stdout}");
+    assert!(stdout.contains("  dir  etc "), "{stdout}");
+    assert!(
+        stdout
+            .contains("  file hello.txt QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o (12 bytes)"),
+        "{stdout}"
+    );
 }

@@ -9,12 +9,14 @@ use capnp::traits::HasTypeId;
 use ww_provider_sdk::capnp;
 use ww_provider_sdk::export::Export;
 use ww_provider_sdk::ww_capnp::identity_capnp::identity;
+use ww_provider_sdk::ww_capnp::ipfs_capnp::ipfs;
 use ww_provider_sdk::ww_capnp::routing_capnp::routing;
 use ww_provider_sdk::ww_capnp::system_capnp::{executor, host};
 
 use super::executor::Executor;
 use super::host::Node;
 use super::identity::Identity;
+use super::ipfs::Ipfs;
 use super::routing::Routing;
 use super::wetware::membrane::membrane::{Caps, EpochInfo, Host};
 use super::{local, wit, Local, WitCtxView, WitError};
@@ -66,6 +68,7 @@ impl Host for WitCtxView<'_> {
         let host = typed::<host::Client>(&exports, "host").map(|c| Node(Local::new(c)));
         let executor = typed::<executor::Client>(&exports, "executor")
             .map(|c| Executor::new(c, exports.clone()));
+        let ipfs = typed::<ipfs::Client>(&exports, "ipfs").map(|c| Ipfs(Local::new(c)));
         let routing = typed::<routing::Client>(&exports, "routing").map(|c| Routing(Local::new(c)));
         Ok(Ok(Caps {
             epoch,
@@ -73,6 +76,7 @@ impl Host for WitCtxView<'_> {
             host: host.map(|r| self.table.push(r)).transpose()?,
             executor: executor.map(|r| self.table.push(r)).transpose()?,
             routing: routing.map(|r| self.table.push(r)).transpose()?,
+            ipfs: ipfs.map(|r| self.table.push(r)).transpose()?,
             names,
         }))
     }

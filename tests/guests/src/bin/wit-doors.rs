@@ -6,6 +6,7 @@ use std::fmt::Debug;
 use std::process::ExitCode;
 
 use ww_capnp::identity_capnp::identity;
+use ww_capnp::ipfs_capnp::ipfs;
 use ww_capnp::routing_capnp::routing;
 use ww_capnp::system_capnp::{executor, host};
 use ww_guest::wit;
@@ -102,6 +103,30 @@ fn main() -> ExitCode {
             "routing.hash",
             cid,
             wit_routing.hash(b"hello world\n")?,
+        ));
+
+        let ipfs: ipfs::Client = caps.get("ipfs")?;
+        let wit_ipfs = typed.ipfs.ok_or("WIT granted no ipfs")?;
+        let unixfs = ipfs.unixfs_request().send().pipeline.get_api();
+        let mut request = unixfs.add_request();
+        request.get().set_data(b"through both doors\n");
+        let reply = request.send().promise.await?;
+        let cid = reply.get()?.get_cid()?.to_string()?;
+        let wit_unixfs = wit_ipfs.unixfs()?;
+        let options = wit::AddOptions {
+            cid_version: 0,
+            raw_leaves: false,
+        };
+        let wit_cid = wit_unixfs.add(b"through both doors\n", options)?;
+        same.push(compare("unixfs.add", cid.clone(), wit_cid));
+        let mut request = unixfs.cat_request();
+        request.get().set_path(format!("/ipfs/{cid}").as_str());
+        let reply = request.send().promise.await?;
+        let data = reply.get()?.get_data()?.to_vec();
+        same.push(compare(
+            "unixfs.cat",
+            data,
+            wit_unixfs.cat(&format!("/ipfs/{cid}"))?,
         ));
 
         println!("compared {}", same.len());
