@@ -12,6 +12,7 @@ const SCHEMAS: &[&str] = &[
     "dht.capnp",
     "provider.capnp",
     "wire.capnp",
+    "shell.capnp",
 ];
 
 fn main() {

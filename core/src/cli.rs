@@ -128,6 +128,10 @@ pub struct RunArgs {
     /// [default: ~/.ww].
     #[arg(long, env = "WW_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Serve the kernel's shell as a Model Context Protocol server on stdio
+    /// (tools: eval, caps, call), for AI agents; pid0's output goes to stderr.
+    #[arg(long)]
+    pub mcp: bool,
     /// Join a network through this peer, a multiaddr ending in /p2p/<id>
     /// (repeatable).
     #[arg(long = "bootstrap", value_name = "MULTIADDR", value_delimiter = ',')]

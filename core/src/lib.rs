@@ -27,6 +27,7 @@ pub mod node;
 #[cfg(feature = "ipfs")]
 pub mod push;
 pub mod registry;
+pub mod shell;
 pub mod scaffold;
 pub mod stem;
 pub mod terminal;

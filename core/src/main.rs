@@ -70,6 +70,7 @@ fn run(args: cli::RunArgs) -> i32 {
         revoke_on_hup: args.revoke_on_hup,
         max_cells: args.max_cells,
         max_memory: args.max_memory.map(|mib| mib << 20),
+        frontend: frontend(args.mcp),
         stem: args.stem.options(),
     };
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -129,6 +130,18 @@ fn publish_head(publish: &cli::PublishArgs, cid: &str) -> i32 {
             );
         }),
     )
+}
+
+/// `--mcp`, or the terminal front end when ww runs on a terminal.
+fn frontend(mcp: bool) -> Option<ww_core::shell::Frontend> {
+    use std::io::IsTerminal;
+    if mcp {
+        Some(ww_core::shell::Frontend::Mcp)
+    } else if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        Some(ww_core::shell::Frontend::Terminal)
+    } else {
+        None
+    }
 }
 
 fn report<E: std::fmt::Display>(result: Result<(), E>) -> i32 {

@@ -50,6 +50,9 @@ pub struct RunOptions {
     pub max_cells: u32,
     /// Default memory limit of a child, in bytes (`None`: the pool's slot).
     pub max_memory: Option<usize>,
+    /// A host front end for pid0's Shell: a terminal or MCP (`None`: pid0
+    /// reads ww's stdin itself).
+    pub frontend: Option<crate::shell::Frontend>,
     /// `--stem`: epochs follow an on-chain Atom.
     pub stem: Option<crate::stem::StemOptions>,
 }
@@ -186,20 +189,31 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     }
     let membrane = MembraneServer::new(started.guest_exports(), epochs).into_client();
     let (host_end, guest_end) = transport::pipe(&membrane);
-    tokio::task::spawn_local(vat::serve(host_end, membrane.client, "pid0".into()));
+    let (exported, pid0_vat) = vat::connect(host_end, membrane.client, "pid0".into());
+    tokio::task::spawn_local(pid0_vat);
 
     let mut argv = vec!["boot/main.wasm".to_string()];
     argv.extend(options.args.iter().cloned());
-    let spec = Spec {
+    let mut spec = Spec {
         name: image.boot().display().to_string(),
         argv,
         env,
         root: Some(image.root().to_path_buf()),
         ..Spec::default()
     };
-    Ok(cells
-        .run(&engine, &Code::Component(kernel), spec, guest_end)
-        .await?)
+    // A terminal or MCP front end drives pid0's exported Shell.
+    let frontend = options
+        .frontend
+        .map(|f| crate::shell::attach(f, exported, &mut spec));
+    let code = Code::Component(kernel);
+    let pid0 = cells.run(&engine, &code, spec, guest_end);
+    Ok(match frontend {
+        None => pid0.await?,
+        Some(frontend) => tokio::select! {
+            status = pid0 => status?,
+            code = frontend => code,
+        },
+    })
 }
 
 /// The image before the providers start: ready, or (with IPFS layers) only

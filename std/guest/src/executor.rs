@@ -36,6 +36,9 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         // Woken while being polled (one task of the future unblocked
         // another, e.g. a call queued for the RPC system): poll again.
         if flag.0.load(Ordering::Relaxed) {
+            // Let I/O that became ready meanwhile wake its tasks too, so a
+            // computation that keeps yielding cannot starve them.
+            reactor::wake_ready();
             continue;
         }
         if !reactor::wait() {

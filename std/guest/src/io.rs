@@ -20,6 +20,26 @@ use crate::reactor::{self, Key};
 /// reads of the Cap'n Proto framing.
 const READ_CHUNK: usize = 64 * 1024;
 
+mod stdin_bindings {
+    wit_bindgen::generate!({
+        world: "wasi:cli/stdin-stream",
+        path: ["../../wit/rpc/deps/io", "wit/stdin"],
+        with: {
+            "wasi:io/streams@0.2.12": crate::bindings::wasi::io::streams,
+            "wasi:io/error@0.2.12": crate::bindings::wasi::io::error,
+            "wasi:io/poll@0.2.12": crate::bindings::wasi::io::poll,
+        },
+    });
+}
+
+/// The cell's stdin as an [`AsyncRead`]: reading waits on the stream's
+/// pollable, so the cell's other tasks (its RPC vat, capabilities it
+/// serves) keep running while it waits for input. End of input reads as
+/// `Ok(0)`. Call it once; a second reader would compete for the bytes.
+pub fn stdin() -> StreamReader {
+    StreamReader::new(stdin_bindings::wasi::cli::stdin::get_stdin())
+}
+
 /// The read half of the vat: a WASI `input-stream` as an [`AsyncRead`].
 ///
 /// Reads never block the cell; an empty stream parks the task on the

@@ -48,6 +48,30 @@ pub(crate) fn deregister(key: Key) {
     let _ = WAITING.try_with(|w| w.borrow_mut().remove(&key));
 }
 
+/// Wakes the tasks whose pollables are ready now, without blocking.
+///
+/// The executor calls it when a task woke itself (a long computation that
+/// yields): it would poll again at once and never reach [`wait`], so
+/// without this the other tasks' I/O (an RPC message such as an interrupt)
+/// would go unnoticed until the computation ends.
+pub(crate) fn wake_ready() {
+    let wakers: Vec<Waker> = WAITING.with(|w| {
+        let mut w = w.borrow_mut();
+        let ready: Vec<Key> = w
+            .iter()
+            .filter(|(_, (pollable, _))| pollable.ready())
+            .map(|(key, _)| *key)
+            .collect();
+        ready
+            .iter()
+            .filter_map(|key| w.remove(key).map(|(_, waker)| waker))
+            .collect()
+    });
+    for waker in wakers {
+        waker.wake();
+    }
+}
+
 /// Blocks until at least one registered pollable is ready, then wakes the
 /// tasks waiting on the ready ones (and forgets them: they register again if
 /// they still have nothing to do).

@@ -10,6 +10,9 @@
 //! 3
 //! ```
 //!
+//! It also exports a `Shell` (`shell.capnp`) to its host, through which the
+//! host's terminal and MCP front ends evaluate (see [`export`]).
+//!
 //! Capabilities are values, called through the schema nodes the graft
 //! carries (see [`dynamic`]); an unknown command runs from `PATH` as a
 //! child cell (see [`bin`]).
@@ -17,6 +20,7 @@
 mod bin;
 mod builtins;
 mod dynamic;
+mod export;
 mod init;
 mod listing;
 mod repl;
@@ -30,15 +34,20 @@ use std::process::ExitCode;
 const DAEMON_FLAG: &str = "--daemon";
 
 fn main() -> ExitCode {
-    ww_guest::run(|membrane| async move {
+    let shell = export::ShellImpl::default();
+    let ready = shell.ready();
+    let client: ww_capnp::shell_capnp::shell::Client = capnp_rpc::new_client(shell);
+    ww_guest::run_exporting(client.client, |membrane| async move {
         let daemon = std::env::args().skip(1).any(|a| a == DAEMON_FLAG);
         let session = session::Session::new(membrane);
         session.graft().await?;
         builtins::install(&session);
         bin::install(&session);
+        ready.set(session.clone());
         init::run_scripts(&session).await;
         let services = init::start_services(&session).await;
-        match repl::run(&session).await {
+        let end = repl::run(&session).await;
+        match end {
             repl::End::Exit(code) => ww_guest::exit(code as u8),
             repl::End::Eof => Ok(()),
             repl::End::Closed if services.is_empty() && !daemon => {

@@ -2,8 +2,7 @@
 //! evaluate them, print each result (`nil` is not printed), or
 //! `error: …` on stderr and go on.
 
-use std::io::BufRead;
-
+use futures::io::{AsyncBufReadExt, BufReader};
 use ww_glia::{Error, Value};
 
 use crate::session::Session;
@@ -29,15 +28,15 @@ pub fn show(session: &Session, result: &Result<Value, Error>) {
 
 /// Reads and evaluates stdin until `(exit)` or end of input.
 ///
-/// Stdin is read blocking, between evaluations: the cell has nothing else
-/// to do while the person types.
+/// Stdin is read without blocking the cell: while it waits for a line, the
+/// `Shell` it exports and its services' output keep being served.
 pub async fn run(session: &Session) -> End {
-    let stdin = std::io::stdin();
+    let mut stdin = BufReader::new(ww_guest::io::stdin());
     let mut pending = String::new();
     let mut read_any = false;
     loop {
         let mut line = String::new();
-        match stdin.lock().read_line(&mut line) {
+        match stdin.read_line(&mut line).await {
             Ok(0) | Err(_) => {
                 if !pending.trim().is_empty() {
                     eprintln!("error: the input ended inside a form: {}", pending.trim());

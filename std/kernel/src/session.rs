@@ -31,6 +31,16 @@ impl Output {
             }
         }
     }
+
+    /// Starts capturing.
+    pub fn start_capture(&self) {
+        *self.capture.borrow_mut() = Some(String::new());
+    }
+
+    /// Stops capturing and returns what was written.
+    pub fn take_capture(&self) -> String {
+        self.capture.borrow_mut().take().unwrap_or_default()
+    }
 }
 
 /// The state a session's built-ins share.

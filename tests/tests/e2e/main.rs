@@ -22,6 +22,8 @@ mod sandbox;
 mod host;
 // The kernel's Glia shell: capabilities as values, PATH, init.d, services.
 mod shell;
+// `ww run --mcp`, driven by the Python MCP SDK.
+mod mcp;
 // The typed WIT door: same results as the vat, typed stale-epoch, examples, `ww init`.
 mod wit;
 // IPFS: Kubo's CIDs, Bitswap between nodes, image layers from IPFS.

@@ -1,0 +1,193 @@
+//! The shell for AI agents: a Model Context Protocol server on stdio
+//! (`ww run … --mcp`), with three tools:
+//!
+//! - `eval` — evaluate Glia source, get what it printed and its value;
+//! - `caps` — list every capability with its methods;
+//! - `call` — call one method of one capability with arguments given as
+//!   a Glia map (`{:message "hi"}`).
+//!
+//! A failed evaluation is a tool result marked as an error (the agent sees
+//! the message); an unknown tool or a malformed argument is an MCP error.
+//! Nothing an agent sends can crash the node.
+
+use std::sync::Arc;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
+use serde_json::{json, Map, Value};
+
+use super::{Evaluator, Outcome};
+
+/// Serves MCP on ww's stdin and stdout until the client leaves; returns
+/// the exit status.
+pub async fn run(evaluator: Evaluator) -> i32 {
+    let serving = Server { evaluator }.serve(rmcp::transport::stdio()).await;
+    let server = match serving {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("MCP: the client did not initialize: {e}");
+            return 1;
+        }
+    };
+    match server.waiting().await {
+        Ok(_) => 0,
+        Err(e) => {
+            tracing::error!("MCP: the session failed: {e}");
+            1
+        }
+    }
+}
+
+struct Server {
+    evaluator: Evaluator,
+}
+
+fn schema(value: Value) -> Arc<Map<String, Value>> {
+    match value {
+        Value::Object(map) => Arc::new(map),
+        _ => Arc::new(Map::new()),
+    }
+}
+
+fn tools() -> Vec<Tool> {
+    vec![
+        Tool::new(
+            "eval",
+            "Evaluate Glia (Clojure-flavoured) source in the node's shell. Capabilities are \
+             values: (host id), (executor echo \"hi\"), (routing hash \"data\"). Returns what \
+             it printed and the last value.",
+            schema(json!({
+                "type": "object",
+                "properties": {"source": {"type": "string", "description": "Glia source"}},
+                "required": ["source"]
+            })),
+        ),
+        Tool::new(
+            "caps",
+            "List every capability the node granted: name, interface, and methods with \
+             their parameters and results.",
+            schema(json!({"type": "object", "properties": {}})),
+        ),
+        Tool::new(
+            "call",
+            "Call one method of one capability. `args` is a Glia map of the method's \
+             parameters by name, e.g. {:message \"hi\"} (omit it for none).",
+            schema(json!({
+                "type": "object",
+                "properties": {
+                    "cap": {"type": "string", "description": "capability name, e.g. host"},
+                    "method": {"type": "string", "description": "method name, e.g. id"},
+                    "args": {"type": "string", "description": "a Glia map, e.g. {:n 41}"}
+                },
+                "required": ["cap", "method"]
+            })),
+        ),
+    ]
+}
+
+fn text_arg(params: &CallToolRequestParams, name: &str) -> Result<Option<String>, McpError> {
+    match params.arguments.as_ref().and_then(|a| a.get(name)) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(McpError::invalid_params(
+            format!("`{name}` must be a string, got {other}"),
+            None,
+        )),
+    }
+}
+
+fn required(params: &CallToolRequestParams, name: &str) -> Result<String, McpError> {
+    text_arg(params, name)?.ok_or_else(|| {
+        McpError::invalid_params(format!("tool `{}` needs `{name}`", params.name), None)
+    })
+}
+
+/// A name safe to splice into Glia source.
+fn symbol(params: &CallToolRequestParams, name: &str) -> Result<String, McpError> {
+    let s = required(params, name)?;
+    let ok = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '?' | '!'));
+    if ok {
+        Ok(s)
+    } else {
+        Err(McpError::invalid_params(
+            format!("`{name}` must be a plain name, got {s:?}"),
+            None,
+        ))
+    }
+}
+
+impl Server {
+    async fn eval(&self, source: &str) -> Result<CallToolResponse, McpError> {
+        let evaluated = self.evaluator.eval(source).await.map_err(|e| {
+            McpError::internal_error(format!("the shell is unreachable: {e}"), None)
+        })?;
+        let mut content = Vec::new();
+        if !evaluated.output.is_empty() {
+            content.push(ContentBlock::text(evaluated.output));
+        }
+        Ok(match evaluated.outcome {
+            Outcome::Value(v) => {
+                // `nil` after printed output is noise to an agent.
+                if v != "nil" || content.is_empty() {
+                    content.push(ContentBlock::text(v));
+                }
+                CallToolResult::success(content)
+            }
+            Outcome::Error(e) => {
+                content.push(ContentBlock::text(format!("error: {e}")));
+                CallToolResult::error(content)
+            }
+            Outcome::Incomplete => CallToolResult::error(vec![ContentBlock::text(
+                "error: the source ends inside a form (unbalanced parentheses or string)",
+            )]),
+            Outcome::Exit(code) => CallToolResult::success(vec![ContentBlock::text(format!(
+                "(exit {code}) ends a terminal session; the MCP session goes on"
+            ))]),
+        }
+        .into())
+    }
+}
+
+impl ServerHandler for Server {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_instructions(
+            "A ww node's shell. Use `caps` to see what the node can do, `eval` to run Glia, \
+             `call` to call one capability method.",
+        )
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(tools()))
+    }
+
+    async fn call_tool(
+        &self,
+        params: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        match params.name.as_ref() {
+            "eval" => self.eval(&required(&params, "source")?).await,
+            "caps" => self.eval("(caps)").await,
+            "call" => {
+                let cap = symbol(&params, "cap")?;
+                let method = symbol(&params, "method")?;
+                let args = text_arg(&params, "args")?.unwrap_or_default();
+                self.eval(&format!("(call {cap} :{method} {args})")).await
+            }
+            other => Err(McpError::invalid_params(
+                format!("no tool `{other}`; the tools are eval, caps and call"),
+                None,
+            )),
+        }
+    }
+}

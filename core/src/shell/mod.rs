@@ -1,0 +1,216 @@
+//! Host-side front ends for pid0's `Shell` (`shell.capnp`): a terminal
+//! with line editing ([`terminal`]) and an MCP server for agents
+//! ([`mcp`]).
+//!
+//! Capability clients are single-threaded, while the line editor blocks a
+//! thread of its own and the MCP server needs `Send` handlers, so both talk
+//! to the shell through an [`Evaluator`]: a `Send` handle whose requests a
+//! task on the node's `LocalSet` turns into `Shell` calls.
+//!
+//! When a front end is on, pid0's stdin is a pipe the host holds open and
+//! never writes (a kernel reads no commands from it and serves its `Shell`
+//! instead); its stdout goes to ww's stdout (the terminal) or stderr (MCP,
+//! whose protocol owns stdout). A pid0 that exports no `Shell` gets the
+//! terminal's input through that pipe instead.
+
+pub mod mcp;
+pub mod terminal;
+
+use std::future::Future;
+
+use tokio::io::{AsyncWriteExt, DuplexStream};
+use tokio::sync::{mpsc, oneshot};
+use ww_capnp::shell_capnp::shell;
+
+use crate::cell::{Spec, Stdio};
+
+/// Which front end drives pid0's shell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Frontend {
+    /// Line editing and history on ww's terminal.
+    Terminal,
+    /// The Model Context Protocol on ww's stdio.
+    Mcp,
+}
+
+/// What one evaluation gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The last value, printed readably.
+    Value(String),
+    /// What went wrong.
+    Error(String),
+    /// The source ends inside a form.
+    Incomplete,
+    /// `(exit n)`.
+    Exit(i32),
+}
+
+/// One evaluation's output, outcome and working directory afterwards.
+#[derive(Clone, Debug)]
+pub struct Evaluated {
+    /// What the evaluation printed.
+    pub output: String,
+    /// Its result.
+    pub outcome: Outcome,
+    /// The shell's working directory after it.
+    pub cwd: String,
+}
+
+enum Job {
+    Eval(String, oneshot::Sender<Result<Evaluated, String>>),
+    Interrupt,
+}
+
+/// A `Send` handle to pid0's `Shell`.
+#[derive(Clone)]
+pub struct Evaluator {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// How many requests may wait for the shell.
+const QUEUE: usize = 16;
+
+impl Evaluator {
+    /// Evaluates `source`.
+    ///
+    /// # Errors
+    ///
+    /// When the call fails (pid0 exports no `Shell`, or is gone).
+    pub async fn eval(&self, source: &str) -> Result<Evaluated, String> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job::Eval(source.to_string(), reply))
+            .await
+            .map_err(|_| "the shell is gone".to_string())?;
+        answer.await.map_err(|_| "the shell is gone".to_string())?
+    }
+
+    /// [`Evaluator::eval`] from a thread outside the runtime.
+    ///
+    /// # Errors
+    ///
+    /// As [`Evaluator::eval`].
+    pub fn eval_blocking(&self, source: &str) -> Result<Evaluated, String> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .blocking_send(Job::Eval(source.to_string(), reply))
+            .map_err(|_| "the shell is gone".to_string())?;
+        answer
+            .blocking_recv()
+            .map_err(|_| "the shell is gone".to_string())?
+    }
+
+    /// Interrupts the evaluation in progress, if any.
+    pub fn interrupt(&self) {
+        let _ = self.jobs.try_send(Job::Interrupt);
+    }
+}
+
+/// Serves `shell` to an [`Evaluator`]; the returned future runs the calls
+/// and must be spawned on the node's `LocalSet`. Evaluations run one at a
+/// time, in order; an interrupt is sent at once.
+pub fn evaluator(shell: shell::Client) -> (Evaluator, impl Future<Output = ()>) {
+    let (jobs, mut queue) = mpsc::channel(QUEUE);
+    let (evals, mut pending) = mpsc::unbounded_channel::<(String, oneshot::Sender<_>)>();
+    let interrupter = shell.clone();
+    let serve = async move {
+        let run = async {
+            while let Some((source, reply)) = pending.recv().await {
+                let _ = reply.send(call(&shell, &source).await);
+            }
+        };
+        let route = async {
+            while let Some(job) = queue.recv().await {
+                match job {
+                    Job::Eval(source, reply) => {
+                        let _ = evals.send((source, reply));
+                    }
+                    Job::Interrupt => {
+                        let _ = interrupter.interrupt_request().send().promise.await;
+                    }
+                }
+            }
+            drop(evals);
+        };
+        tokio::join!(run, route);
+    };
+    (Evaluator { jobs }, serve)
+}
+
+async fn call(shell: &shell::Client, source: &str) -> Result<Evaluated, String> {
+    let mut request = shell.eval_request();
+    request.get().set_source(source);
+    let read = async {
+        let response = request.send().promise.await?;
+        let r = response.get()?;
+        let outcome = match r.get_outcome()?.which()? {
+            shell::outcome::Value(v) => Outcome::Value(v?.to_string()?),
+            shell::outcome::Error(e) => Outcome::Error(e?.to_string()?),
+            shell::outcome::Incomplete(()) => Outcome::Incomplete,
+            shell::outcome::Exit(code) => Outcome::Exit(code),
+        };
+        Ok::<_, capnp::Error>(Evaluated {
+            output: r.get_output()?.to_string()?,
+            outcome,
+            cwd: r.get_cwd()?.to_string()?,
+        })
+    };
+    read.await.map_err(|e| e.extra)
+}
+
+/// Gives pid0 the stdio a front end needs (see the module docs) and
+/// returns the front end, which resolves to ww's exit status.
+pub fn attach(
+    frontend: Frontend,
+    exported: capnp::capability::Client,
+    spec: &mut Spec,
+) -> impl Future<Output = i32> {
+    let (stdin, cell_stdin) = tokio::io::duplex(64 * 1024);
+    let (cell_stdout, stdout) = tokio::io::duplex(64 * 1024);
+    let (cell_stderr, stderr) = tokio::io::duplex(64 * 1024);
+    spec.stdio = Stdio::Piped {
+        stdin: cell_stdin,
+        stdout: cell_stdout,
+        stderr: cell_stderr,
+    };
+    let to_stdout = frontend == Frontend::Terminal;
+    tokio::task::spawn_local(async move {
+        let mut stdout = stdout;
+        if to_stdout {
+            let _ = tokio::io::copy(&mut stdout, &mut tokio::io::stdout()).await;
+        } else {
+            let _ = tokio::io::copy(&mut stdout, &mut tokio::io::stderr()).await;
+        }
+    });
+    tokio::task::spawn_local(async move {
+        let mut stderr = stderr;
+        let _ = tokio::io::copy(&mut stderr, &mut tokio::io::stderr()).await;
+    });
+    let shell = shell::Client { client: exported };
+    async move {
+        let (evaluator, serve) = evaluator(shell);
+        tokio::task::spawn_local(serve);
+        // The first call is the readiness check: it waits for the kernel
+        // to boot, and fails at once when pid0 exports no Shell.
+        let first = evaluator.eval("nil").await;
+        match (frontend, first) {
+            (Frontend::Terminal, Ok(first)) => terminal::run(evaluator, first.cwd).await,
+            (Frontend::Mcp, Ok(_)) => mcp::run(evaluator).await,
+            (Frontend::Terminal, Err(_)) => forward_stdin(stdin).await,
+            (Frontend::Mcp, Err(e)) => {
+                tracing::error!("--mcp needs a pid0 that exports a Shell (std/kernel does): {e}");
+                2
+            }
+        }
+    }
+}
+
+/// A pid0 without a `Shell` reads the terminal itself, through its pipe.
+async fn forward_stdin(mut pipe: DuplexStream) -> i32 {
+    let _ = tokio::io::copy(&mut tokio::io::stdin(), &mut pipe).await;
+    let _ = pipe.shutdown().await;
+    drop(pipe);
+    // pid0's own exit ends the node.
+    std::future::pending::<i32>().await
+}

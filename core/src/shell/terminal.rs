@@ -1,0 +1,97 @@
+//! The shell on a terminal: rustyline for line editing and history, the
+//! `/ ❯ ` prompt showing the working directory, Ctrl-C to interrupt the
+//! running evaluation (the node goes on), Ctrl-D to leave.
+//!
+//! rustyline blocks, so it runs on a thread of its own and evaluates
+//! through the [`Evaluator`]; the node's runtime meanwhile listens for
+//! SIGINT, which arrives only while an evaluation runs (at the prompt the
+//! terminal is in raw mode and Ctrl-C is a key rustyline handles).
+
+use rustyline::error::ReadlineError;
+use rustyline::DefaultEditor;
+use tokio::sync::oneshot;
+
+use super::{Evaluator, Outcome};
+
+/// The prompt for a working directory.
+pub fn prompt(cwd: &str) -> String {
+    format!("{cwd} ❯ ")
+}
+
+/// The prompt of a continuation line (an unclosed form).
+const MORE: &str = "… ";
+
+/// Runs the terminal until Ctrl-D or `(exit n)`; returns the exit status.
+pub async fn run(evaluator: Evaluator, cwd: String) -> i32 {
+    let (done, status) = oneshot::channel();
+    let editor = evaluator.clone();
+    std::thread::spawn(move || {
+        let _ = done.send(edit(&editor, cwd));
+    });
+    let mut status = status;
+    loop {
+        tokio::select! {
+            code = &mut status => return code.unwrap_or(1),
+            signal = tokio::signal::ctrl_c() => {
+                if signal.is_err() {
+                    return status.await.unwrap_or(1);
+                }
+                evaluator.interrupt();
+            }
+        }
+    }
+}
+
+fn edit(evaluator: &Evaluator, mut cwd: String) -> i32 {
+    let mut editor = match DefaultEditor::new() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot use the terminal: {e}");
+            return 1;
+        }
+    };
+    let mut pending = String::new();
+    loop {
+        let prompt = if pending.is_empty() {
+            prompt(&cwd)
+        } else {
+            MORE.to_string()
+        };
+        let line = match editor.readline(&prompt) {
+            Ok(line) => line,
+            // Ctrl-C at the prompt drops the line being typed.
+            Err(ReadlineError::Interrupted) => {
+                pending.clear();
+                continue;
+            }
+            Err(ReadlineError::Eof) => return 0,
+            Err(e) => {
+                eprintln!("error: reading the terminal failed: {e}");
+                return 1;
+            }
+        };
+        pending.push_str(&line);
+        pending.push('\n');
+        let evaluated = match evaluator.eval_blocking(&pending) {
+            Ok(e) => e,
+            Err(e) => {
+                eprintln!("error: the shell is unreachable: {e}");
+                return 1;
+            }
+        };
+        if evaluated.outcome == Outcome::Incomplete {
+            continue;
+        }
+        let _ = editor.add_history_entry(pending.trim_end());
+        pending.clear();
+        print!("{}", evaluated.output);
+        cwd = evaluated.cwd;
+        match evaluated.outcome {
+            Outcome::Value(v) if v == "nil" => {}
+            Outcome::Value(v) => println!("{v}"),
+            Outcome::Error(e) => eprintln!("error: {e}"),
+            Outcome::Exit(code) => return code,
+            Outcome::Incomplete => {}
+        }
+    }
+}

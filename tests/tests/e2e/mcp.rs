@@ -1,0 +1,72 @@
+//! `ww run std/kernel --mcp`: a Model Context Protocol server on stdio,
+//! driven by the Python MCP SDK (installed by scripts/setup.sh under
+//! .tools/mcp) through tests/mcp/client.py.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use ww_tests::*;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the repository")
+        .to_path_buf()
+}
+
+#[test]
+fn an_mcp_client_initializes_lists_tools_and_evaluates() {
+    let sdk = repo().join(".tools/mcp");
+    assert!(
+        sdk.join("mcp/__init__.py").exists(),
+        "the Python MCP SDK is missing from {}: run scripts/setup.sh",
+        sdk.display()
+    );
+    let img = image("kernel");
+    let mut cmd = Command::new("python3");
+    cmd.arg(repo().join("tests/mcp/client.py"))
+        .arg(ww())
+        .args(["run", "--cache-dir"])
+        .arg(cache_dir())
+        .args(["--port", "0", "--mcp"])
+        .arg(img.path())
+        .env("PYTHONPATH", &sdk)
+        .env_remove("WW_IDENTITY")
+        .env_remove("WW_LISTEN");
+    let out = output(&mut cmd);
+    let stderr = text(&out.stderr);
+    assert_exit(&out, 0);
+    assert_no_panic(&stderr);
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", text(&out.stdout)));
+    assert_eq!(seen["tools"], serde_json::json!(["call", "caps", "eval"]));
+    // (host id) is the node's PeerId, as its log says.
+    let id = seen["host_id"]["text"][0]
+        .as_str()
+        .unwrap()
+        .trim_matches('"');
+    assert!(id.starts_with("12D3KooW"), "{seen}");
+    assert!(stderr.contains(&format!("/p2p/{id}")), "{stderr}");
+    assert_eq!(seen["host_id"]["error"], false);
+    assert_eq!(seen["arith"]["text"], serde_json::json!(["out\n", "42"]));
+    // A failed evaluation is a tool error the agent can read ...
+    assert_eq!(seen["unbound"]["error"], true);
+    assert!(seen["unbound"]["text"][0]
+        .as_str()
+        .unwrap()
+        .contains("unable to resolve symbol `nope`"));
+    assert_eq!(seen["call"]["text"], serde_json::json!(["\"hi\""]));
+    assert!(seen["caps"]["text"][0]
+        .as_str()
+        .unwrap()
+        .contains("executor  Executor  echo(message)"));
+    // ... an unknown tool an MCP error, and the session goes on.
+    assert!(
+        seen["unknown_tool"]
+            .as_str()
+            .unwrap()
+            .contains("no tool `teleport`"),
+        "{seen}"
+    );
+    assert_eq!(seen["after"]["text"], serde_json::json!(["42"]));
+}
