@@ -39,7 +39,7 @@ ask() {
 }
 for n in a b; do for _ in $(seq 600); do grep -q ready "$work/$n.out" && break; sleep 0.1; done; done
 mib=$(echo "scale=1; $bytes/1048576" | bc)
-rate() { echo "scale=1; $bytes/1048576/($1/1000)" | bc; }
+rate() { echo "scale=1; $bytes*1000/1048576/$1" | bc; }
 added=$(ask a "timed gen $bytes 1" "timed:")
 ms=${added%% *}; cid=${added##* }
 echo "add ${mib} MiB (A):              ${ms} ms  $(rate "$ms") MiB/s  $cid"
