@@ -36,10 +36,14 @@ struct Node {
 
 impl Node {
     fn start(extra: &[&str]) -> Node {
+        Node::start_with(&ww(), extra)
+    }
+
+    fn start_with(binary: &std::path::Path, extra: &[&str]) -> Node {
         let image = image("ipfs-cmd");
         let data = tempfile::tempdir().unwrap();
         let mut run = Running::start(
-            ww_run(&ww())
+            ww_run(binary)
                 .arg("--data-dir")
                 .arg(data.path())
                 .args(["--config", "ipfs-fetch-timeout=5"])
@@ -135,6 +139,34 @@ fn missing_content_and_bad_paths_fail_clearly_and_the_node_goes_on() {
     let blocks = a.data.path().join("ipfs/blocks");
     assert!(blocks.is_dir(), "blocks live under --data-dir");
     a.stop();
+}
+
+#[test]
+fn the_provider_libraries_replace_the_built_ins_on_a_minimal_ww() {
+    // A ww with no built-in providers, given host, routing and ipfs as
+    // libraries, exchanges a file with a ww that has them built in.
+    let plugins: Vec<String> = ["ww_host", "ww_routing", "ww_ipfs"]
+        .iter()
+        .map(|name| plugin(name).display().to_string())
+        .collect();
+    let mut args = Vec::new();
+    for path in &plugins {
+        args.extend(["--provider", path.as_str()]);
+    }
+    let mut minimal = Node::start_with(&ww_minimal(), &args);
+    let mut full = Node::start(&[]);
+    let data = content(3 << 20, 9);
+    let cid = minimal.ask("gen 3145728 9");
+    let addr = minimal.tcp_addr();
+    assert_eq!(full.ask(&format!("connect {addr}")), "ok");
+    assert_eq!(full.ask(&format!("sum {cid}")), sum(&data));
+    let back = full.ask("gen 1000000 10");
+    assert_eq!(
+        minimal.ask(&format!("sum {back}")),
+        sum(&content(1_000_000, 10))
+    );
+    minimal.stop();
+    full.stop();
 }
 
 /// `ww push DIR --data-dir DATA`: the CID it prints.
