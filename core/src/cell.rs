@@ -12,14 +12,14 @@ use std::path::PathBuf;
 
 use tokio::io::DuplexStream;
 use wasmtime::component::{Linker, ResourceTable};
-use wasmtime::{Store, UpdateDeadline};
+use wasmtime::Store;
 use wasmtime_wasi::cli::{AsyncStdinStream, AsyncStdoutStream};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use crate::engine::{Code, Engine};
-use crate::limits::{self, status, CpuExhausted, Limiter, Limits};
+use crate::limits::{self, status, Limiter, Limits};
 use crate::transport::{self, GuestEnd, TransportCtxView, TransportView};
 use crate::wit::{self, WitCtxView, WitView};
 
@@ -271,7 +271,7 @@ impl Cells {
                 };
                 let mut store = Store::new(engine.wasmtime(), state);
                 store.limiter(|s| &mut s.limiter);
-                time_slices(&mut store, &limits);
+                limits::time_slices(&mut store, &limits);
                 let command = pre
                     .instantiate_async(&mut store)
                     .await
@@ -286,7 +286,7 @@ impl Cells {
                 };
                 let mut store = Store::new(engine.wasmtime(), state);
                 store.limiter(|s| &mut s.limiter);
-                time_slices(&mut store, &limits);
+                limits::time_slices(&mut store, &limits);
                 let instance = pre
                     .instantiate_async(&mut store)
                     .await
@@ -346,19 +346,4 @@ fn wasi_builder(
             })?;
     }
     Ok(wasi)
-}
-
-/// Yield at every tick; trap once the CPU budget is spent.
-fn time_slices<T: 'static>(store: &mut Store<T>, limits: &Limits) {
-    store.set_epoch_deadline(1);
-    let budget = limits.cpu_ticks();
-    let cpu = limits.cpu.unwrap_or_default();
-    let mut used: u64 = 0;
-    store.epoch_deadline_callback(move |_| {
-        used += 1;
-        match budget {
-            Some(budget) if used >= budget => Err(CpuExhausted(cpu).into()),
-            _ => Ok(UpdateDeadline::Yield(1)),
-        }
-    });
 }

@@ -10,6 +10,8 @@
 
 use std::time::Duration;
 
+use wasmtime::{Store, UpdateDeadline};
+
 use crate::engine::TICK;
 
 /// Exit statuses of the cell API.
@@ -121,4 +123,33 @@ pub fn exit_status(error: &wasmtime::Error) -> Option<i32> {
         return Some(status::MEMORY_LIMIT);
     }
     None
+}
+
+/// Makes a cell's store yield at every engine tick and trap with
+/// [`CpuExhausted`] once its CPU budget (if any) is spent: the CPU-limit
+/// mechanism, applied to every cell.
+///
+/// The yield is tokio's `yield_now`, not Wasmtime's plain `Yield`: that one
+/// wakes the cell at once, so a `LocalSet` full of busy cells polled them
+/// up to 61 times in a row (61 time slices, ~0.6 s) before the runtime ran
+/// its own tasks and polled its drivers — among them the workers of every
+/// cell's WASI streams, so each RPC hop of a sibling waited that long
+/// (`Process.kill` of one of three busy children took seconds). `yield_now`
+/// defers the wake-up until the runtime has run everything else that is
+/// ready, so a busy cell costs its siblings one slice, not sixty.
+pub fn time_slices<T: 'static>(store: &mut Store<T>, limits: &Limits) {
+    store.set_epoch_deadline(1);
+    let budget = limits.cpu_ticks();
+    let cpu = limits.cpu.unwrap_or_default();
+    let mut used: u64 = 0;
+    store.epoch_deadline_callback(move |_| {
+        used += 1;
+        match budget {
+            Some(budget) if used >= budget => Err(CpuExhausted(cpu).into()),
+            _ => Ok(UpdateDeadline::YieldCustom(
+                1,
+                Box::pin(tokio::task::yield_now()),
+            )),
+        }
+    });
 }

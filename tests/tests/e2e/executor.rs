@@ -89,6 +89,39 @@ fn kill_one_of_two_live_children() {
     assert!(stdout.contains("sibling: 0"), "{stdout}");
 }
 
+// Regression: killing one of three busy children (no CPU budget) used to
+// take seconds per kill, or park the node, because busy cells starved the
+// runtime's own tasks (the WASI stream workers) for ~61 time slices at a time.
+#[test]
+fn killing_busy_children_one_by_one_leaves_the_others_running() {
+    let img = spawner_image();
+    let (stdout, _) = scenario(img.path(), "kill-spinners");
+    for i in 0..3 {
+        assert!(stdout.contains(&format!("spinner {i}: 137")), "{stdout}");
+    }
+    assert!(stdout.contains("spinners: done"), "{stdout}");
+}
+
+// Regression: a kill after the executor refused a spawn for its child limit
+// used to park the node.
+#[test]
+fn children_are_killed_after_a_spawn_was_refused_for_the_limit() {
+    let img = spawner_image();
+    let out = output(
+        ww_run(&ww())
+            .args(["--config", "max-children=2"])
+            .arg(img.path())
+            .args(["--", "kill-after-refusal"]),
+    );
+    let stdout = text(&out.stdout);
+    assert_no_panic(&text(&out.stderr));
+    assert_exit(&out, 0);
+    assert!(stdout.contains("child 3: refused (Overloaded)"), "{stdout}");
+    assert!(stdout.contains("child 1: 137"), "{stdout}");
+    assert!(stdout.contains("child 2: 137"), "{stdout}");
+    assert!(stdout.contains("after kills: exit 0"), "{stdout}");
+}
+
 #[test]
 fn a_killed_child_exits_137() {
     let img = spawner_image();

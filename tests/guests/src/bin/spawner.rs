@@ -13,7 +13,11 @@
 //! - `epoch`: a process of the old epoch fails stale after a revocation;
 //! - `load`: `Runtime.load` of raw bytes, a child with no file system;
 //! - `count`: the per-executor cap on live children;
-//! - `kill-sibling`: kill one of two live children.
+//! - `kill-sibling`: kill one of two live children;
+//! - `kill-spinners`: three busy children with no CPU budget; kill each in
+//!   turn (killing one must not stall the others or the node);
+//! - `kill-after-refusal`: (with `--config max-children=2`) two idle
+//!   children, a third refused, then kill both.
 
 use std::process::ExitCode;
 
@@ -96,6 +100,13 @@ async fn attenuate(executor: &executor::Client, caps: &Caps) -> Result<()> {
         .find(|c| c.name() == "executor")
         .ok_or("no executor in the graft")?;
     let child = spawn(executor, &["/bin/kernel.wasm"], &[only], 0, 0).await?;
+    // The kernel reads commands from its stdin until it ends.
+    stream(&child, "stdin")
+        .await?
+        .close_request()
+        .send()
+        .promise
+        .await?;
     let out = read_all(&stream(&child, "stdout").await?).await?;
     for line in out.lines() {
         println!("child: {line}");
@@ -224,29 +235,37 @@ async fn count(executor: &executor::Client) -> Result<()> {
         wait(p).await?;
     }
     // The executor learns of the exits through its own waits on them.
+    match spawn_retrying(executor, &["/bin/upcase.wasm"]).await {
+        Ok(p) => {
+            stream(&p, "stdin")
+                .await?
+                .close_request()
+                .send()
+                .promise
+                .await?;
+            println!("after exit: spawned, exit {}", wait(&p).await?);
+        }
+        Err(e) => println!("after exit: refused ({e})"),
+    }
+    Ok(())
+}
+
+/// Spawns `args`, retrying (a bounded number of times) while the executor
+/// refuses for its child limit: it learns of exits through its own waits.
+async fn spawn_retrying(
+    executor: &executor::Client,
+    args: &[&str],
+) -> std::result::Result<process::Client, capnp::Error> {
     let mut attempts = 0;
     loop {
-        match spawn(executor, &["/bin/upcase.wasm"], &[], 0, 0).await {
-            Ok(p) => {
-                stream(&p, "stdin")
-                    .await?
-                    .close_request()
-                    .send()
-                    .promise
-                    .await?;
-                println!("after exit: spawned, exit {}", wait(&p).await?);
-                return Ok(());
-            }
-            Err(e) if attempts < 100 => {
+        match spawn(executor, args, &[], 0, 0).await {
+            Ok(p) => return Ok(p),
+            Err(e) if attempts < 100 && e.kind == capnp::ErrorKind::Overloaded => {
                 attempts += 1;
-                let _ = e;
                 // Give the executor's exit watchers a turn.
                 executor.echo_request().send().promise.await?;
             }
-            Err(e) => {
-                println!("after exit: refused ({e})");
-                return Ok(());
-            }
+            Err(e) => return Err(e),
         }
     }
 }
@@ -267,6 +286,48 @@ async fn kill_sibling(executor: &executor::Client) -> Result<()> {
         .promise
         .await?;
     println!("sibling: {}", wait(&b).await?);
+    Ok(())
+}
+
+async fn kill_spinners(executor: &executor::Client) -> Result<()> {
+    let mut spinners = Vec::new();
+    for _ in 0..3 {
+        spinners.push(spawn(executor, &["/bin/spin.wasm"], &[], 0, 0).await?);
+    }
+    // The survivors still run: each answers for its stdin stream while the
+    // node keeps scheduling the others.
+    for (i, p) in spinners.iter().enumerate() {
+        p.kill_request().send().promise.await?;
+        println!("spinner {i}: {}", wait(p).await?);
+        for q in &spinners[i + 1..] {
+            stream(q, "stdin").await?;
+        }
+    }
+    println!("spinners: done");
+    Ok(())
+}
+
+async fn kill_after_refusal(executor: &executor::Client) -> Result<()> {
+    let mut held = Vec::new();
+    for i in 1..=3 {
+        match spawn(executor, &["/bin/upcase.wasm"], &[], 0, 0).await {
+            Ok(p) => held.push(p),
+            Err(e) => println!("child {i}: refused ({:?})", e.kind),
+        }
+    }
+    for (i, p) in held.iter().enumerate() {
+        p.kill_request().send().promise.await?;
+        println!("child {}: {}", i + 1, wait(p).await?);
+    }
+    // Both slots are free again once the executor sees the exits.
+    let p = spawn_retrying(executor, &["/bin/upcase.wasm"]).await?;
+    stream(&p, "stdin")
+        .await?
+        .close_request()
+        .send()
+        .promise
+        .await?;
+    println!("after kills: exit {}", wait(&p).await?);
     Ok(())
 }
 
@@ -301,6 +362,8 @@ fn main() -> ExitCode {
             Some("load") => load(&executor).await,
             Some("count") => count(&executor).await,
             Some("kill-sibling") => kill_sibling(&executor).await,
+            Some("kill-spinners") => kill_spinners(&executor).await,
+            Some("kill-after-refusal") => kill_after_refusal(&executor).await,
             other => Err(format!("unknown scenario {other:?}").into()),
         }
     })
