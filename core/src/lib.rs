@@ -27,8 +27,8 @@ pub mod node;
 #[cfg(feature = "ipfs")]
 pub mod push;
 pub mod registry;
-pub mod shell;
 pub mod scaffold;
+pub mod shell;
 pub mod stem;
 pub mod terminal;
 #[allow(missing_docs)]

@@ -36,12 +36,12 @@ fn main() {
             Some(cid) => publish_head(&publish, &cid),
             None => 1,
         },
-        Command::Init { name, sdk } => report(
-            ww_core::scaffold::init(&name, sdk.as_deref()).map(|()| {
+        Command::Init { name, sdk } => {
+            report(ww_core::scaffold::init(&name, sdk.as_deref()).map(|()| {
                 let n = name.display();
                 eprintln!("created {n}: build it with `ww build {n}`, run it with `ww run {n}`");
-            }),
-        ),
+            }))
+        }
         Command::Build { dir, bin } => report(
             ww_core::guest_build::build(&dir, bin.as_deref()).map(|path| {
                 eprintln!("wrote {}", path.display());

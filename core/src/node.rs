@@ -182,7 +182,16 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     };
 
     if options.revoke_on_hup {
-        tokio::task::spawn_local(revoke_on_hup(epochs.clone()));
+        // The handler is installed here, before pid0 starts: a SIGHUP sent
+        // as soon as pid0 runs must advance the epoch, not kill the node.
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(hup) => {
+                tokio::task::spawn_local(revoke_on_hup(hup, epochs.clone()));
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGHUP ({e}); --revoke-on-hup is inactive");
+            }
+        }
     }
     if let Some((following, drain)) = stem {
         crate::stem::spawn(following, epochs.clone(), &started.guest_exports(), drain);
@@ -255,14 +264,7 @@ fn guest_env(specs: &[String]) -> Result<Vec<(String, String)>, NodeError> {
         .collect()
 }
 
-async fn revoke_on_hup(epochs: Rc<Epochs>) {
-    let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::warn!("cannot listen for SIGHUP ({e}); --revoke-on-hup is inactive");
-            return;
-        }
-    };
+async fn revoke_on_hup(mut hup: tokio::signal::unix::Signal, epochs: Rc<Epochs>) {
     while hup.recv().await.is_some() {
         epochs.advance(Vec::new());
     }

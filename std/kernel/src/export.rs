@@ -57,14 +57,18 @@ impl ShellImpl {
     ///
     /// When called twice.
     pub fn ready(&self) -> Ready {
-        self.ready.borrow_mut().take().expect("ShellImpl::ready is called once")
+        self.ready
+            .borrow_mut()
+            .take()
+            .expect("ShellImpl::ready is called once")
     }
 
     async fn session(&self) -> Result<Rc<Session>, capnp::Error> {
         let _ = self.booted.clone().await;
-        self.session.borrow().clone().ok_or_else(|| {
-            capnp::Error::disconnected("the kernel failed to boot its shell".into())
-        })
+        self.session
+            .borrow()
+            .clone()
+            .ok_or_else(|| capnp::Error::disconnected("the kernel failed to boot its shell".into()))
     }
 }
 

@@ -3,7 +3,7 @@ use ww_tests::*;
 #[test]
 fn the_same_calls_through_wit_and_the_vat_return_the_same_results() {
     let img = image("wit-doors");
-    let out = output(&mut ww_run(&ww()).arg(img.path()));
+    let out = output(ww_run(&ww()).arg(img.path()));
     let stdout = text(&out.stdout);
     assert_exit(&out, 0);
     for call in [
@@ -116,7 +116,7 @@ fn ww_init_scaffolds_a_project_outside_the_repository_that_builds_and_runs_first
 /// Runs the std/ example `name` as pid0 and returns its stdout.
 fn run_example(name: &str) -> String {
     let img = image(&format!("example-{name}"));
-    let out = output(&mut ww_run(&ww()).arg(img.path()));
+    let out = output(ww_run(&ww()).arg(img.path()));
     assert_exit(&out, 0);
     text(&out.stdout)
 }
