@@ -56,6 +56,17 @@ async fn stream(
     })
 }
 
+/// Ends a child's stdin, so a child reading it to the end can finish.
+async fn close_stdin(p: &process::Client) -> std::result::Result<(), capnp::Error> {
+    stream(p, "stdin")
+        .await?
+        .close_request()
+        .send()
+        .promise
+        .await?;
+    Ok(())
+}
+
 async fn read_all(s: &byte_stream::Client) -> std::result::Result<String, capnp::Error> {
     let mut out = Vec::new();
     loop {
@@ -101,12 +112,7 @@ async fn attenuate(executor: &executor::Client, caps: &Caps) -> Result<()> {
         .ok_or("no executor in the graft")?;
     let child = spawn(executor, &["/bin/kernel.wasm"], &[only], 0, 0).await?;
     // The kernel reads commands from its stdin until it ends.
-    stream(&child, "stdin")
-        .await?
-        .close_request()
-        .send()
-        .promise
-        .await?;
+    close_stdin(&child).await?;
     let out = read_all(&stream(&child, "stdout").await?).await?;
     for line in out.lines() {
         println!("child: {line}");
@@ -226,23 +232,13 @@ async fn count(executor: &executor::Client) -> Result<()> {
         }
     }
     for p in &held {
-        stream(p, "stdin")
-            .await?
-            .close_request()
-            .send()
-            .promise
-            .await?;
+        close_stdin(p).await?;
         wait(p).await?;
     }
     // The executor learns of the exits through its own waits on them.
     match spawn_retrying(executor, &["/bin/upcase.wasm"]).await {
         Ok(p) => {
-            stream(&p, "stdin")
-                .await?
-                .close_request()
-                .send()
-                .promise
-                .await?;
+            close_stdin(&p).await?;
             println!("after exit: spawned, exit {}", wait(&p).await?);
         }
         Err(e) => println!("after exit: refused ({e})"),
@@ -279,12 +275,7 @@ async fn kill_sibling(executor: &executor::Client) -> Result<()> {
     }
     a.kill_request().send().promise.await?;
     println!("killed: {}", wait(&a).await?);
-    stream(&b, "stdin")
-        .await?
-        .close_request()
-        .send()
-        .promise
-        .await?;
+    close_stdin(&b).await?;
     println!("sibling: {}", wait(&b).await?);
     Ok(())
 }
@@ -321,12 +312,7 @@ async fn kill_after_refusal(executor: &executor::Client) -> Result<()> {
     }
     // Both slots are free again once the executor sees the exits.
     let p = spawn_retrying(executor, &["/bin/upcase.wasm"]).await?;
-    stream(&p, "stdin")
-        .await?
-        .close_request()
-        .send()
-        .promise
-        .await?;
+    close_stdin(&p).await?;
     println!("after kills: exit {}", wait(&p).await?);
     Ok(())
 }
