@@ -60,6 +60,10 @@ pub enum Command {
         #[arg(long, env = "WW_GUEST_SDK", value_name = "DIR")]
         sdk: Option<PathBuf>,
     },
+    /// Open the shell of a running node: log in to its terminal over libp2p
+    /// and evaluate Glia there (interactively on a terminal, or each form of
+    /// piped stdin).
+    Shell(ShellArgs),
     /// Build a guest crate for wasm32-wasip2 into DIR/boot/main.wasm.
     Build {
         /// The guest crate's directory (it doubles as the image directory).
@@ -136,8 +140,30 @@ pub struct RunArgs {
     /// (repeatable).
     #[arg(long = "bootstrap", value_name = "MULTIADDR", value_delimiter = ',')]
     pub bootstrap: Vec<String>,
+    /// Also let the holder of this key log in to the node's terminal
+    /// (`ww shell`); the node's own key always may. KEY is a public key in
+    /// hex (as `ww keygen` prints it) or a file: keys in hex one a line, a
+    /// PEM public key, or a key file from `ww keygen` (repeatable).
+    #[arg(long = "allow-key", value_name = "KEY|FILE")]
+    pub allow_keys: Vec<String>,
     #[command(flatten)]
     pub stem: StemArgs,
+}
+
+/// `ww shell`.
+#[derive(Debug, Args)]
+pub struct ShellArgs {
+    /// The node's multiaddr, ending in /p2p/<peer id> (a node logs it at
+    /// start: `remote shell: ww shell …`).
+    #[arg(value_name = "MULTIADDR")]
+    pub addr: String,
+    /// The key to log in with (see `ww keygen`): the node's own key, or one
+    /// the node allows with --allow-key.
+    #[arg(long, env = "WW_IDENTITY", value_name = "PATH")]
+    pub identity: PathBuf,
+    /// Seconds each step of reaching the node and logging in may take.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: f64,
 }
 
 /// `ww push --stem`: also move an Atom's head to the pushed CID.
@@ -214,6 +240,15 @@ impl RunArgs {
             config.push(("bootstrap".to_string(), self.bootstrap.join(",")));
         }
         config
+    }
+}
+
+fn parse_seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= 3600.0 => Ok(secs),
+        _ => Err(format!(
+            "expected a number of seconds between 0 and 3600, got `{s}`"
+        )),
     }
 }
 

@@ -8,14 +8,19 @@ use tracing_subscriber::EnvFilter;
 use ww_core::node::{self, RunOptions};
 
 fn main() {
-    // Logs go to stderr; stdout belongs to the cell.
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("warn,ww=info,ww_core=info"));
+    let cli = Cli::parse();
+    // Logs go to stderr; stdout belongs to the cell. A remote shell's own
+    // host has nothing to tell a person at the prompt.
+    let default = match cli.command {
+        Command::Shell(_) => "warn",
+        _ => "warn,ww=info,ww_core=info",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(filter)
         .init();
-    let code = match Cli::parse().command {
+    let code = match cli.command {
         Command::Run(args) => run(args),
         Command::Providers { paths } => {
             report(ww_core::inspect::describe(&paths).map(|text| print!("{text}")))
@@ -42,6 +47,7 @@ fn main() {
                 eprintln!("created {n}: build it with `ww build {n}`, run it with `ww run {n}`");
             }))
         }
+        Command::Shell(args) => shell(args),
         Command::Build { dir, bin } => report(
             ww_core::guest_build::build(&dir, bin.as_deref()).map(|path| {
                 eprintln!("wrote {}", path.display());
@@ -72,16 +78,10 @@ fn run(args: cli::RunArgs) -> i32 {
         max_memory: args.max_memory.map(|mib| mib << 20),
         frontend: frontend(args.mcp),
         stem: args.stem.options(),
+        allow_keys: args.allow_keys,
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return 1;
-        }
+    let Some(runtime) = runtime() else {
+        return 1;
     };
     let local = tokio::task::LocalSet::new();
     match local.block_on(&runtime, node::run(options)) {
@@ -89,6 +89,40 @@ fn run(args: cli::RunArgs) -> i32 {
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()
+        }
+    }
+}
+
+/// `ww shell MULTIADDR`.
+fn shell(args: cli::ShellArgs) -> i32 {
+    let options = ww_core::shell::remote::RemoteOptions {
+        addr: args.addr,
+        identity: args.identity,
+        timeout: std::time::Duration::from_secs_f64(args.timeout),
+    };
+    let Some(runtime) = runtime() else {
+        return 1;
+    };
+    let local = tokio::task::LocalSet::new();
+    match local.block_on(&runtime, ww_core::shell::remote::run(options)) {
+        Ok(status) => status,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
+    }
+}
+
+/// The node's one-thread runtime (capability servers are single-threaded).
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => Some(rt),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            None
         }
     }
 }

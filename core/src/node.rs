@@ -55,6 +55,9 @@ pub struct RunOptions {
     pub frontend: Option<crate::shell::Frontend>,
     /// `--stem`: epochs follow an on-chain Atom.
     pub stem: Option<crate::stem::StemOptions>,
+    /// `--allow-key`: who may log in to the node's terminal besides the
+    /// holder of its own key (see [`crate::terminal::keys`]).
+    pub allow_keys: Vec<String>,
 }
 
 /// Why a node could not run its image.
@@ -112,6 +115,13 @@ impl NodeError {
 /// exit status.
 pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let env = guest_env(&options.env)?;
+    let node_key = identity_key(options.identity.as_ref())?;
+    let mut allowed = vec![node_key.verifying_key()];
+    for spec in &options.allow_keys {
+        allowed.extend(
+            crate::terminal::keys::parse(spec).map_err(|e| NodeError::Usage(e.to_string()))?,
+        );
+    }
     let stem = match &options.stem {
         Some(stem) => Some((crate::stem::start(stem).await?, stem.drain)),
         None => None,
@@ -158,10 +168,7 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let plan = Plan::new(builtins, libraries)?;
     let mut settings: BTreeMap<String, String> = options.config.iter().cloned().collect();
     if plan.reads(IDENTITY_KEY) || options.identity.is_some() {
-        settings.insert(
-            IDENTITY_KEY.into(),
-            identity_pem(options.identity.as_ref())?,
-        );
+        settings.insert(IDENTITY_KEY.into(), key::to_pem(&node_key));
     }
     let started = plan.start(&settings).await?;
     let (image, kernel) = match pending {
@@ -196,10 +203,13 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     if let Some((following, drain)) = stem {
         crate::stem::spawn(following, epochs.clone(), &started.guest_exports(), drain);
     }
-    let membrane = MembraneServer::new(started.guest_exports(), epochs).into_client();
+    let membrane = MembraneServer::new(started.guest_exports(), epochs.clone()).into_client();
     let (host_end, guest_end) = transport::pipe(&membrane);
     let (exported, pid0_vat) = vat::connect(host_end, membrane.client, "pid0".into());
     tokio::task::spawn_local(pid0_vat);
+    // Held until pid0 ends: dropping it stops serving the terminal.
+    let _terminal =
+        serve_terminal(&started.guest_exports(), exported.clone(), allowed, epochs).await;
 
     let mut argv = vec!["boot/main.wasm".to_string()];
     argv.extend(options.args.iter().cloned());
@@ -232,8 +242,8 @@ enum Pending {
     Fetch(tempfile::TempDir),
 }
 
-fn identity_pem(path: Option<&PathBuf>) -> Result<String, KeyError> {
-    let key = match path {
+fn identity_key(path: Option<&PathBuf>) -> Result<ed25519_dalek::SigningKey, KeyError> {
+    Ok(match path {
         Some(path) => key::read(path)?,
         None => {
             tracing::info!(
@@ -241,8 +251,33 @@ fn identity_pem(path: Option<&PathBuf>) -> Result<String, KeyError> {
             );
             key::generate()
         }
+    })
+}
+
+/// Serves the node's terminal (see [`crate::terminal::serve`]); a node
+/// whose host cannot serve it runs on without, saying so.
+async fn serve_terminal(
+    exports: &[ww_provider_sdk::export::Export],
+    pid0: ww_provider_sdk::capnp::capability::Client,
+    allowed: Vec<ed25519_dalek::VerifyingKey>,
+    epochs: Rc<Epochs>,
+) -> Option<crate::terminal::serve::Served> {
+    use crate::terminal::serve;
+    let served = async {
+        let session = serve::session(exports.to_vec(), pid0, epochs.clone())?;
+        serve::serve(exports, session, allowed, epochs).await
     };
-    Ok(key::to_pem(&key))
+    match served.await {
+        Ok(Some(served)) => {
+            tracing::info!("remote shell: {}", served.command);
+            Some(served)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::warn!("cannot serve the terminal, so no remote shell reaches this node: {e}");
+            None
+        }
+    }
 }
 
 fn guest_env(specs: &[String]) -> Result<Vec<(String, String)>, NodeError> {

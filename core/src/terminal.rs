@@ -135,9 +135,10 @@ impl terminal::Server<membrane::Owned> for TerminalServer {
             .and_then(|k| VerifyingKey::from_bytes(&k).ok())
             .ok_or_else(|| refused("the signer's public key is not an Ed25519 key"))?;
         if !self.allowed.contains(&key) {
+            let key = hex::encode(key.as_bytes());
             return Err(refused(&format!(
-                "key {} is not allowed on this terminal",
-                hex::encode(key.as_bytes())
+                "key {key} is not allowed on this terminal; log in with an allowed key, or have \
+                 the node started with `--allow-key {key}`"
             )));
         }
         if key
@@ -156,6 +157,9 @@ impl terminal::Server<membrane::Owned> for TerminalServer {
         Ok(())
     }
 }
+
+pub mod keys;
+pub mod serve;
 
 #[cfg(test)]
 mod tests;

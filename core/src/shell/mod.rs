@@ -1,6 +1,6 @@
 //! Host-side front ends for pid0's `Shell` (`shell.capnp`): a terminal
 //! with line editing ([`terminal`]) and an MCP server for agents
-//! ([`mcp`]).
+//! ([`mcp`]), also for a node elsewhere ([`remote`], `ww shell <multiaddr>`).
 //!
 //! Capability clients are single-threaded, while the line editor blocks a
 //! thread of its own and the MCP server needs `Send` handlers, so both talk
@@ -14,6 +14,7 @@
 //! terminal's input through that pipe instead.
 
 pub mod mcp;
+pub mod remote;
 pub mod terminal;
 
 use std::future::Future;

@@ -11,7 +11,7 @@ use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
 use tokio::sync::oneshot;
 
-use super::{Evaluator, Outcome};
+use super::{Evaluated, Evaluator, Outcome};
 
 /// The prompt for a working directory.
 pub fn prompt(cwd: &str) -> String {
@@ -84,14 +84,34 @@ fn edit(evaluator: &Evaluator, mut cwd: String) -> i32 {
         }
         let _ = editor.add_history_entry(pending.trim_end());
         pending.clear();
-        print!("{}", evaluated.output);
-        cwd = evaluated.cwd;
-        match evaluated.outcome {
-            Outcome::Value(v) if v == "nil" => {}
-            Outcome::Value(v) => println!("{v}"),
-            Outcome::Error(e) => eprintln!("error: {e}"),
-            Outcome::Exit(code) => return code,
-            Outcome::Incomplete => {}
+        if let Some(code) = show(&evaluated) {
+            return code;
         }
+        cwd = evaluated.cwd;
     }
+}
+
+/// Prints what an evaluation printed and its value (`nil` is not shown),
+/// or `error: …` on stderr, the way the kernel's own shell does; returns
+/// the status `(exit n)` asked for.
+pub fn show(evaluated: &Evaluated) -> Option<i32> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(evaluated.output.as_bytes());
+    let code = match &evaluated.outcome {
+        Outcome::Value(v) if v == "nil" => None,
+        Outcome::Value(v) => {
+            let _ = writeln!(stdout, "{v}");
+            None
+        }
+        Outcome::Error(e) => {
+            let _ = stdout.flush();
+            eprintln!("error: {e}");
+            None
+        }
+        Outcome::Exit(code) => Some(*code),
+        Outcome::Incomplete => None,
+    };
+    let _ = stdout.flush();
+    code
 }

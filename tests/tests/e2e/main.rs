@@ -24,6 +24,8 @@ mod host;
 mod shell;
 // `ww run --mcp`, driven by the Python MCP SDK.
 mod mcp;
+// `ww shell <multiaddr>`: the kernel's shell over libp2p, behind the terminal's login.
+mod remote_shell;
 // The typed WIT door: same results as the vat, typed stale-epoch, examples, `ww init`.
 mod wit;
 // IPFS: Kubo's CIDs, Bitswap between nodes, image layers from IPFS.

@@ -1,0 +1,323 @@
+//! `ww shell <multiaddr>`: the shell of a node elsewhere.
+//!
+//! This side runs a libp2p host of its own with an ephemeral peer key (the
+//! login, not the connection, says who you are, so one key can be both a
+//! node's identity and the key its operator logs in with), dials the node's
+//! terminal (see [`crate::terminal::serve`]), answers its challenge with
+//! the identity provider's signer for `--identity`, grafts the session and
+//! drives its `shell` with the front ends a local node has: the terminal
+//! (line editing, history, Ctrl-C interrupts the remote evaluation), or
+//! piped stdin evaluated form by form.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::io::AsyncBufReadExt;
+use ww_capnp::identity_capnp::identity;
+use ww_capnp::membrane_capnp::{membrane, terminal};
+use ww_capnp::shell_capnp::shell;
+use ww_capnp::system_capnp::host;
+
+use super::{Evaluator, Outcome};
+use crate::key::{self, KeyError};
+use crate::node::IDENTITY_KEY;
+use crate::registry::{self, Plan, RegistryError};
+use crate::terminal::serve::{PROTOCOL, SHELL_EXPORT};
+use crate::terminal::DOMAIN;
+
+/// What `ww shell` was asked to do.
+#[derive(Clone, Debug)]
+pub struct RemoteOptions {
+    /// The node's multiaddr, ending in `/p2p/<peer id>`.
+    pub addr: String,
+    /// The key to log in with (as `ww keygen` writes it).
+    pub identity: PathBuf,
+    /// How long each step of reaching the node and logging in may take.
+    pub timeout: Duration,
+}
+
+/// Why the remote shell could not be opened or went away.
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    /// The `--identity` key could not be read.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// This ww lacks a provider `ww shell` runs on its own side.
+    #[error(
+        "`ww shell` needs the built-in {0} provider, but this ww was built without it; use a ww \
+         built with its default features"
+    )]
+    Missing(&'static str),
+    /// This side's host or identity provider did not start.
+    #[error("cannot start this side's {0}")]
+    Start(#[from] RegistryError),
+    /// The node cannot be reached (the text names the address).
+    #[error("{0}")]
+    Unreachable(String),
+    /// The peer answers, but serves no terminal.
+    #[error("{addr} serves no ww terminal ({reason}); is it a ww node started with `ww run`?")]
+    NoTerminal {
+        /// The node's address.
+        addr: String,
+        /// What the dial reported.
+        reason: String,
+    },
+    /// The node refused the login.
+    #[error("{addr}: {reason}")]
+    Refused {
+        /// The node's address.
+        addr: String,
+        /// The node's reason.
+        reason: String,
+    },
+    /// Logged in, but there is no shell behind the session.
+    #[error("logged in to {addr}, but its pid0 exports no Shell ({reason}); run std/kernel there")]
+    NoShell {
+        /// The node's address.
+        addr: String,
+        /// What the session reported.
+        reason: String,
+    },
+    /// A step did not finish in time.
+    #[error(
+        "{what} {addr} took longer than {}s; check the address and that the node is up \
+         (--timeout waits longer)", timeout.as_secs_f32()
+    )]
+    Timeout {
+        /// The step.
+        what: &'static str,
+        /// The node's address.
+        addr: String,
+        /// The bound.
+        timeout: Duration,
+    },
+    /// The connection failed after login.
+    #[error("the session with {addr} ended: {reason}")]
+    Session {
+        /// The node's address.
+        addr: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Opens the remote shell and runs it until Ctrl-D, `(exit n)` or the end
+/// of piped input; returns the exit status. Must run inside a tokio
+/// `LocalSet` on a current-thread runtime.
+///
+/// # Errors
+///
+/// An unreadable key, an unreachable node, a refused login, a node without
+/// a shell, or a connection lost mid-session.
+pub async fn run(options: RemoteOptions) -> Result<i32, RemoteError> {
+    let key = key::read(&options.identity)?;
+    let addr = options.addr.trim().to_string();
+    let host = start(
+        "host",
+        [
+            (IDENTITY_KEY, key::to_pem(&key::generate())),
+            ("listen", "/ip4/127.0.0.1/tcp/0".to_string()),
+            (
+                "dial_timeout",
+                options.timeout.as_secs_f64().max(0.001).to_string(),
+            ),
+        ],
+    )
+    .await?;
+    let identity = start("identity", [(IDENTITY_KEY, key::to_pem(&key))]).await?;
+    let host = host::Client { client: host };
+    let identity = identity::Client { client: identity };
+    let shell = open(&host, &identity, &addr, options.timeout).await?;
+
+    let (evaluator, serve) = super::evaluator(shell);
+    tokio::task::spawn_local(serve);
+    // The first call waits for the node's kernel to be up.
+    let first = evaluator
+        .eval("nil")
+        .await
+        .map_err(|reason| RemoteError::NoShell {
+            addr: addr.clone(),
+            reason,
+        })?;
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+        Ok(super::terminal::run(evaluator, first.cwd).await)
+    } else {
+        piped(&evaluator, &addr).await
+    }
+}
+
+/// Starts the built-in provider `name` alone with `settings`; returns its
+/// export of the same name.
+async fn start<const N: usize>(
+    name: &'static str,
+    settings: [(&str, String); N],
+) -> Result<capnp::capability::Client, RemoteError> {
+    let provider = registry::builtins()
+        .into_iter()
+        .find(|p| p.manifest().name == name)
+        .ok_or(RemoteError::Missing(name))?;
+    let settings: BTreeMap<String, String> = settings
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    let started = Plan::new(vec![provider], Vec::new())?
+        .start(&settings)
+        .await?;
+    started
+        .guest_exports()
+        .into_iter()
+        .find(|x| x.name == name)
+        .map(|x| x.cap)
+        .ok_or(RemoteError::Missing(name))
+}
+
+/// Connects, dials the terminal, logs in and grafts the session's shell.
+async fn open(
+    host: &host::Client,
+    identity: &identity::Client,
+    addr: &str,
+    timeout: Duration,
+) -> Result<shell::Client, RemoteError> {
+    let mut request = host.connect_request();
+    request.get().set_addr(addr);
+    bounded("connecting to", addr, timeout, request.send().promise)
+        .await?
+        .map_err(|e| RemoteError::Unreachable(reason(e)))?;
+
+    let peer = addr
+        .rsplit("/p2p/")
+        .next()
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    let no_terminal = |e: capnp::Error| RemoteError::NoTerminal {
+        addr: addr.to_string(),
+        reason: reason(e),
+    };
+    let network = host
+        .network_request()
+        .send()
+        .promise
+        .await
+        .map_err(no_terminal)?;
+    let vat_client = network.get().map_err(no_terminal)?.get_vat_client();
+    let vat_client = vat_client.map_err(no_terminal)?;
+    let mut request = vat_client.dial_request();
+    request.get().set_peer(peer);
+    request.get().set_protocol(PROTOCOL);
+    let dialed = bounded(
+        "opening the terminal of",
+        addr,
+        timeout,
+        request.send().promise,
+    )
+    .await?
+    .map_err(no_terminal)?;
+    let terminal: terminal::Client<membrane::Owned> = dialed
+        .get()
+        .and_then(|r| r.get_cap().get_as_capability())
+        .map_err(no_terminal)?;
+
+    let mut request = identity.signer_request();
+    request.get().set_domain(DOMAIN);
+    let signer = request
+        .send()
+        .promise
+        .await
+        .and_then(|r| r.get()?.get_signer())
+        .map_err(|e| RemoteError::Refused {
+            addr: addr.to_string(),
+            reason: format!("cannot sign the login here: {}", reason(e)),
+        })?;
+    let mut request = terminal.login_request();
+    request.get().set_signer(signer);
+    let refused = |e: capnp::Error| RemoteError::Refused {
+        addr: addr.to_string(),
+        reason: reason(e),
+    };
+    let session = bounded("logging in to", addr, timeout, request.send().promise)
+        .await?
+        .and_then(|r| r.get()?.get_session())
+        .map_err(refused)?;
+
+    let no_shell = |reason: String| RemoteError::NoShell {
+        addr: addr.to_string(),
+        reason,
+    };
+    let grafted = bounded(
+        "grafting the session of",
+        addr,
+        timeout,
+        session.graft_request().send().promise,
+    )
+    .await?
+    .map_err(|e| no_shell(reason(e)))?;
+    let caps = grafted
+        .get()
+        .and_then(|r| r.get_caps())
+        .map_err(|e| no_shell(reason(e)))?;
+    for export in caps.iter() {
+        if export.get_name().ok().and_then(|n| n.to_str().ok()) == Some(SHELL_EXPORT) {
+            return export
+                .get_cap()
+                .get_as_capability()
+                .map_err(|e| no_shell(reason(e)));
+        }
+    }
+    Err(no_shell(format!("the session has no `{SHELL_EXPORT}`")))
+}
+
+/// A failure's text without capnp-rpc's "remote exception: " prefix: the
+/// message already says where it comes from.
+fn reason(e: capnp::Error) -> String {
+    match e.extra.strip_prefix("remote exception: ") {
+        Some(rest) => rest.to_string(),
+        None => e.extra,
+    }
+}
+
+async fn bounded<T>(
+    what: &'static str,
+    addr: &str,
+    timeout: Duration,
+    step: impl Future<Output = T>,
+) -> Result<T, RemoteError> {
+    tokio::time::timeout(timeout, step)
+        .await
+        .map_err(|_| RemoteError::Timeout {
+            what,
+            addr: addr.to_string(),
+            timeout,
+        })
+}
+
+/// Evaluates piped stdin form by form (a form may span lines), printing as
+/// the kernel's own shell does, until `(exit n)` or the end of input.
+async fn piped(evaluator: &Evaluator, addr: &str) -> Result<i32, RemoteError> {
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut pending = String::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        pending.push_str(&line);
+        pending.push('\n');
+        let evaluated = evaluator
+            .eval(&pending)
+            .await
+            .map_err(|reason| RemoteError::Session {
+                addr: addr.to_string(),
+                reason,
+            })?;
+        if evaluated.outcome == Outcome::Incomplete {
+            continue;
+        }
+        pending.clear();
+        if let Some(code) = super::terminal::show(&evaluated) {
+            return Ok(code);
+        }
+    }
+    if !pending.trim().is_empty() {
+        eprintln!("error: the input ended inside a form: {}", pending.trim());
+    }
+    Ok(0)
+}

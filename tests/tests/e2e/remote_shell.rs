@@ -1,0 +1,193 @@
+//! `ww shell <multiaddr>`: a kernel node in daemon mode on loopback, its
+//! shell opened from another `ww` process over libp2p, behind the
+//! terminal's challenge–response login.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use ww_tests::*;
+
+/// A kernel node with stdin closed (a daemon), and where to reach it.
+struct Node {
+    run: Running,
+    addr: String,
+    _image: tempfile::TempDir,
+}
+
+impl Node {
+    /// Starts `std/kernel` with `extra` flags and waits for its terminal.
+    fn start(extra: &[&str]) -> Node {
+        let image = image("kernel");
+        let mut run = Running::start(
+            ww_run(&ww())
+                .args(extra)
+                .arg(image.path())
+                .args(["--", "--daemon"]),
+        );
+        run.close_stdin();
+        let line = run.wait_for(Stream::Stderr, "remote shell: ww shell ");
+        let addr = line
+            .rsplit("ww shell ")
+            .next()
+            .expect("an address after `ww shell`")
+            .trim()
+            .to_string();
+        assert!(addr.contains("/tcp/") && addr.contains("/p2p/"), "{line}");
+        Node {
+            run,
+            addr,
+            _image: image,
+        }
+    }
+
+    fn peer_id(&self) -> &str {
+        self.addr.rsplit("/p2p/").next().unwrap()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        kill(self.run.pid(), libc::SIGKILL);
+    }
+}
+
+/// A key made by `ww keygen` in `dir`, and its public key in hex.
+fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
+    let path = dir.join(name);
+    let out = output(Command::new(ww()).arg("keygen").arg("--output").arg(&path));
+    assert_exit(&out, 0);
+    (path, text(&out.stdout).trim().to_string())
+}
+
+/// `ww shell <addr> --identity <key> [extra…]` with `script` piped in,
+/// bounded by [`STEP`].
+fn shell(addr: &str, key: &Path, extra: &[&str], script: &str) -> Output {
+    let mut child = Command::new(ww())
+        .arg("shell")
+        .arg(addr)
+        .arg("--identity")
+        .arg(key)
+        .args(extra)
+        .env_remove("WW_IDENTITY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ww shell");
+    let mut stdin = child.stdin.take().unwrap();
+    // The shell may refuse before reading: a closed pipe is fine.
+    let _ = stdin.write_all(script.as_bytes());
+    drop(stdin);
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(STEP) {
+        Ok(out) => out.expect("wait"),
+        Err(_) => {
+            kill(pid, libc::SIGKILL);
+            panic!("ww shell {addr} did not finish within {STEP:?}");
+        }
+    }
+}
+
+#[test]
+fn the_node_key_opens_its_shell_and_exit_ends_only_the_session() {
+    let keys = tempfile::tempdir().unwrap();
+    let (node_key, _) = keygen(keys.path(), "node.key");
+    let node = Node::start(&["--identity", node_key.to_str().unwrap()]);
+
+    let out = shell(
+        &node.addr,
+        &node_key,
+        &[],
+        "(host id)\n(+ 1\n 2)\n(undefined-thing)\n(def n 7)\n(exit 4)\n(println \"never\")\n",
+    );
+    assert_exit(&out, 4);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_no_panic(&stderr);
+    let lines: Vec<&str> = stdout.lines().collect();
+    // `def` shows its value; nothing after `(exit 4)` ran.
+    assert_eq!(
+        lines,
+        [format!("\"{}\"", node.peer_id()), "3".into(), "7".into()]
+    );
+    assert!(stderr.contains("error: "), "{stderr}");
+
+    // The node is still up, and the session's `def` lives in its kernel.
+    let out = shell(&node.addr, &node_key, &[], "(* n 6)\n");
+    assert_exit(&out, 0);
+    assert_eq!(text(&out.stdout).trim(), "42");
+}
+
+#[test]
+fn an_allowed_key_logs_in_and_any_other_is_refused() {
+    let keys = tempfile::tempdir().unwrap();
+    let (node_key, _) = keygen(keys.path(), "node.key");
+    let (allowed, allowed_hex) = keygen(keys.path(), "allowed.key");
+    let (stranger, stranger_hex) = keygen(keys.path(), "stranger.key");
+    let node = Node::start(&[
+        "--identity",
+        node_key.to_str().unwrap(),
+        "--allow-key",
+        &allowed_hex,
+    ]);
+
+    let out = shell(&node.addr, &allowed, &[], "(host id)\n");
+    assert_exit(&out, 0);
+    assert_eq!(text(&out.stdout).trim(), format!("\"{}\"", node.peer_id()));
+
+    let out = shell(&node.addr, &stranger, &[], "(host id)\n");
+    assert_ne!(out.status.code(), Some(0), "a stranger's login must fail");
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert_no_panic(&stderr);
+    assert!(stderr.contains("login refused"), "{stderr}");
+    assert!(stderr.contains(&stranger_hex), "names the key: {stderr}");
+    assert!(stderr.contains("--allow-key"), "says what to do: {stderr}");
+}
+
+#[test]
+fn an_unreachable_node_fails_with_its_address() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, _) = keygen(keys.path(), "me.key");
+    // A free port nobody listens on: the connection is refused at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let peer = "12D3KooWRBhwfeP2Y4TCx1SM6s9rUoHhR5puiMFJMZm9pLkHFpGN";
+    let addr = format!("/ip4/127.0.0.1/tcp/{port}/p2p/{peer}");
+    let out = shell(&addr, &key, &[], "(host id)\n");
+    assert_exit(&out, 1);
+    let stderr = text(&out.stderr);
+    assert_no_panic(&stderr);
+    assert!(
+        stderr.contains(&format!("cannot connect to {addr}")),
+        "{stderr}"
+    );
+
+    // A port that accepts TCP but never speaks libp2p: the bounded wait ends.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = format!(
+        "/ip4/127.0.0.1/tcp/{}/p2p/{peer}",
+        silent.local_addr().unwrap().port()
+    );
+    let out = shell(&addr, &key, &["--timeout", "1"], "(host id)\n");
+    assert_exit(&out, 1);
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains(&addr), "names the address: {stderr}");
+    assert!(
+        stderr.contains("timed out") || stderr.contains("took longer"),
+        "{stderr}"
+    );
+
+    // No /p2p/: the node cannot be authenticated, and the error says so.
+    let out = shell(&format!("/ip4/127.0.0.1/tcp/{port}"), &key, &[], "");
+    assert_exit(&out, 1);
+    assert!(text(&out.stderr).contains("/p2p/"), "{}", text(&out.stderr));
+}
