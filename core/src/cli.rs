@@ -105,8 +105,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_cache: bool,
     /// On SIGHUP, end the current epoch: every capability handed out so far
-    /// fails with staleEpoch and cells must graft again.
-    #[arg(long)]
+    /// fails with staleEpoch and cells must graft again. Not with --stem,
+    /// whose epochs are the Atom's seq.
+    #[arg(long, conflicts_with = "stem")]
     pub revoke_on_hup: bool,
     /// Cells (children of pid0 and theirs) alive at once on this node.
     #[arg(long, default_value_t = 1000, value_name = "N")]

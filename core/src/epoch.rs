@@ -9,7 +9,10 @@
 //!
 //! Without an on-chain stem there is one epoch (seq 1) for the life of the
 //! process, unless the operator revokes with `ww run --revoke-on-hup` and
-//! SIGHUP.
+//! SIGHUP. With `--stem` the epoch's seq is the Atom's `seq` of the adopted
+//! head ([`Epochs::starting_at`], [`Epochs::advance_to`]), so every node
+//! following the same Atom numbers its epochs alike, and a Terminal
+//! challenge signed for seq N means the same head everywhere.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -25,7 +28,8 @@ type Response = capnp::capability::Response<capnp::any_pointer::Owned>;
 /// One period of validity for capabilities.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Epoch {
-    /// Monotonic, starting at 1.
+    /// Monotonic: 1 at start without a stem; with `--stem`, the Atom's `seq`
+    /// of the adopted head (0 while the Atom has none).
     pub seq: u64,
     /// The head CID this epoch's base image came from (empty without a stem).
     pub head: Vec<u8>,
@@ -53,6 +57,13 @@ impl Epochs {
         Epochs { tx }
     }
 
+    /// Epoch `seq` with `head`: a node following a stem starts in the
+    /// epoch of the head it boots on.
+    pub fn starting_at(seq: u64, head: Vec<u8>) -> Epochs {
+        let (tx, _) = watch::channel(Epoch { seq, head });
+        Epochs { tx }
+    }
+
     /// The current epoch.
     pub fn current(&self) -> Epoch {
         self.tx.borrow().clone()
@@ -74,6 +85,34 @@ impl Epochs {
         seq
     }
 
+    /// Ends the current epoch and starts epoch `seq` (the Atom's seq of
+    /// the adopted head): every capability issued so far is revoked.
+    ///
+    /// # Errors
+    ///
+    /// [`NotForward`] when `seq` is not above the current seq: epochs never
+    /// go back, so the epoch is left as it is.
+    pub fn advance_to(&self, seq: u64, head: Vec<u8>) -> Result<u64, NotForward> {
+        let mut refused = None;
+        self.tx.send_if_modified(|epoch| {
+            if seq <= epoch.seq {
+                refused = Some(epoch.seq);
+                return false;
+            }
+            epoch.seq = seq;
+            epoch.head = head;
+            true
+        });
+        if let Some(current) = refused {
+            return Err(NotForward { seq, current });
+        }
+        tracing::info!(
+            epoch = seq,
+            "epoch advanced; capabilities of earlier epochs are revoked"
+        );
+        Ok(seq)
+    }
+
     /// A guard for capabilities issued now, in the current epoch.
     pub fn guard(&self) -> EpochGuard {
         let rx = self.tx.subscribe();
@@ -84,6 +123,16 @@ impl Epochs {
             holds: Rc::new(RefCell::new(Holds::default())),
         }
     }
+}
+
+/// An epoch seq that would not move the epoch forward.
+#[derive(Debug, thiserror::Error)]
+#[error("epoch {seq} is not after the current epoch {current}; epochs only move forward, so the node stays on epoch {current}")]
+pub struct NotForward {
+    /// The seq asked for.
+    pub seq: u64,
+    /// The current seq.
+    pub current: u64,
 }
 
 /// The failure every call on a revoked capability gets. The text is part of
@@ -219,5 +268,27 @@ impl Policy for EpochGuard {
                 () = ended => Err(stale(issued, rx.borrow().seq)),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stem_epoch_moves_only_forward_to_the_atoms_seq() {
+        let epochs = Epochs::starting_at(3, vec![1]);
+        assert_eq!(epochs.current().seq, 3);
+        assert_eq!(epochs.advance_to(5, vec![2]).unwrap(), 5);
+        let err = epochs.advance_to(5, vec![3]).unwrap_err();
+        assert_eq!((err.seq, err.current), (5, 5));
+        assert!(epochs.advance_to(4, vec![3]).is_err());
+        assert_eq!(
+            epochs.current(),
+            Epoch {
+                seq: 5,
+                head: vec![2]
+            }
+        );
     }
 }

@@ -20,6 +20,10 @@ use std::path::{Component, Path, PathBuf};
 
 use tempfile::TempDir;
 
+mod rebase;
+
+pub use rebase::{Base, Rebasable};
+
 /// Where the kernel of an image lives, relative to its root.
 pub const BOOT: &str = "boot/main.wasm";
 
@@ -53,6 +57,26 @@ pub enum ImageError {
     NoBoot {
         /// Every layer, in order.
         layers: Vec<String>,
+    },
+    /// A base swap was asked of an image that is a layer used in place.
+    #[error("the image root {} is the layer itself; a base swap needs a merged image (a bug in ww)", root.display())]
+    InPlace {
+        /// The root.
+        root: PathBuf,
+    },
+    /// Updating the live root with a new base failed midway.
+    #[error(
+        "swapping the base layer into {} failed: {source}; {}",
+        root.display(),
+        if *swapped_back { "the previous base was swapped back" } else { "swapping the previous base back failed too, so cells may see a mix of both until the next head; check the disk (space, permissions)" }
+    )]
+    Swap {
+        /// The live root.
+        root: PathBuf,
+        /// The cause.
+        source: io::Error,
+        /// Whether the previous base is in place again.
+        swapped_back: bool,
     },
     /// Reading a layer or writing the merged tree failed.
     #[error("assembling the image from layer `{layer}` failed at {path}: {source}")]

@@ -87,6 +87,9 @@ pub enum NodeError {
     /// The `--stem` Atom cannot be followed.
     #[error(transparent)]
     Stem(#[from] crate::stem::StemError),
+    /// The stem cannot swap this node's image.
+    #[error(transparent)]
+    StemNode(#[from] crate::stem::StemNodeError),
     /// A malformed `--env` or `--config`.
     #[error("{0}")]
     Usage(String),
@@ -123,8 +126,13 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         );
     }
     let stem = match &options.stem {
-        Some(stem) => Some((crate::stem::start(stem).await?, stem.drain)),
+        Some(stem) => Some(crate::stem::Stem::start(stem).await?),
         None => None,
+    };
+    // With a stem, the head the node starts on is the base layer.
+    let layers = match &stem {
+        Some(stem) => stem.layers(&options.layers),
+        None => options.layers.clone(),
     };
     // pid0 and every child need a pooled slot.
     let engine = Rc::new(Engine::with_pool(
@@ -133,14 +141,15 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     )?);
     // IPFS layers are fetched once the providers run; the image's root is
     // chosen now, since the cell runtime (a provider itself) needs it.
-    let pending = if ipfs_layers::any(&options.layers) {
+    // A stem swaps the base under a merged root, never in a layer itself.
+    let pending = if stem.is_some() || ipfs_layers::any(&layers) {
         Pending::Fetch(ipfs_layers::scratch().map_err(|e| {
             NodeError::Usage(format!(
                 "cannot create a scratch directory for the image: {e}"
             ))
         })?)
     } else {
-        let image = Image::assemble(&options.layers)?;
+        let image = Image::assemble(&layers)?;
         let kernel = engine.load_component(&image.boot())?;
         Pending::Ready(image, kernel)
     };
@@ -149,7 +158,10 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         Pending::Fetch(root) => root.path().to_path_buf(),
     };
     let cells = Rc::new(Cells::new(&engine)?);
-    let epochs = Rc::new(Epochs::new());
+    let epochs = Rc::new(
+        stem.as_ref()
+            .map_or_else(Epochs::new, crate::stem::Stem::epochs),
+    );
     let runtime = Runtime::new(
         engine.clone(),
         cells.clone(),
@@ -171,8 +183,8 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         settings.insert(IDENTITY_KEY.into(), key::to_pem(&node_key));
     }
     let started = plan.start(&settings).await?;
-    let (image, kernel) = match pending {
-        Pending::Ready(image, kernel) => (image, kernel),
+    let (image, kernel, fetched) = match pending {
+        Pending::Ready(image, kernel) => (image, kernel, None),
         Pending::Fetch(root) => {
             let fetched = ipfs_layers::scratch().map_err(|e| {
                 NodeError::Usage(format!(
@@ -180,11 +192,10 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
                 ))
             })?;
             let local =
-                ipfs_layers::fetch(&options.layers, &started.guest_exports(), fetched.path())
-                    .await?;
+                ipfs_layers::fetch(&layers, &started.guest_exports(), fetched.path()).await?;
             let image = Image::assemble_into(&local, root)?;
             let kernel = engine.load_component(&image.boot())?;
-            (image, kernel)
+            (image, kernel, Some((local, fetched)))
         }
     };
 
@@ -200,9 +211,22 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
             }
         }
     }
-    if let Some((following, drain)) = stem {
-        crate::stem::spawn(following, epochs.clone(), &started.guest_exports(), drain);
-    }
+    let (root, boot) = (image.root().to_path_buf(), image.boot());
+    // With a stem, its task owns the image from now on: it swaps the base.
+    let _image = match stem {
+        Some(stem) => {
+            let (local, fetched) = fetched.map_or((Vec::new(), None), |(l, f)| (l, Some(f)));
+            stem.spawn(
+                image,
+                local,
+                fetched,
+                epochs.clone(),
+                &started.guest_exports(),
+            )?;
+            None
+        }
+        None => Some(image),
+    };
     let membrane = MembraneServer::new(started.guest_exports(), epochs.clone()).into_client();
     let (host_end, guest_end) = transport::pipe(&membrane);
     let (exported, pid0_vat) = vat::connect(host_end, membrane.client, "pid0".into());
@@ -214,10 +238,10 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let mut argv = vec!["boot/main.wasm".to_string()];
     argv.extend(options.args.iter().cloned());
     let mut spec = Spec {
-        name: image.boot().display().to_string(),
+        name: boot.display().to_string(),
         argv,
         env,
-        root: Some(image.root().to_path_buf()),
+        root: Some(root),
         ..Spec::default()
     };
     // A terminal or MCP front end drives pid0's exported Shell.

@@ -7,33 +7,6 @@ use ww_tests::*;
 /// Blocks on top of an update before the node adopts it.
 const DEPTH: u64 = 2;
 
-/// A CIDv1 (raw, identity multihash) holding `data` itself: the ipfs
-/// provider holds such a block without fetching it. Returns its binary and
-/// text (base32) forms.
-fn identity_cid(data: &[u8]) -> (Vec<u8>, String) {
-    let mut bytes = vec![0x01, 0x55, 0x00, data.len() as u8];
-    bytes.extend_from_slice(data);
-    (bytes.clone(), format!("b{}", base32(&bytes)))
-}
-
-/// RFC 4648 base32, lower case, no padding (multibase `b`).
-fn base32(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz234567";
-    let (mut out, mut buffer, mut bits) = (String::new(), 0u32, 0);
-    for &byte in bytes {
-        buffer = (buffer << 8) | u32::from(byte);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(ALPHABET[((buffer >> bits) & 31) as usize] as char);
-        }
-    }
-    if bits > 0 {
-        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
-    }
-    out
-}
-
 /// A log line without its terminal colours.
 fn plain(line: &str) -> String {
     let mut out = String::new();
@@ -81,49 +54,276 @@ fn ww_stem_at(
     cmd
 }
 
+/// An image tree (no kernel: the overlay brings it) with `files`.
+fn head_tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, body) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, body).unwrap();
+    }
+    dir
+}
+
+/// `ww push DIR` into `data`; returns the CID.
+fn push(dir: &std::path::Path, data: &std::path::Path) -> String {
+    let mut cmd = std::process::Command::new(ww());
+    cmd.arg("push").arg(dir).env("WW_DATA_DIR", data);
+    let out = output(&mut cmd);
+    assert_exit(&out, 0);
+    text(&out.stdout).trim().to_string()
+}
+
+/// `ww push DIR --stem ATOM`: setHead to the tree's CID, pushed into a
+/// store of its own (so the node's store gets it only from [`push`]).
+fn publish(anvil: &Anvil, atom: &str, dir: &std::path::Path, state: &std::path::Path) -> String {
+    let key = state.join("owner.key");
+    std::fs::write(&key, ww_tests::anvil::ACCOUNT_KEY).unwrap();
+    let mut cmd = std::process::Command::new(ww());
+    cmd.arg("push")
+        .arg(dir)
+        .arg("--stem")
+        .arg(atom)
+        .arg("--rpc-url")
+        .arg(anvil.http_url())
+        .arg("--private-key-file")
+        .arg(&key)
+        .env("WW_DATA_DIR", state.join("publisher"));
+    let out = output(&mut cmd);
+    assert_exit(&out, 0);
+    text(&out.stdout).trim().to_string()
+}
+
+/// Sends a command to the `stem` guest and returns its answer line.
+fn ask(node: &mut Running, command: &str, answer: &str) -> String {
+    node.send_line(command);
+    node.wait_for(Stream::Stdout, answer)
+}
+
+/// Lines of `stderr` that say the node moved to a head.
+fn moves(stderr: &[String]) -> Vec<String> {
+    stderr
+        .iter()
+        .filter(|l| l.contains("stem: moved to the adopted head"))
+        .map(|l| plain(l))
+        .collect()
+}
+
 #[test]
-fn two_finalized_heads_advance_the_epoch_twice_in_order_and_cells_graft_again() {
+fn two_finalized_heads_advance_the_epoch_twice_in_order_and_swap_the_base_layer() {
     let anvil = Anvil::start();
     let atom = anvil.deploy_atom();
     let state = tempfile::tempdir().unwrap();
-    let img = image("epoch");
-    let mut node = Running::start(ww_stem(&anvil, &atom, state.path()).arg(img.path()));
-    assert_eq!(node.wait_for(Stream::Stdout, "before:"), "before: ok");
-    node.wait_for(Stream::Stdout, "ready");
+    let data = state.path().join("data");
+    let a = head_tree(&[
+        ("etc/motd", "A"),
+        ("etc/shadowed", "A"),
+        ("bin/only-a", "a"),
+    ]);
+    let b = head_tree(&[("etc/motd", "B"), ("etc/shadowed", "B")]);
+    let c = head_tree(&[
+        ("etc/motd", "C"),
+        ("etc/shadowed", "C"),
+        ("bin/only-c", "c"),
+    ]);
+    for tree in [&a, &b, &c] {
+        push(tree.path(), &data);
+    }
+    // The node boots on A, finalized before it starts.
+    publish(&anvil, &atom, a.path(), state.path());
+    anvil.mine(DEPTH);
+    let overlay = image("stem");
+    std::fs::create_dir_all(overlay.path().join("etc")).unwrap();
+    std::fs::write(overlay.path().join("etc/shadowed"), "overlay").unwrap();
+    let mut node = Running::start(ww_stem(&anvil, &atom, state.path()).arg(overlay.path()));
+    assert_eq!(node.wait_for(Stream::Stdout, "ready"), "ready epoch=1");
+    assert_eq!(
+        ask(&mut node, "cat /etc/motd", "cat /etc/motd:"),
+        "cat /etc/motd: A"
+    );
+    assert_eq!(
+        ask(&mut node, "cat /etc/shadowed", "cat /etc/shadowed:"),
+        "cat /etc/shadowed: overlay"
+    );
 
-    let (first, first_text) = identity_cid(b"head one");
-    let (second, second_text) = identity_cid(b"head two");
-    anvil.set_head(&atom, &first);
-    anvil.set_head(&atom, &second);
+    let b_cid = publish(&anvil, &atom, b.path(), state.path());
+    let c_cid = publish(&anvil, &atom, c.path(), state.path());
     anvil.mine(DEPTH);
     let one = plain(&node.wait_for(Stream::Stderr, "stem: moved to the adopted head"));
     assert!(
-        one.contains("epoch=2") && one.contains("stem_seq=1") && one.contains(&first_text),
+        one.contains("epoch=2") && one.contains("stem_seq=2") && one.contains(&b_cid),
         "{one}"
     );
     let two = plain(&node.wait_for(Stream::Stderr, "stem: moved to the adopted head"));
     assert!(
-        two.contains("epoch=3") && two.contains("stem_seq=2") && two.contains(&second_text),
+        two.contains("epoch=3") && two.contains("stem_seq=3") && two.contains(&c_cid),
         "{two}"
     );
 
-    node.send_line("go");
-    assert_eq!(node.wait_for(Stream::Stdout, "top:"), "top: stale 3");
+    // pid0 reads the new base through its own root; the overlay stays on top.
     assert_eq!(
-        node.wait_for(Stream::Stdout, "returned:"),
-        "returned: stale 3"
+        ask(&mut node, "cat /etc/motd", "cat /etc/motd:"),
+        "cat /etc/motd: C"
     );
     assert_eq!(
-        node.wait_for(Stream::Stdout, "regraft:"),
-        "regraft: ok epoch=3"
+        ask(&mut node, "cat /etc/shadowed", "cat /etc/shadowed:"),
+        "cat /etc/shadowed: overlay"
+    );
+    assert_eq!(
+        ask(&mut node, "cat /bin/only-a", "cat /bin/only-a:"),
+        "cat /bin/only-a: missing"
+    );
+    assert_eq!(
+        ask(&mut node, "cat /bin/only-c", "cat /bin/only-c:"),
+        "cat /bin/only-c: c"
+    );
+    // Capabilities of epoch 1 are revoked; grafting again gives working ones,
+    // and a child spawned with them sees the new base too.
+    assert_eq!(ask(&mut node, "check", "check:"), "check: stale 3");
+    assert_eq!(
+        ask(&mut node, "child /etc/motd", "child:"),
+        "child: stale 3"
+    );
+    assert_eq!(ask(&mut node, "regraft", "regraft:"), "regraft: ok epoch=3");
+    assert_eq!(
+        ask(&mut node, "child /etc/motd", "child:"),
+        "child: /etc/motd: C"
+    );
+
+    let (status, _, stderr) = node.finish();
+    assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
+    assert_eq!(moves(&stderr).len(), 2, "{}", stderr.join("\n"));
+    assert_no_panic(&stderr.join("\n"));
+}
+
+#[test]
+fn a_restart_resumes_from_the_cursor_without_replay_or_skip() {
+    let anvil = Anvil::start();
+    let atom = anvil.deploy_atom();
+    let state = tempfile::tempdir().unwrap();
+    let data = state.path().join("data");
+    let a = head_tree(&[("etc/motd", "A")]);
+    let b = head_tree(&[("etc/motd", "B")]);
+    push(a.path(), &data);
+    push(b.path(), &data);
+    let overlay = image("stem");
+
+    let mut node = Running::start(ww_stem(&anvil, &atom, state.path()).arg(overlay.path()));
+    assert_eq!(node.wait_for(Stream::Stdout, "ready"), "ready epoch=0");
+    publish(&anvil, &atom, a.path(), state.path());
+    anvil.mine(DEPTH);
+    let moved = plain(&node.wait_for(Stream::Stderr, "stem: moved to the adopted head"));
+    assert!(moved.contains("stem_seq=1"), "{moved}");
+    let (status, _, stderr) = node.finish();
+    assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
+
+    // B is finalized while the node is down.
+    publish(&anvil, &atom, b.path(), state.path());
+    anvil.mine(DEPTH);
+    let mut node = Running::start(ww_stem(&anvil, &atom, state.path()).arg(overlay.path()));
+    let following = plain(&node.wait_for(Stream::Stderr, "stem: following"));
+    assert!(
+        following.contains("seq=1"),
+        "resumes from the cursor: {following}"
+    );
+    let moved = plain(&node.wait_for(Stream::Stderr, "stem: moved to the adopted head"));
+    assert!(
+        moved.contains("epoch=2") && moved.contains("stem_seq=2"),
+        "{moved}"
+    );
+    node.wait_for(Stream::Stdout, "ready");
+    assert_eq!(
+        ask(&mut node, "cat /etc/motd", "cat /etc/motd:"),
+        "cat /etc/motd: B"
+    );
+    assert_eq!(ask(&mut node, "regraft", "regraft:"), "regraft: ok epoch=2");
+    let (status, _, stderr) = node.finish();
+    assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
+    // Head 1 is not adopted again.
+    assert_eq!(moves(&stderr).len(), 1, "{}", stderr.join("\n"));
+}
+
+#[test]
+fn a_head_that_is_not_a_cid_is_refused_and_the_node_keeps_its_epoch() {
+    let anvil = Anvil::start();
+    let atom = anvil.deploy_atom();
+    let state = tempfile::tempdir().unwrap();
+    let a = head_tree(&[("etc/motd", "A")]);
+    push(a.path(), &state.path().join("data"));
+    let overlay = image("stem");
+    let mut node = Running::start(ww_stem(&anvil, &atom, state.path()).arg(overlay.path()));
+    assert_eq!(node.wait_for(Stream::Stdout, "ready"), "ready epoch=0");
+
+    anvil.set_head(&atom, b"not a cid");
+    anvil.mine(DEPTH);
+    let refused = plain(&node.wait_for(Stream::Stderr, "is not a CID"));
+    assert!(refused.contains("head seq 1 is not a CID"), "{refused}");
+    assert_eq!(ask(&mut node, "check", "check:"), "check: ok");
+    assert_eq!(
+        ask(&mut node, "cat /etc/motd", "cat /etc/motd:"),
+        "cat /etc/motd: missing"
+    );
+
+    // The next good head is adopted as usual.
+    publish(&anvil, &atom, a.path(), state.path());
+    anvil.mine(DEPTH);
+    let moved = plain(&node.wait_for(Stream::Stderr, "stem: moved to the adopted head"));
+    assert!(
+        moved.contains("epoch=2") && moved.contains("stem_seq=2"),
+        "{moved}"
+    );
+    assert_eq!(ask(&mut node, "check", "check:"), "check: stale 2");
+    assert_eq!(
+        ask(&mut node, "cat /etc/motd", "cat /etc/motd:"),
+        "cat /etc/motd: A"
     );
     let (status, _, stderr) = node.finish();
     assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
-    let moves = stderr
-        .iter()
-        .filter(|l| l.contains("stem: moved to the adopted head"))
-        .count();
-    assert_eq!(moves, 2, "{}", stderr.join("\n"));
+    assert_eq!(moves(&stderr).len(), 1, "{}", stderr.join("\n"));
+    assert_no_panic(&stderr.join("\n"));
+}
+
+#[test]
+fn a_head_that_cannot_be_fetched_is_retried_until_its_content_arrives() {
+    let anvil = Anvil::start();
+    let atom = anvil.deploy_atom();
+    let state = tempfile::tempdir().unwrap();
+    let a = head_tree(&[("etc/motd", "late")]);
+    let overlay = image("stem");
+    let mut node = Running::start(
+        ww_stem(&anvil, &atom, state.path())
+            .arg("--config")
+            .arg("ipfs-fetch-timeout=0.5")
+            .arg(overlay.path()),
+    );
+    assert_eq!(node.wait_for(Stream::Stdout, "ready"), "ready epoch=0");
+
+    // Only the publisher's store has A: the node cannot fetch it.
+    let cid = publish(&anvil, &atom, a.path(), state.path());
+    anvil.mine(DEPTH);
+    let failed = plain(&node.wait_for(Stream::Stderr, "stem: cannot fetch head seq 1"));
+    assert!(
+        failed.contains(&cid) && failed.contains("staying on epoch 0"),
+        "{failed}"
+    );
+    assert_eq!(ask(&mut node, "check", "check:"), "check: ok");
+    assert_eq!(
+        ask(&mut node, "cat /etc/motd", "cat /etc/motd:"),
+        "cat /etc/motd: missing"
+    );
+
+    // The content reaches the node's store; a retry finds it.
+    assert_eq!(push(a.path(), &state.path().join("data")), cid);
+    let moved = plain(&node.wait_for(Stream::Stderr, "stem: moved to the adopted head"));
+    assert!(moved.contains("epoch=1") && moved.contains(&cid), "{moved}");
+    assert_eq!(
+        ask(&mut node, "cat /etc/motd", "cat /etc/motd:"),
+        "cat /etc/motd: late"
+    );
+    assert_eq!(ask(&mut node, "check", "check:"), "check: stale 1");
+    let (status, _, stderr) = node.finish();
+    assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
+    assert_no_panic(&stderr.join("\n"));
 }
 
 #[test]
