@@ -77,3 +77,39 @@ if [ ! -f "$mcp_tools/mcp/__init__.py" ]; then
     echo "setup: installing the Python MCP SDK under $mcp_tools (pip)" >&2
     python3 -m pip install --quiet --target "$mcp_tools" mcp==2.3.0
 fi
+
+# The IPFS provider's Kubo backend (--ipfs-url) is tested against a real
+# Kubo RPC API: the js-ipfs daemon (npm ipfs@0.66.1), installed under
+# .tools/jsipfs (gitignored). Two fixes make it run here: an override of
+# @multiformats/mafmt, and a Promise.withResolvers polyfill for Node 20
+# (loaded with NODE_OPTIONS=--require by the test).
+jsipfs_tools="$(cd "$(dirname "$0")/.." && pwd)/.tools/jsipfs"
+if [ ! -x "$jsipfs_tools/node_modules/.bin/jsipfs" ] || [ ! -f "$jsipfs_tools/polyfill.cjs" ]; then
+    echo "setup: installing the js-ipfs daemon under $jsipfs_tools (npm, ~4 min)" >&2
+    mkdir -p "$jsipfs_tools"
+    cat >"$jsipfs_tools/package.json" <<'JSON'
+{
+  "name": "ww-jsipfs",
+  "private": true,
+  "dependencies": { "ipfs": "0.66.1" },
+  "overrides": { "@multiformats/mafmt": "11.0.4" }
+}
+JSON
+    cat >"$jsipfs_tools/polyfill.cjs" <<'JS'
+if (typeof Promise.withResolvers !== 'function') {
+  Promise.withResolvers = function () {
+    let resolve, reject;
+    const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+    return { promise, resolve, reject };
+  };
+}
+JS
+    npm install --silent --no-audit --no-fund --prefix "$jsipfs_tools" >/dev/null
+fi
+command -v curl >/dev/null 2>&1 || {
+    echo "setup: installing curl (apt)" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq curl >/dev/null
+}

@@ -133,6 +133,11 @@ pub struct RunArgs {
     /// [default: ~/.ww].
     #[arg(long, env = "WW_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Serve ipfs (cells' cat/ls/add/pin and /ipfs/<cid> layers) through
+    /// this Kubo-compatible RPC API, e.g. http://127.0.0.1:5001, instead of
+    /// the embedded store.
+    #[arg(long, env = "WW_IPFS", value_name = "URL")]
+    pub ipfs_url: Option<String>,
     /// Serve the kernel's shell as a Model Context Protocol server on stdio
     /// (tools: eval, caps, call), for AI agents; pid0's output goes to stderr.
     #[arg(long)]
@@ -239,6 +244,9 @@ impl RunArgs {
         }
         if !self.bootstrap.is_empty() {
             config.push(("bootstrap".to_string(), self.bootstrap.join(",")));
+        }
+        if let Some(url) = &self.ipfs_url {
+            config.push(("ipfs-url".to_string(), url.clone()));
         }
         config
     }

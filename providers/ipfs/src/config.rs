@@ -14,6 +14,9 @@ pub const DATA_DIR: &str = "data-dir";
 /// Seconds a block may take to arrive from peers.
 pub const FETCH_TIMEOUT: &str = "ipfs-fetch-timeout";
 
+/// A Kubo-compatible RPC API to use instead of the embedded store.
+pub const IPFS_URL: &str = "ipfs-url";
+
 /// The keys, for the manifest.
 pub fn keys() -> Vec<ConfigKey> {
     vec![
@@ -31,6 +34,13 @@ pub fn keys() -> Vec<ConfigKey> {
             ),
             required: false,
         },
+        ConfigKey {
+            key: IPFS_URL.into(),
+            help: "serve ipfs through this Kubo-compatible RPC API (e.g. http://127.0.0.1:5001) \
+                   instead of the embedded store and Bitswap"
+                .into(),
+            required: false,
+        },
     ]
 }
 
@@ -46,6 +56,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// The fetch timeout.
     pub fetch_timeout: Duration,
+    /// The Kubo RPC API to use, when one is configured.
+    pub ipfs_url: Option<String>,
 }
 
 impl Settings {
@@ -80,9 +92,15 @@ impl Settings {
                 }
             },
         };
+        let ipfs_url = ctx
+            .config(IPFS_URL)
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(str::to_string);
         Ok(Settings {
             data_dir,
             fetch_timeout,
+            ipfs_url,
         })
     }
 }

@@ -115,6 +115,38 @@ pub enum IpfsError {
     /// The network side (Bitswap, routing) failed.
     #[error("{0}")]
     Network(String),
+    /// An `ipfs-url` that cannot name a Kubo RPC API.
+    #[error(
+        "--ipfs-url / WW_IPFS `{url}` is not usable ({reason}); give the daemon's API address, \
+         e.g. http://127.0.0.1:5001"
+    )]
+    BadUrl {
+        /// The URL given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The Kubo RPC API did not answer.
+    #[error(
+        "cannot reach the Kubo RPC API at {url} ({reason}); start the daemon (`ipfs daemon`) or \
+         point --ipfs-url / WW_IPFS at a running one, or leave it unset to use the embedded store"
+    )]
+    Unreachable {
+        /// The API's URL.
+        url: String,
+        /// The connection failure.
+        reason: String,
+    },
+    /// The Kubo RPC API refused a call.
+    #[error("the Kubo RPC API at {url} refused `{call}`: {message}")]
+    Api {
+        /// The API's URL.
+        url: String,
+        /// The RPC call (`add`, `cat`, `pin/rm`, …).
+        call: &'static str,
+        /// The daemon's message.
+        message: String,
+    },
 }
 
 impl From<IpfsError> for capnp::Error {

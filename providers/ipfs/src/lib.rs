@@ -12,7 +12,8 @@
 //! Exports `ipfs` ([`ipfs.capnp`'s `Ipfs`](ww_capnp::ipfs_capnp::ipfs)):
 //! `unixfs()` for [`reader`]-backed `cat`/`catStream`/`ls` of
 //! `/ipfs/<cid>[/sub/path]` ([`path`]) and `add`/`addStream`/`addDirectory`,
-//! and [`pins`]. Start at [`provider()`].
+//! and [`pins`]. With `ipfs-url` set, the same capabilities are served by a
+//! Kubo-compatible HTTP RPC API instead ([`kubo`]). Start at [`provider()`].
 
 pub mod add_writer;
 pub mod bitswap;
@@ -23,6 +24,7 @@ pub mod config;
 pub mod error;
 pub mod importer;
 pub mod ipfs;
+pub mod kubo;
 pub mod path;
 pub mod pins;
 pub mod provider;

@@ -20,6 +20,8 @@ use crate::blocks::Blocks;
 use crate::blockstore::Blockstore;
 use crate::config::{self, Settings};
 use crate::ipfs::IpfsImpl;
+use crate::kubo::api::KuboApi;
+use crate::kubo::KuboIpfs;
 use crate::pins::Pins;
 use crate::unixfs::UnixFsImpl;
 
@@ -30,7 +32,8 @@ pub const EXPORT_NAME: &str = "ipfs";
 /// connected peers, and routing to announce and find content.
 pub const REQUIRES: [&str; 3] = ["wire", "host", "routing"];
 
-/// IPFS with an embedded block store and Bitswap.
+/// IPFS with an embedded block store and Bitswap, or through a Kubo RPC
+/// API when `ipfs-url` is set.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct IpfsProvider;
 
@@ -63,6 +66,16 @@ impl Provider for IpfsProvider {
     fn start(&self, ctx: Context) -> LocalBoxFuture<'static, Result<Vec<Export>, Error>> {
         Box::pin(async move {
             let settings = Settings::from_context(&ctx)?;
+            let schema = SchemaNode::from_set(&builtin(), ipfs::Client::TYPE_ID)?;
+            if let Some(url) = &settings.ipfs_url {
+                let api = KuboApi::new(url).map_err(start_error)?;
+                // Fail at start, naming the URL, rather than at a cell's
+                // first call.
+                let version = api.version().await.map_err(start_error)?;
+                tracing::info!(%url, %version, "ipfs: using the Kubo RPC API");
+                let cap: ipfs::Client = capnp_rpc::new_client(KuboIpfs::new(api));
+                return Ok(vec![Export::new(EXPORT_NAME, cap.client, schema)]);
+            }
             let wire = wire::Client::new(ctx.require("wire")?.cap.hook);
             let host = host::Client::new(ctx.require("host")?.cap.hook);
             let routing = routing::Client::new(ctx.require("routing")?.cap.hook);
@@ -89,7 +102,6 @@ impl Provider for IpfsProvider {
             let unixfs: unix_fs::Client =
                 capnp_rpc::new_client(UnixFsImpl::new(blocks.clone(), announce));
             let cap: ipfs::Client = capnp_rpc::new_client(IpfsImpl::new(unixfs, blocks, pins));
-            let schema = SchemaNode::from_set(&builtin(), ipfs::Client::TYPE_ID)?;
             tracing::debug!(dir = %settings.data_dir.display(), "ipfs provider started");
             Ok(vec![Export::new(EXPORT_NAME, cap.client, schema)])
         })

@@ -304,3 +304,226 @@ fn files_move_both_ways_between_ww_and_a_real_kubo_peer() {
     a.stop();
     kubo.stop();
 }
+
+/// A js-ipfs daemon (npm `ipfs@0.66.1`, installed by scripts/setup.sh under
+/// .tools/jsipfs) serving the Kubo RPC API on a free 127.0.0.1 port, offline
+/// (its libp2p side does not speak to rust-libp2p 0.57; only its HTTP API
+/// is used). Killed by pid when dropped, so a failing test leaves no daemon.
+struct JsIpfs {
+    run: Option<Running>,
+    url: String,
+    _repo: tempfile::TempDir,
+}
+
+impl JsIpfs {
+    fn start() -> JsIpfs {
+        let tools = repository().join(".tools/jsipfs");
+        let jsipfs = tools.join("node_modules/.bin/jsipfs");
+        assert!(
+            jsipfs.is_file(),
+            "{} is missing: run scripts/setup.sh (it installs the js-ipfs daemon)",
+            jsipfs.display()
+        );
+        let repo = tempfile::tempdir().unwrap();
+        let command = |args: &[&str]| {
+            let mut cmd = std::process::Command::new(&jsipfs);
+            cmd.args(args).env("IPFS_PATH", repo.path()).env(
+                "NODE_OPTIONS",
+                format!("--require {}", tools.join("polyfill.cjs").display()),
+            );
+            cmd
+        };
+        assert_exit(&output(&mut command(&["init", "--profile", "test"])), 0);
+        // The test profile binds API, gateway and swarm to 127.0.0.1:0 and
+        // has no bootstrap peers; its gRPC port is fixed: free it too.
+        let config_path = repo.path().join("config");
+        let mut config: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&config_path).unwrap()).unwrap();
+        config["Addresses"]["RPC"] = "/ip4/127.0.0.1/tcp/0".into();
+        config["Addresses"]["API"] = "/ip4/127.0.0.1/tcp/0".into();
+        config["Bootstrap"] = serde_json::json!([]);
+        std::fs::write(&config_path, config.to_string()).unwrap();
+        let mut run = Running::start(&mut command(&["daemon", "--offline"]));
+        let line = run.wait_for(Stream::Stdout, "HTTP API listening on ");
+        // "/ip4/127.0.0.1/tcp/PORT/http"
+        let port = line
+            .split("/tcp/")
+            .nth(1)
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_else(|| panic!("no port in {line:?}"));
+        run.wait_for(Stream::Stdout, "Daemon is ready");
+        JsIpfs {
+            run: Some(run),
+            url: format!("http://127.0.0.1:{port}"),
+            _repo: repo,
+        }
+    }
+
+    /// POSTs `call` with curl (an HTTP client independent of ww's).
+    fn post(&self, call: &str, extra: &[&str]) -> Vec<u8> {
+        let out = output(
+            std::process::Command::new("curl")
+                .args(["-sS", "--fail-with-body", "-X", "POST"])
+                .args(extra)
+                .arg(format!("{}/api/v0/{call}", self.url)),
+        );
+        assert_exit(&out, 0);
+        out.stdout
+    }
+
+    /// Adds files (`(name sent, local path)`) and returns the CID answered
+    /// for `root`.
+    fn add(&self, parts: &[(&str, &std::path::Path)], root: &str) -> String {
+        let mut args = Vec::new();
+        for (name, path) in parts {
+            args.push("-F".to_string());
+            args.push(format!("file=@{};filename={name}", path.display()));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let answer = text(&self.post("add?pin=true&progress=false", &args));
+        answer
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["Name"] == root)
+            .and_then(|v| v["Hash"].as_str().map(str::to_string))
+            .unwrap_or_else(|| panic!("no {root} in {answer}"))
+    }
+
+    fn cat(&self, cid: &str) -> Vec<u8> {
+        self.post(&format!("cat?arg={cid}"), &[])
+    }
+
+    fn pinned(&self, cid: &str) -> bool {
+        let out = output(
+            std::process::Command::new("curl")
+                .args(["-sS", "-X", "POST"])
+                .arg(format!("{}/api/v0/pin/ls?arg={cid}", self.url)),
+        );
+        let answer = text(&out.stdout);
+        answer.contains(cid) && !answer.contains("\"Type\":\"error\"")
+    }
+}
+
+impl Drop for JsIpfs {
+    fn drop(&mut self) {
+        if let Some(run) = self.run.take() {
+            kill(run.pid(), libc::SIGKILL);
+            let _ = run.finish();
+        }
+    }
+}
+
+fn repository() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the repository root")
+        .to_path_buf()
+}
+
+#[test]
+fn the_kubo_backend_reads_and_writes_a_real_kubo_api_daemon() {
+    let daemon = JsIpfs::start();
+    let mut kubo = Node::start(&["--ipfs-url", &daemon.url]);
+    let mut embedded = Node::start(&[]);
+
+    // ww adds through the daemon (streamed, many chunks); the daemon's own
+    // API returns the bytes, and the CID is the embedded store's.
+    let len = (3 << 20) + 4321;
+    let cid = kubo.ask(&format!("gen {len} 11"));
+    assert_eq!(cid, embedded.ask(&format!("gen {len} 11")));
+    assert!(daemon.cat(&cid) == content(len, 11), "byte-exact");
+    let small = kubo.ask("add through ww");
+    assert_eq!(small, embedded.ask("add through ww"));
+    assert_eq!(daemon.cat(&small), b"through ww");
+    // `add` pins, as `ipfs add` does.
+    assert!(daemon.pinned(&cid), "{cid} pinned on the daemon");
+
+    // The daemon adds; ww reads it back, byte-exact, whole and streamed.
+    let dir = tempfile::tempdir().unwrap();
+    let from_daemon = content((1 << 20) + 99, 12);
+    let path = dir.path().join("from-daemon");
+    std::fs::write(&path, &from_daemon).unwrap();
+    let cid = daemon.add(&[("from-daemon", &path)], "from-daemon");
+    assert_eq!(kubo.ask(&format!("sum /ipfs/{cid}")), sum(&from_daemon));
+    std::fs::write(&path, "daemon text").unwrap();
+    let text_cid = daemon.add(&[("daemon-text", &path)], "daemon-text");
+    assert_eq!(kubo.ask(&format!("cat {text_cid}")), "daemon text");
+
+    // Pins go to the daemon; its refusals come back naming it.
+    assert_eq!(kubo.ask(&format!("unpin {text_cid}")), "ok");
+    assert!(!daemon.pinned(&text_cid));
+    let err = kubo.ask(&format!("unpin {text_cid}"));
+    assert!(err.contains(&daemon.url) && err.contains("pin/rm"), "{err}");
+    assert_eq!(kubo.ask(&format!("pin {text_cid}")), "ok");
+    assert!(daemon.pinned(&text_cid));
+    // libww_ipfs.so on a minimal ww reads the same setting (here as
+    // --config, the key --ipfs-url sets).
+    let plugins: Vec<String> = ["ww_host", "ww_routing", "ww_ipfs"]
+        .iter()
+        .map(|name| plugin(name).display().to_string())
+        .collect();
+    let setting = format!("ipfs-url={}", daemon.url);
+    let mut args = vec!["--config", setting.as_str()];
+    for path in &plugins {
+        args.extend(["--provider", path.as_str()]);
+    }
+    let mut minimal = Node::start_with(&ww_minimal(), &args);
+    assert_eq!(minimal.ask(&format!("cat {text_cid}")), "daemon text");
+    assert_eq!(minimal.ask(&format!("sum /ipfs/{cid}")), sum(&from_daemon));
+    minimal.stop();
+    // Bad input is refused before the daemon is asked.
+    let err = kubo.ask("cat /ipfs/not-a-cid");
+    assert!(err.contains("not a CID"), "{err}");
+
+    // An image added to the daemon (not by ww) boots with --ipfs-url, with
+    // the CID `ww push` gives the same tree.
+    let hello = image("hello");
+    let wasm = hello.path().join("boot/main.wasm");
+    let cid = daemon.add(&[("root%2Fboot%2Fmain.wasm", &wasm)], "root");
+    assert_eq!(cid, push(hello.path(), embedded.data.path()));
+    let listing = kubo.ask(&format!("ls /ipfs/{cid}"));
+    assert!(
+        listing.starts_with("boot:") && listing.ends_with(":d"),
+        "{listing}"
+    );
+    let out = output(
+        ww_run(&ww())
+            .args(["--ipfs-url", &daemon.url])
+            .arg(format!("/ipfs/{cid}"))
+            .args(["--", "from", "kubo"]),
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("args: from kubo"), "{stdout}");
+
+    kubo.stop();
+    embedded.stop();
+}
+
+#[test]
+fn an_unreachable_kubo_api_fails_at_start_naming_the_url() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let hello = image("hello");
+    let out = output(ww_run(&ww()).args(["--ipfs-url", &url]).arg(hello.path()));
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&url) && stderr.contains("start the daemon"),
+        "{stderr}"
+    );
+    assert_no_panic(&stderr);
+    let out = output(
+        ww_run(&ww())
+            .env("WW_IPFS", "https://127.0.0.1:5001")
+            .arg(hello.path()),
+    );
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("plain http://"), "{stderr}");
+}

@@ -1,0 +1,437 @@
+//! The Kubo backend: the same `Ipfs` and `UnixFs` capabilities, served by
+//! a Kubo-compatible HTTP RPC API instead of the embedded store.
+//!
+//! Chosen with `ipfs-url` (`ww run --ipfs-url URL`, env `WW_IPFS`): an
+//! operator who already runs Kubo keeps one block store, one set of pins
+//! and one peer identity for IPFS, and cells (and `/ipfs/<cid>` image
+//! layers) read and write it without knowing. The behaviour follows
+//! Kubo's, not the embedded store's, where the two differ: `add` pins
+//! (like `ipfs add`), and blocks are collected by Kubo's own GC policy, not
+//! by ww.
+//!
+//! Files move as streams both ways: `catStream` hands the HTTP response
+//! body to the cell as it arrives, and `addStream` sends the cell's writes
+//! as the body of an `add` that is in flight until `finish`. A writer
+//! dropped without `finish` aborts the upload, so Kubo pins nothing.
+
+pub mod api;
+pub mod multipart;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bytes::Bytes;
+use capnp::Error;
+use cid::Cid;
+use futures::channel::mpsc as chunks;
+use futures::{SinkExt, StreamExt};
+use reqwest::Body;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use ww_capnp::ipfs_capnp::{add_writer, ipfs, unix_fs};
+use ww_capnp::system_capnp::byte_stream;
+
+use crate::cat_stream::{CatStream, CHUNKS_AHEAD};
+use crate::error::{IpfsError, Result};
+use crate::importer::AddOptions;
+use crate::path::IpfsPath;
+use crate::unixfs::{options, MAX_CAT};
+use api::KuboApi;
+
+/// Bytes gathered from the HTTP body before a chunk goes to the cell, so a
+/// `read` is not one small TCP segment.
+const GATHER: usize = 256 << 10;
+
+/// Writes of an `addStream` that may wait for the upload.
+const WRITES_AHEAD: usize = 4;
+
+fn text(reader: capnp::text::Reader<'_>, what: &str) -> Result<String, Error> {
+    reader
+        .to_string()
+        .map_err(|e| Error::failed(format!("{what} is not UTF-8: {e}")))
+}
+
+fn path_param(reader: capnp::text::Reader<'_>) -> Result<IpfsPath, Error> {
+    Ok(IpfsPath::parse(&text(reader, "path")?)?)
+}
+
+fn cid_param(reader: capnp::text::Reader<'_>) -> Result<Cid, Error> {
+    let input = text(reader, "cid")?;
+    let path = IpfsPath::parse(&input)?;
+    if !path.segments.is_empty() {
+        return Err(IpfsError::BadPath {
+            input,
+            reason: "pins name a CID, not a path below one".into(),
+        }
+        .into());
+    }
+    Ok(path.root)
+}
+
+/// Serves `Ipfs` through a Kubo RPC API.
+pub struct KuboIpfs {
+    api: KuboApi,
+    unixfs: unix_fs::Client,
+}
+
+impl KuboIpfs {
+    /// Calls `api`.
+    pub fn new(api: KuboApi) -> Self {
+        let unixfs = capnp_rpc::new_client(KuboUnixFs { api: api.clone() });
+        KuboIpfs { api, unixfs }
+    }
+}
+
+impl ipfs::Server for KuboIpfs {
+    async fn unixfs(
+        self: Rc<Self>,
+        _: ipfs::UnixfsParams,
+        mut results: ipfs::UnixfsResults,
+    ) -> Result<(), Error> {
+        results.get().set_api(self.unixfs.clone());
+        Ok(())
+    }
+
+    async fn pin(
+        self: Rc<Self>,
+        params: ipfs::PinParams,
+        _: ipfs::PinResults,
+    ) -> Result<(), Error> {
+        let cid = cid_param(params.get()?.get_cid()?)?;
+        Ok(self.api.pin(&cid).await?)
+    }
+
+    async fn unpin(
+        self: Rc<Self>,
+        params: ipfs::UnpinParams,
+        _: ipfs::UnpinResults,
+    ) -> Result<(), Error> {
+        let cid = cid_param(params.get()?.get_cid()?)?;
+        Ok(self.api.unpin(&cid).await?)
+    }
+}
+
+/// Serves `UnixFs` through a Kubo RPC API.
+pub struct KuboUnixFs {
+    api: KuboApi,
+}
+
+impl unix_fs::Server for KuboUnixFs {
+    async fn cat(
+        self: Rc<Self>,
+        params: unix_fs::CatParams,
+        mut results: unix_fs::CatResults,
+    ) -> Result<(), Error> {
+        let path = path_param(params.get()?.get_path()?)?;
+        let mut response = self.api.cat(&path).await?;
+        let too_large = |size| IpfsError::TooLarge {
+            path: path.to_string(),
+            size,
+            limit: MAX_CAT,
+        };
+        if let Some(size) = response.content_length().filter(|s| *s > MAX_CAT) {
+            return Err(too_large(size).into());
+        }
+        let mut data = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| body_error(&self.api, e))?
+        {
+            data.extend_from_slice(&chunk);
+            if data.len() as u64 > MAX_CAT {
+                return Err(too_large(data.len() as u64).into());
+            }
+        }
+        results.get().set_data(&data);
+        Ok(())
+    }
+
+    async fn cat_stream(
+        self: Rc<Self>,
+        params: unix_fs::CatStreamParams,
+        mut results: unix_fs::CatStreamResults,
+    ) -> Result<(), Error> {
+        let path = path_param(params.get()?.get_path()?)?;
+        // Errors before the first byte (no such file) fail the call itself.
+        let mut response = self.api.cat(&path).await?;
+        let (mut tx, rx) = chunks::channel(CHUNKS_AHEAD);
+        let failure = Rc::new(RefCell::new(None));
+        let failed = failure.clone();
+        let api = self.api.clone();
+        tokio::task::spawn_local(async move {
+            let mut gathered = Vec::new();
+            loop {
+                let chunk = match response.chunk().await {
+                    Ok(chunk) => chunk,
+                    Err(e) => {
+                        *failed.borrow_mut() = Some(body_error(&api, e).to_string());
+                        return;
+                    }
+                };
+                let end = chunk.is_none();
+                if let Some(chunk) = chunk {
+                    gathered.extend_from_slice(&chunk);
+                }
+                let full = (end && !gathered.is_empty()) || gathered.len() >= GATHER;
+                // A failed send: the cell dropped the stream.
+                if full && tx.send(std::mem::take(&mut gathered)).await.is_err() {
+                    return;
+                }
+                if end {
+                    return;
+                }
+            }
+        });
+        let stream: byte_stream::Client = capnp_rpc::new_client(CatStream::new(rx, failure));
+        results.get().set_stream(stream);
+        Ok(())
+    }
+
+    async fn ls(
+        self: Rc<Self>,
+        params: unix_fs::LsParams,
+        mut results: unix_fs::LsResults,
+    ) -> Result<(), Error> {
+        let path = path_param(params.get()?.get_path()?)?;
+        let entries = self.api.ls(&path).await?;
+        let mut list = results.get().init_entries(entries.len() as u32);
+        for (i, entry) in entries.iter().enumerate() {
+            let mut e = list.reborrow().get(i as u32);
+            e.set_name(entry.name.as_str());
+            e.set_cid(entry.cid.to_string().as_str());
+            e.set_size(entry.size);
+            e.set_is_directory(entry.is_directory);
+        }
+        Ok(())
+    }
+
+    async fn add(
+        self: Rc<Self>,
+        params: unix_fs::AddParams,
+        mut results: unix_fs::AddResults,
+    ) -> Result<(), Error> {
+        let params = params.get()?;
+        let options = options(
+            params
+                .has_options()
+                .then(|| params.get_options())
+                .transpose()?,
+        )?;
+        let boundary = multipart::boundary();
+        let mut body = multipart::file_head(&boundary, multipart::FILE).to_vec();
+        body.extend_from_slice(params.get_data()?);
+        body.extend_from_slice(multipart::PART_END);
+        body.extend_from_slice(&multipart::tail(&boundary));
+        let cid = self
+            .api
+            .add(
+                multipart::content_type(&boundary),
+                Body::from(body),
+                options,
+                multipart::FILE,
+            )
+            .await?;
+        results.get().set_cid(cid.to_string().as_str());
+        Ok(())
+    }
+
+    async fn add_stream(
+        self: Rc<Self>,
+        params: unix_fs::AddStreamParams,
+        mut results: unix_fs::AddStreamResults,
+    ) -> Result<(), Error> {
+        let params = params.get()?;
+        let options = options(
+            params
+                .has_options()
+                .then(|| params.get_options())
+                .transpose()?,
+        )?;
+        let writer: add_writer::Client =
+            capnp_rpc::new_client(KuboAddWriter::start(self.api.clone(), options));
+        results.get().set_writer(writer);
+        Ok(())
+    }
+
+    async fn add_directory(
+        self: Rc<Self>,
+        params: unix_fs::AddDirectoryParams,
+        mut results: unix_fs::AddDirectoryResults,
+    ) -> Result<(), Error> {
+        let params = params.get()?;
+        let options = options(
+            params
+                .has_options()
+                .then(|| params.get_options())
+                .transpose()?,
+        )?;
+        let list = params.get_files()?;
+        let mut files = Vec::with_capacity(list.len() as usize);
+        for file in list.iter() {
+            let path = text(file.get_path()?, "a file's path")?;
+            check_path(&path)?;
+            let data = if path.ends_with('/') {
+                None
+            } else {
+                Some(file.get_data()?)
+            };
+            files.push((path, data));
+        }
+        if files.is_empty() {
+            return Err(IpfsError::BadAdd("the directory has no entries".into()).into());
+        }
+        let boundary = multipart::boundary();
+        let body = multipart::tree(&boundary, &files);
+        let cid = self
+            .api
+            .add(
+                multipart::content_type(&boundary),
+                Body::from(body),
+                options,
+                multipart::ROOT,
+            )
+            .await?;
+        results.get().set_cid(cid.to_string().as_str());
+        Ok(())
+    }
+}
+
+/// The same path rules as the embedded importer, so both backends refuse
+/// the same trees.
+fn check_path(path: &str) -> Result<()> {
+    let bad = |why: &str| IpfsError::BadAdd(format!("path `{path}` {why}"));
+    if path.starts_with('/') {
+        return Err(bad(
+            "is absolute; give paths relative to the directory's root",
+        ));
+    }
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    if parts.is_empty() {
+        return Err(bad("is empty"));
+    }
+    if parts.iter().any(|p| *p == "." || *p == "..") {
+        return Err(bad("contains `.` or `..`"));
+    }
+    Ok(())
+}
+
+fn body_error(api: &KuboApi, e: reqwest::Error) -> IpfsError {
+    IpfsError::Api {
+        url: api.url().to_string(),
+        call: "cat",
+        message: format!("the file's bytes stopped arriving: {e}"),
+    }
+}
+
+/// An `add` in flight: the cell's writes go to its body.
+struct Upload {
+    writes: Option<mpsc::Sender<Bytes>>,
+    task: Option<JoinHandle<Result<Cid>>>,
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        // Not finished: abort, so the daemon sees a broken upload.
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// Serves `AddWriter` over an `add` call in flight.
+pub struct KuboAddWriter {
+    upload: RefCell<Option<Upload>>,
+}
+
+impl KuboAddWriter {
+    /// Starts the `add`; its body is what the cell writes.
+    fn start(api: KuboApi, options: AddOptions) -> Self {
+        let (tx, rx) = mpsc::channel::<Bytes>(WRITES_AHEAD);
+        let boundary = multipart::boundary();
+        let head = multipart::file_head(&boundary, multipart::FILE);
+        let mut end = multipart::PART_END.to_vec();
+        end.extend_from_slice(&multipart::tail(&boundary));
+        let writes = futures::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|data| (data, rx))
+        });
+        let body = futures::stream::iter([head])
+            .chain(writes)
+            .chain(futures::stream::iter([Bytes::from(end)]))
+            .map(Ok::<_, std::io::Error>);
+        let content_type = multipart::content_type(&boundary);
+        let task = tokio::task::spawn_local(async move {
+            api.add(
+                content_type,
+                Body::wrap_stream(body),
+                options,
+                multipart::FILE,
+            )
+            .await
+        });
+        KuboAddWriter {
+            upload: RefCell::new(Some(Upload {
+                writes: Some(tx),
+                task: Some(task),
+            })),
+        }
+    }
+
+    /// The upload's own error, once it ended early.
+    async fn failure(&self) -> Error {
+        let task = self
+            .upload
+            .borrow_mut()
+            .take()
+            .and_then(|mut u| u.task.take());
+        match task {
+            Some(task) => match task.await {
+                Ok(Err(e)) => e.into(),
+                Ok(Ok(_)) => Error::failed("the daemon answered before the file ended".into()),
+                Err(e) => Error::failed(format!("the upload task ended: {e}")),
+            },
+            None => finished(),
+        }
+    }
+}
+
+fn finished() -> Error {
+    Error::failed("this add is finished (or failed); start another with UnixFs.addStream".into())
+}
+
+impl add_writer::Server for KuboAddWriter {
+    async fn write(self: Rc<Self>, params: add_writer::WriteParams) -> Result<(), Error> {
+        let data = Bytes::copy_from_slice(params.get()?.get_data()?);
+        let writes = self
+            .upload
+            .borrow()
+            .as_ref()
+            .and_then(|u| u.writes.clone())
+            .ok_or_else(finished)?;
+        // tokio's bounded channel serves senders in order: writes keep theirs.
+        if writes.send(data).await.is_err() {
+            return Err(self.failure().await);
+        }
+        Ok(())
+    }
+
+    async fn finish(
+        self: Rc<Self>,
+        _: add_writer::FinishParams,
+        mut results: add_writer::FinishResults,
+    ) -> Result<(), Error> {
+        let task = {
+            let mut upload = self.upload.borrow_mut();
+            let upload = upload.as_mut().ok_or_else(finished)?;
+            // Closing the channel ends the body.
+            upload.writes = None;
+            upload.task.take().ok_or_else(finished)?
+        };
+        self.upload.borrow_mut().take();
+        let cid = task
+            .await
+            .map_err(|e| Error::failed(format!("the upload task ended: {e}")))??;
+        results.get().set_cid(cid.to_string().as_str());
+        Ok(())
+    }
+}
