@@ -283,6 +283,8 @@ impl Heads {
     /// after the drain; a head that cannot be the base is refused.
     async fn adopt(&mut self, adoption: &Adoption, base: Base) {
         let head = &adoption.head;
+        // Confirmation to the head's tree held locally (pin and fetch).
+        let held = adoption.confirmed_at.elapsed();
         let boot_before = std::fs::read(self.image.boot()).ok();
         let swapped = if base.tree().is_dir() {
             self.image.rebase(base).map_err(|e| e.to_string())
@@ -335,6 +337,7 @@ impl Heads {
                     epoch,
                     stem_seq = head.seq,
                     head = %head.cid,
+                    held_us = held.as_micros() as u64,
                     revoked_us = revoked.as_micros() as u64,
                     confirmed_unix_us = confirmed.as_micros() as u64,
                     "stem: moved to the adopted head"
