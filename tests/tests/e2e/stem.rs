@@ -405,3 +405,39 @@ fn push_with_a_stem_moves_the_atoms_head_to_the_pushed_image() {
     assert!(stderr.contains("is not the Atom's owner"), "{stderr}");
     assert_no_panic(&stderr);
 }
+
+#[test]
+fn the_kernel_finds_commands_of_the_new_base_after_grafting_again() {
+    let anvil = Anvil::start();
+    let atom = anvil.deploy_atom();
+    let state = tempfile::tempdir().unwrap();
+    let data = state.path().join("data");
+    let a = head_tree(&[("etc/motd", "A")]);
+    let b = head_tree(&[("etc/motd", "B")]);
+    std::fs::create_dir_all(b.path().join("bin")).unwrap();
+    std::fs::copy(guest("hello"), b.path().join("bin/hello.wasm")).unwrap();
+    push(a.path(), &data);
+    push(b.path(), &data);
+    publish(&anvil, &atom, a.path(), state.path());
+    anvil.mine(DEPTH);
+    // pid0 is the kernel (the overlay); the commands come from the base.
+    let overlay = image("kernel");
+    let mut node = Running::start(ww_stem(&anvil, &atom, state.path()).arg(overlay.path()));
+    node.send_line("(hello)");
+    node.send_line("(println \"looked\")");
+    node.wait_for(Stream::Stdout, "looked");
+
+    publish(&anvil, &atom, b.path(), state.path());
+    anvil.mine(DEPTH);
+    node.wait_for(Stream::Stderr, "stem: moved to the adopted head");
+    // The first call after the advance fails and the shell grafts again ...
+    node.send_line("(hello)");
+    node.wait_for(Stream::Stderr, "grafted again (epoch 2)");
+    // ... and PATH now has the new base's command.
+    node.send_line("(hello)");
+    node.wait_for(Stream::Stdout, "hello from a cell");
+    let (status, stdout, stderr) = node.finish();
+    assert!(status.success(), "{}", stderr.join("\n"));
+    let hellos = stdout.iter().filter(|l| l.contains("hello from a cell"));
+    assert_eq!(hellos.count(), 1, "{stdout:?}");
+}
