@@ -11,15 +11,17 @@ use ww_capnp::ipfs_capnp::add_writer;
 use crate::blockstore::Blockstore;
 use crate::error::IpfsError;
 use crate::importer::{AddOptions, FileImport};
+use crate::pins::Pins;
 
 /// Serves `AddWriter` over one [`FileImport`].
 pub struct AddWriterImpl {
     import: RefCell<Option<FileImport>>,
+    pins: Pins,
     announce: Rc<dyn Fn(Cid)>,
 }
 
 impl AddWriterImpl {
-    /// A file to be added to `store`.
+    /// A file to be added to `store` and pinned in `pins`.
     ///
     /// # Errors
     ///
@@ -27,10 +29,12 @@ impl AddWriterImpl {
     pub fn new(
         store: &Blockstore,
         options: AddOptions,
+        pins: Pins,
         announce: Rc<dyn Fn(Cid)>,
     ) -> Result<Self, IpfsError> {
         Ok(AddWriterImpl {
             import: RefCell::new(Some(FileImport::new(store, options)?)),
+            pins,
             announce,
         })
     }
@@ -61,6 +65,7 @@ impl add_writer::Server for AddWriterImpl {
         let file = self.import.borrow_mut().take().ok_or_else(finished)?;
         let (cid, _, batch) = file.finish()?;
         batch.commit()?;
+        self.pins.add(&cid)?;
         (self.announce)(cid);
         results.get().set_cid(cid.to_string().as_str());
         Ok(())

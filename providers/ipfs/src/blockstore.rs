@@ -11,11 +11,18 @@
 //!   renamed into place; an add stages all its blocks in a [`Batch`] and
 //!   moves them in only once the whole DAG was built, so a failed or
 //!   abandoned add leaves nothing behind.
+//!
+//! Blocks no pin reaches are removed by a collection ([`crate::gc`]); the
+//! blocks an add in flight stages *or finds already stored* are held, so a
+//! collection running meanwhile cannot take a block the add's DAG will
+//! link to.
 
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use cid::Cid;
 use sha2::{Digest, Sha256};
@@ -36,6 +43,17 @@ static UNIQUE: AtomicU64 = AtomicU64::new(0);
 pub struct Blockstore {
     blocks: PathBuf,
     tmp: PathBuf,
+    /// Keys (file names) held by adds in flight, with how many hold each.
+    held: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// What a sweep did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    /// Blocks removed.
+    pub removed: usize,
+    /// Blocks kept (reachable or held).
+    pub kept: usize,
 }
 
 fn io<'a>(path: &'a Path, what: &'static str) -> impl FnOnce(std::io::Error) -> IpfsError + 'a {
@@ -87,12 +105,22 @@ impl Blockstore {
         let tmp = root.join("tmp");
         fs::create_dir_all(&blocks).map_err(io(&blocks, "creating the directory"))?;
         fs::create_dir_all(&tmp).map_err(io(&tmp, "creating the directory"))?;
-        Ok(Blockstore { blocks, tmp })
+        Ok(Blockstore {
+            blocks,
+            tmp,
+            held: Arc::default(),
+        })
+    }
+
+    /// The key (file name) `cid`'s block is stored under: its multihash
+    /// in hex, shared by its CIDv0 and CIDv1.
+    pub fn key(cid: &Cid) -> String {
+        hex::encode(cid.hash().to_bytes())
     }
 
     /// Where the block for `cid` lives (whether or not it is there).
     pub fn path_of(&self, cid: &Cid) -> PathBuf {
-        let key = hex::encode(cid.hash().to_bytes());
+        let key = Self::key(cid);
         // The last characters vary most (the first are the multihash code).
         let shard = &key[key.len() - 2..];
         self.blocks.join(shard).join(key)
@@ -170,8 +198,66 @@ impl Blockstore {
             store: self.clone(),
             dir,
             staged: Vec::new(),
+            held: Vec::new(),
             committed: false,
         })
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        // A panic while holding the lock leaves a usable map.
+        self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn hold(&self, key: String) {
+        *self.held().entry(key).or_default() += 1;
+    }
+
+    fn release(&self, keys: &[String]) {
+        let mut held = self.held();
+        for key in keys {
+            if let Some(n) = held.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    held.remove(key);
+                }
+            }
+        }
+    }
+
+    /// Removes every stored block whose key is not in `keep` and that no
+    /// add in flight holds.
+    ///
+    /// # Errors
+    ///
+    /// When the store's directories cannot be read or a block not removed.
+    pub fn sweep(&self, keep: &HashSet<String>) -> Result<Swept> {
+        let mut swept = Swept::default();
+        // Held for the whole sweep: an add cannot start holding a block
+        // between the check and the removal.
+        let held = self.held();
+        let shards = fs::read_dir(&self.blocks).map_err(io(&self.blocks, "listing blocks"))?;
+        for shard in shards {
+            let shard = shard.map_err(io(&self.blocks, "listing blocks"))?.path();
+            if !shard.is_dir() {
+                continue;
+            }
+            for block in fs::read_dir(&shard).map_err(io(&shard, "listing blocks"))? {
+                let path = block.map_err(io(&shard, "listing blocks"))?.path();
+                let Some(key) = path.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                if keep.contains(key) || held.contains_key(key) {
+                    swept.kept += 1;
+                    continue;
+                }
+                match fs::remove_file(&path) {
+                    Ok(()) => swept.removed += 1,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(io(&path, "removing a block")(e)),
+                }
+            }
+        }
+        Ok(swept)
     }
 
     fn temp_name(&self, kind: &str) -> PathBuf {
@@ -203,6 +289,8 @@ pub struct Batch {
     store: Blockstore,
     dir: PathBuf,
     staged: Vec<(Cid, PathBuf)>,
+    /// Keys this add holds against collection (staged or already stored).
+    held: Vec<String>,
     committed: bool,
 }
 
@@ -214,7 +302,13 @@ impl Batch {
     /// A hash mismatch or an I/O error.
     pub fn put(&mut self, cid: &Cid, data: &[u8]) -> Result<()> {
         verify(cid, data)?;
-        if cid.hash().code() == IDENTITY || self.store.has(cid) {
+        if cid.hash().code() == IDENTITY {
+            return Ok(());
+        }
+        let key = Blockstore::key(cid);
+        self.store.hold(key.clone());
+        self.held.push(key);
+        if self.store.has(cid) {
             return Ok(());
         }
         let path = self.dir.join(self.staged.len().to_string());
@@ -234,6 +328,8 @@ impl Batch {
             fs::rename(&path, &to).map_err(io(&to, "moving a staged block"))?;
             other.staged.push((cid, to));
         }
+        // The holds go with the blocks.
+        other.held.append(&mut self.held);
         self.committed = true;
         Ok(())
     }
@@ -259,5 +355,6 @@ impl Drop for Batch {
             tracing::debug!(blocks = self.staged.len(), "discarding an unfinished add");
         }
         let _ = fs::remove_dir_all(&self.dir);
+        self.store.release(&self.held);
     }
 }

@@ -70,6 +70,12 @@ impl ipfs::Server for IpfsImpl {
     ) -> Result<(), Error> {
         let cid = cid_param(params.get()?.get_cid()?)?;
         self.pins.unpin(&cid)?;
+        // What only this pin kept goes now (see `gc`).
+        crate::gc::collect(&self.blocks.store, &self.pins).map_err(|e| {
+            Error::failed(format!(
+                "{cid} is unpinned, but collecting its blocks failed: {e}"
+            ))
+        })?;
         Ok(())
     }
 }

@@ -12,7 +12,7 @@
 //! Exports `ipfs` ([`ipfs.capnp`'s `Ipfs`](ww_capnp::ipfs_capnp::ipfs)):
 //! `unixfs()` for [`reader`]-backed `cat`/`catStream`/`ls` of
 //! `/ipfs/<cid>[/sub/path]` ([`path`]) and `add`/`addStream`/`addDirectory`,
-//! and [`pins`]. With `ipfs-url` set, the same capabilities are served by a
+//! and [`pins`] (unpinning collects what no pin reaches: [`gc`]). With `ipfs-url` set, the same capabilities are served by a
 //! Kubo-compatible HTTP RPC API instead ([`kubo`]). Start at [`provider()`].
 
 pub mod add_writer;
@@ -22,6 +22,7 @@ pub mod blockstore;
 pub mod cat_stream;
 pub mod config;
 pub mod error;
+pub mod gc;
 pub mod importer;
 pub mod ipfs;
 pub mod kubo;

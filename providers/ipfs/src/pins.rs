@@ -64,6 +64,16 @@ impl Pins {
                 pending.extend(node.links.iter().map(|l| l.cid));
             }
         }
+        self.add(cid)
+    }
+
+    /// Records the pin of `cid`, whose DAG the caller just stored whole
+    /// (an add: pinned as `ipfs add` pins).
+    ///
+    /// # Errors
+    ///
+    /// When the record cannot be written.
+    pub fn add(&self, cid: &Cid) -> Result<()> {
         let path = self.record(cid);
         fs::write(&path, b"").map_err(|source| IpfsError::Store {
             path,

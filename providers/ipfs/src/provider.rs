@@ -100,7 +100,7 @@ impl Provider for IpfsProvider {
                 announce(cid);
             }
             let unixfs: unix_fs::Client =
-                capnp_rpc::new_client(UnixFsImpl::new(blocks.clone(), announce));
+                capnp_rpc::new_client(UnixFsImpl::new(blocks.clone(), pins.clone(), announce));
             let cap: ipfs::Client = capnp_rpc::new_client(IpfsImpl::new(unixfs, blocks, pins));
             tracing::debug!(dir = %settings.data_dir.display(), "ipfs provider started");
             Ok(vec![Export::new(EXPORT_NAME, cap.client, schema)])

@@ -15,8 +15,10 @@ use futures::StreamExt;
 use crate::blocks::Blocks;
 use crate::blockstore::Blockstore;
 use crate::error::IpfsError;
+use crate::gc::collect;
 use crate::importer::{add_bytes, add_directory, AddOptions, Entry, FileImport};
 use crate::path::IpfsPath;
+use crate::pins::Pins;
 use crate::reader;
 
 /// `length` bytes of xorshift64 output seeded with `seed`.
@@ -303,4 +305,67 @@ fn a_failed_or_abandoned_add_leaves_nothing_behind() {
     assert!(store.has(&cid));
     assert_eq!(stored_files(dir.path()), 4, "three leaves and a root");
     assert_eq!(cid.version(), Version::V0);
+}
+
+fn stored_blocks(dir: &std::path::Path) -> usize {
+    walk(&dir.join("ipfs/blocks"))
+}
+
+#[tokio::test]
+async fn unpinning_collects_what_no_other_pin_reaches() {
+    let (dir, store) = store();
+    let pins = Pins::open(dir.path()).unwrap();
+    // The small file's four full chunks are the big one's first four.
+    let big_data = content(2 << 20, 5);
+    let small_data = content((1 << 20) + 1000, 5);
+    let big = add_bytes(&store, &big_data, AddOptions::default()).unwrap();
+    let small = add_bytes(&store, &small_data, AddOptions::default()).unwrap();
+    // Not pinned: collected by the first collection.
+    let loose = add_bytes(&store, b"loose", AddOptions::default()).unwrap();
+    pins.add(&big).unwrap();
+    pins.add(&small).unwrap();
+    // big: 8 leaves + root; small: 4 shared + 1 leaf + root; loose: 1.
+    assert_eq!(stored_blocks(dir.path()), 12);
+
+    pins.unpin(&big).unwrap();
+    let swept = collect(&store, &pins).unwrap();
+    assert_eq!(swept.removed, 6, "big's root, its 4 own leaves, loose");
+    assert_eq!(stored_blocks(dir.path()), 6);
+    assert!(!store.has(&big) && !store.has(&loose));
+    let blocks = local(&store);
+    assert_eq!(cat(&blocks, &small.to_string()).await.unwrap(), small_data);
+    assert!(cat(&blocks, &big.to_string()).await.is_err());
+
+    pins.unpin(&small).unwrap();
+    collect(&store, &pins).unwrap();
+    assert_eq!(stored_blocks(dir.path()), 0);
+}
+
+#[test]
+fn a_collection_spares_the_blocks_of_an_add_in_flight() {
+    let (dir, store) = store();
+    let pins = Pins::open(dir.path()).unwrap();
+    let data = content(600 * 1024, 6);
+    let first = add_bytes(&store, &data, AddOptions::default()).unwrap();
+    pins.add(&first).unwrap();
+    // The same bytes again: every block is already stored, so the add
+    // stages none of them and relies on the stored ones.
+    let mut import = FileImport::new(&store, AddOptions::default()).unwrap();
+    import.write(&data).unwrap();
+    pins.unpin(&first).unwrap();
+    let swept = collect(&store, &pins).unwrap();
+    // The two full chunks the add has made (found stored) are held; the
+    // last chunk and the root it has not made yet go, and it stores them
+    // itself at `finish`.
+    assert_eq!(swept.removed, 2);
+    let (again, _, batch) = import.finish().unwrap();
+    batch.commit().unwrap();
+    assert_eq!(again, first);
+    pins.add(&again).unwrap();
+    let blocks = local(&store);
+    let read = futures::executor::block_on(cat(&blocks, &again.to_string())).unwrap();
+    assert!(read == data, "byte-exact");
+    // Finished and unpinned, it goes.
+    pins.unpin(&again).unwrap();
+    assert_eq!(collect(&store, &pins).unwrap().removed, 4);
 }

@@ -15,6 +15,7 @@ use crate::cat_stream::{CatStream, CHUNKS_AHEAD};
 use crate::error::IpfsError;
 use crate::importer::{self, AddOptions, Entry};
 use crate::path::IpfsPath;
+use crate::pins::Pins;
 use crate::reader;
 
 /// The largest file `cat` returns in one reply (larger: `catStream`).
@@ -23,13 +24,19 @@ pub const MAX_CAT: u64 = 64 << 20;
 /// Serves `UnixFs` over a node's blocks.
 pub struct UnixFsImpl {
     blocks: Blocks,
+    pins: Pins,
     announce: Rc<dyn Fn(Cid)>,
 }
 
 impl UnixFsImpl {
-    /// Reads and adds through `blocks`; `announce` is told each CID added.
-    pub fn new(blocks: Blocks, announce: Rc<dyn Fn(Cid)>) -> Self {
-        UnixFsImpl { blocks, announce }
+    /// Reads and adds through `blocks`, pinning what is added in `pins`
+    /// (as `ipfs add` pins); `announce` is told each CID added.
+    pub fn new(blocks: Blocks, pins: Pins, announce: Rc<dyn Fn(Cid)>) -> Self {
+        UnixFsImpl {
+            blocks,
+            pins,
+            announce,
+        }
     }
 }
 
@@ -133,6 +140,7 @@ impl unix_fs::Server for UnixFsImpl {
                 .transpose()?,
         )?;
         let cid = importer::add_bytes(&self.blocks.store, params.get_data()?, options)?;
+        self.pins.add(&cid)?;
         (self.announce)(cid);
         results.get().set_cid(cid.to_string().as_str());
         Ok(())
@@ -150,7 +158,12 @@ impl unix_fs::Server for UnixFsImpl {
                 .then(|| params.get_options())
                 .transpose()?,
         )?;
-        let writer = AddWriterImpl::new(&self.blocks.store, options, self.announce.clone())?;
+        let writer = AddWriterImpl::new(
+            &self.blocks.store,
+            options,
+            self.pins.clone(),
+            self.announce.clone(),
+        )?;
         let client: add_writer::Client = capnp_rpc::new_client(writer);
         results.get().set_writer(client);
         Ok(())
@@ -180,6 +193,7 @@ impl unix_fs::Server for UnixFsImpl {
             entries.push((path, entry));
         }
         let cid = importer::add_directory(&self.blocks.store, &entries, options)?;
+        self.pins.add(&cid)?;
         (self.announce)(cid);
         results.get().set_cid(cid.to_string().as_str());
         Ok(())

@@ -130,15 +130,34 @@ fn missing_content_and_bad_paths_fail_clearly_and_the_node_goes_on() {
     let file = a.ask("add plain");
     let err = a.ask(&format!("ls /ipfs/{file}/x"));
     assert!(err.contains("under a file"), "{err}");
+    let blocks = a.data.path().join("ipfs/blocks");
+    assert_eq!(block_files(&blocks), 1, "blocks live under --data-dir");
+    // `add` pins (as `ipfs add` does); unpinning collects the blocks no
+    // other pin reaches, while a file sharing chunks keeps them.
+    let shared = a.ask("gen 1049576 5");
+    let own = a.ask("gen 2097152 5");
+    assert_eq!(block_files(&blocks), 1 + 6 + 5);
+    assert_eq!(a.ask(&format!("unpin {own}")), "ok");
+    assert_eq!(block_files(&blocks), 1 + 6);
+    assert_eq!(a.ask(&format!("sum {shared}")), sum(&content(1_049_576, 5)));
+    assert_eq!(a.ask(&format!("unpin {file}")), "ok");
     let err = a.ask(&format!("unpin {file}"));
     assert!(err.contains("not pinned"), "{err}");
-    assert_eq!(a.ask(&format!("pin {file}")), "ok");
-    assert_eq!(a.ask(&format!("unpin {file}")), "ok");
-    // The node still serves.
-    assert_eq!(a.ask(&format!("cat {file}")), "plain");
-    let blocks = a.data.path().join("ipfs/blocks");
-    assert!(blocks.is_dir(), "blocks live under --data-dir");
+    assert_eq!(block_files(&blocks), 6);
+    // Pinning fetches what is missing: gone here, with no peer, it fails.
+    let err = a.ask(&format!("pin {file}"));
+    assert!(err.contains("not found") && err.contains(&file), "{err}");
+    assert_eq!(a.ask(&format!("pin {shared}")), "ok");
     a.stop();
+}
+
+/// Block files under a store's `blocks` directory.
+fn block_files(blocks: &std::path::Path) -> usize {
+    std::fs::read_dir(blocks)
+        .unwrap()
+        .flatten()
+        .map(|shard| std::fs::read_dir(shard.path()).unwrap().count())
+        .sum()
 }
 
 #[test]
