@@ -84,8 +84,10 @@ impl Provider for IpfsProvider {
             let bitswap = Bitswap::start(store.clone(), wire, host, Some(routing.clone()))
                 .await
                 .map_err(start_error)?;
-            let blocks = Blocks::new(store, Some(bitswap), settings.fetch_timeout);
+            let blocks = Blocks::new(store, Some(bitswap.clone()), settings.fetch_timeout);
             let announce: Rc<dyn Fn(Cid)> = Rc::new(move |cid: Cid| {
+                // Peers that asked for these blocks before they were here.
+                bitswap.stored();
                 let mut request = routing.provide_request();
                 request.get().set_key(cid.to_string().as_str());
                 tokio::task::spawn_local(async move {

@@ -40,11 +40,20 @@ impl Node {
     }
 
     fn start_with(binary: &std::path::Path, extra: &[&str]) -> Node {
+        Node::start_logged(binary, extra, None)
+    }
+
+    /// A node whose logs are filtered by `log` (RUST_LOG) instead of the
+    /// tests' default, to wait on a debug event.
+    fn start_logged(binary: &std::path::Path, extra: &[&str], log: Option<&str>) -> Node {
         let image = image("ipfs-cmd");
         let data = tempfile::tempdir().unwrap();
+        let mut cmd = ww_run(binary);
+        if let Some(log) = log {
+            cmd.env("RUST_LOG", log);
+        }
         let mut run = Running::start(
-            ww_run(binary)
-                .arg("--data-dir")
+            cmd.arg("--data-dir")
                 .arg(data.path())
                 .args(["--config", "ipfs-fetch-timeout=5"])
                 .args(extra)
@@ -98,6 +107,31 @@ fn ten_mib_added_on_one_node_is_read_byte_exact_on_another() {
     assert_eq!(b.ask(&format!("sum /ipfs/{cid}")), sum(&data));
     // Now B has it too, and serves it from its own store.
     assert_eq!(b.ask(&format!("sum {cid}")), sum(&data));
+    a.stop();
+    b.stop();
+}
+
+#[test]
+fn a_want_for_a_block_not_here_yet_is_answered_when_it_arrives() {
+    // A answers B's want with DONT_HAVE and remembers it; B, told so, does
+    // not ask A again for 30 s (longer than its fetch timeout): only A's
+    // memory of the want can bring B the block once A adds it.
+    let mut a = Node::start_logged(&ww(), &[], Some("warn,ww_ipfs::bitswap=debug"));
+    let mut b = Node::start(&["--config", "ipfs-fetch-timeout=20"]);
+    assert_eq!(b.ask(&format!("connect {}", a.tcp_addr())), "ok");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("later");
+    std::fs::write(&file, "arrives later").unwrap();
+    let oracle = output(std::process::Command::new("ipfs_cid").arg(&file));
+    assert_exit(&oracle, 0);
+    let oracle: serde_json::Value = serde_json::from_slice(&oracle.stdout).unwrap();
+    let cid = oracle["CIDv0"].as_str().expect("CIDv0").to_string();
+
+    b.run.send_line(&format!("cat {cid}"));
+    a.run.wait_for(Stream::Stderr, "remembering a want");
+    assert_eq!(a.ask("add arrives later"), cid);
+    let line = b.run.wait_for(Stream::Stdout, "cat: ");
+    assert_eq!(line, "cat: arrives later");
     a.stop();
     b.stop();
 }

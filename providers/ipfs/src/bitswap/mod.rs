@@ -12,9 +12,12 @@
 //! of the root CID through `routing` (connecting to them) when no
 //! connected peer has it; a block received is hashed, stored and handed to
 //! everyone waiting for it, and the want is cancelled. Every wait is
-//! bounded by the fetch timeout.
+//! bounded by the fetch timeout. A peer that answered DONT_HAVE is not
+//! asked again soon: it remembers the want (as this node does, [`ledger`],
+//! and Kubo does) and sends the block when it gets it.
 
 pub mod inbound;
+pub mod ledger;
 pub mod message;
 pub mod peers;
 pub mod protocol;
@@ -43,6 +46,11 @@ const REBROADCAST: Duration = Duration::from_millis(250);
 /// Kubo does; wants are idempotent, so asking twice is harmless).
 const ASK_AGAIN_AFTER: Duration = Duration::from_secs(2);
 
+/// How long a want goes unmet before even the peers that answered
+/// DONT_HAVE (and so remember it) are asked again: a peer may have
+/// restarted, or dropped the want from a full ledger.
+const ASK_ALL_AGAIN_AFTER: Duration = Duration::from_secs(30);
+
 /// How many providers of a root are looked up at once.
 const PROVIDERS: u32 = 8;
 
@@ -58,6 +66,8 @@ struct Want {
     waiters: Vec<Waiter>,
     /// Peers already asked.
     asked: HashSet<String>,
+    /// Peers that answered DONT_HAVE (they remember the want).
+    answered: HashSet<String>,
 }
 
 /// The Bitswap engine of one node.
@@ -71,6 +81,8 @@ pub struct Bitswap {
     wants: RefCell<HashMap<Vec<u8>, Want>>,
     /// Roots whose providers were looked up, and when.
     searched: RefCell<HashMap<Vec<u8>, Instant>>,
+    /// What peers want that this node does not have yet.
+    ledger: RefCell<ledger::Ledger>,
 }
 
 impl Bitswap {
@@ -94,6 +106,7 @@ impl Bitswap {
             peers: Peers::new(wire.clone()),
             wants: RefCell::default(),
             searched: RefCell::default(),
+            ledger: RefCell::default(),
         });
         let handler: ww_capnp::system_capnp::stream_handler::Client =
             capnp_rpc::new_client(inbound::Inbound::new(Rc::downgrade(&bitswap)));
@@ -167,6 +180,7 @@ impl Bitswap {
                         cid,
                         waiters: vec![tx],
                         asked: HashSet::new(),
+                        answered: HashSet::new(),
                     },
                 );
                 if let Some(me) = self.me.upgrade() {
@@ -183,11 +197,20 @@ impl Bitswap {
     /// Asks peers for one want until it is met, abandoned or out of time.
     async fn pursue(self: Rc<Self>, key: Vec<u8>, root: Cid, deadline: Instant) {
         let mut asked_at = Instant::now();
+        let mut all_asked_at = Instant::now();
         loop {
             if asked_at.elapsed() >= ASK_AGAIN_AFTER {
                 asked_at = Instant::now();
+                let all = all_asked_at.elapsed() >= ASK_ALL_AGAIN_AFTER;
+                if all {
+                    all_asked_at = Instant::now();
+                }
                 if let Some(want) = self.wants.borrow_mut().get_mut(&key) {
-                    want.asked.clear();
+                    if all {
+                        want.answered.clear();
+                    }
+                    let answered = &want.answered;
+                    want.asked.retain(|peer| answered.contains(peer));
                 }
             }
             let (cid, new_peers) = {
@@ -318,9 +341,75 @@ impl Bitswap {
                 Err(e) => tracing::debug!(%peer, "bad block: {e}"),
             }
         }
+        for presence in message.block_presences {
+            if presence.r#type != message::PresenceType::DontHave as i32 {
+                continue;
+            }
+            let Ok(cid) = Cid::try_from(presence.cid.as_slice()) else {
+                continue;
+            };
+            if let Some(want) = self.wants.borrow_mut().get_mut(&cid.hash().to_bytes()) {
+                want.answered.insert(peer.to_string());
+            }
+        }
         if let Some(wantlist) = message.wantlist {
             self.answer(peer, wantlist);
         }
+    }
+
+    /// Blocks were added to the store locally: serves the remembered wants
+    /// they meet.
+    pub fn stored(&self) {
+        if self.ledger.borrow().is_empty() {
+            return;
+        }
+        let met = self.ledger.borrow_mut().take_where(|key| {
+            multihash::Multihash::<64>::from_bytes(key)
+                .map(|hash| self.store.has(&Cid::new_v1(crate::reader::RAW, hash)))
+                .unwrap_or(false)
+        });
+        for (peer, want) in met {
+            self.serve_remembered(&peer, &want, None);
+        }
+    }
+
+    /// Sends `peer` what it asked for earlier: the block, or HAVE.
+    fn serve_remembered(&self, peer: &str, want: &ledger::Remembered, data: Option<&[u8]>) {
+        tracing::debug!(%peer, cid = %want.cid, "answering a remembered want");
+        if !want.want_block {
+            self.peers.send(
+                peer.to_string(),
+                Message {
+                    block_presences: vec![message::BlockPresence {
+                        cid: want.cid.to_bytes(),
+                        r#type: message::PresenceType::Have as i32,
+                    }],
+                    ..Message::default()
+                },
+            );
+            return;
+        }
+        let data = match data {
+            Some(data) => data.to_vec(),
+            None => match self.store.get(&want.cid) {
+                Ok(Some(data)) => data,
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(cid = %want.cid, "serving a block failed: {e}");
+                    return;
+                }
+            },
+        };
+        self.peers.send(
+            peer.to_string(),
+            Message {
+                payload: vec![message::Block {
+                    prefix: message::prefix(&want.cid),
+                    data,
+                }],
+                ..Message::default()
+            },
+        );
     }
 
     /// A block arrived: if wanted, store it and wake its waiters.
@@ -335,6 +424,10 @@ impl Bitswap {
             tracing::warn!(cid = %want.cid, "storing a fetched block failed: {e}");
         }
         self.cancel(&want);
+        let remembered = self.ledger.borrow_mut().take(&key);
+        for (asker, wanted) in remembered {
+            self.serve_remembered(&asker, &wanted, Some(&data));
+        }
         for waiter in want.waiters {
             let _ = waiter.send(data.clone());
         }
@@ -344,13 +437,16 @@ impl Bitswap {
     fn answer(&self, peer: &str, wantlist: Wantlist) {
         let mut presences = Vec::new();
         for entry in wantlist.entries {
-            if entry.cancel {
-                continue;
-            }
             let Ok(cid) = Cid::try_from(entry.block.as_slice()) else {
                 tracing::debug!(%peer, "a want names no CID");
                 continue;
             };
+            if entry.cancel {
+                self.ledger
+                    .borrow_mut()
+                    .forget(peer, &cid.hash().to_bytes());
+                continue;
+            }
             let have = match self.store.get(&cid) {
                 Ok(found) => found,
                 Err(e) => {
@@ -359,6 +455,9 @@ impl Bitswap {
                 }
             };
             let want_block = entry.want_type != WantType::Have as i32;
+            if have.is_none() && self.ledger.borrow_mut().remember(peer, cid, want_block) {
+                tracing::debug!(%peer, %cid, "remembering a want for a block not here yet");
+            }
             match have {
                 Some(data) if want_block => {
                     let block = message::Block {
