@@ -47,6 +47,10 @@ pub enum Command {
         /// CID version: 0 (Kubo's default, Qm…) or 1 (bafy…, with raw leaves).
         #[arg(long, default_value_t = 0, value_name = "N")]
         cid_version: u8,
+        /// Add to (and pin on) this Kubo-compatible RPC API instead of the
+        /// data directory's store.
+        #[arg(long, env = "WW_IPFS", value_name = "URL")]
+        ipfs_url: Option<String>,
         #[command(flatten)]
         publish: PublishArgs,
     },

@@ -36,8 +36,9 @@ fn main() {
             dir,
             data_dir,
             cid_version,
+            ipfs_url,
             publish,
-        } => match push(&dir, data_dir, cid_version) {
+        } => match push(&dir, data_dir, cid_version, ipfs_url.as_deref()) {
             Some(cid) => publish_head(&publish, &cid),
             None => 1,
         },
@@ -132,8 +133,9 @@ fn push(
     dir: &std::path::Path,
     data_dir: Option<std::path::PathBuf>,
     cid_version: u8,
+    ipfs_url: Option<&str>,
 ) -> Option<String> {
-    match ww_core::push::push(dir, data_dir, cid_version) {
+    match ww_core::push::push(dir, data_dir, cid_version, ipfs_url) {
         Ok(cid) => {
             println!("{cid}");
             Some(cid)
@@ -146,7 +148,12 @@ fn push(
 }
 
 #[cfg(not(feature = "ipfs"))]
-fn push(_: &std::path::Path, _: Option<std::path::PathBuf>, _: u8) -> Option<String> {
+fn push(
+    _: &std::path::Path,
+    _: Option<std::path::PathBuf>,
+    _: u8,
+    _: Option<&str>,
+) -> Option<String> {
     eprintln!("error: this ww was built without the ipfs provider; `ww push` needs it");
     None
 }

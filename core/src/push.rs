@@ -3,7 +3,9 @@
 //! Kubo's defaults.
 //!
 //! It writes the store directly (no network): a node later started with the
-//! same data directory serves the content and announces its pins.
+//! same data directory serves the content and announces its pins. With
+//! `--ipfs-url` it adds to a Kubo-compatible RPC API instead (pinned there,
+//! as `ipfs add -r` pins), for nodes that run with the same `--ipfs-url`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,6 +13,8 @@ use std::time::Duration;
 use ww_ipfs::blocks::Blocks;
 use ww_ipfs::blockstore::Blockstore;
 use ww_ipfs::importer::{add_directory, AddOptions, Entry};
+use ww_ipfs::kubo::api::KuboApi;
+use ww_ipfs::kubo::multipart;
 use ww_ipfs::pins::Pins;
 
 /// Why a push failed.
@@ -36,21 +40,34 @@ pub enum PushError {
     /// The IPFS store refused.
     #[error(transparent)]
     Ipfs(#[from] ww_ipfs::error::IpfsError),
+    /// No runtime for the HTTP calls to a Kubo RPC API.
+    #[error("cannot start the async runtime for --ipfs-url: {0}")]
+    Runtime(std::io::Error),
 }
 
-/// Adds `dir` and pins it; returns the root CID as text.
+/// Adds `dir` and pins it, in the data directory's store or, given
+/// `ipfs_url`, through that Kubo RPC API; returns the root CID as text.
 ///
 /// # Errors
 ///
 /// An unreadable tree, a symlink or device in it, or a store error
-/// (nothing of the push stays in the store then).
-pub fn push(dir: &Path, data_dir: Option<PathBuf>, cid_version: u8) -> Result<String, PushError> {
-    let data_dir = data_dir
-        .or_else(ww_ipfs::config::default_data_dir)
-        .ok_or(PushError::NoDataDir)?;
+/// (nothing of the push stays in the store then); an unreachable or
+/// refusing API, named.
+pub fn push(
+    dir: &Path,
+    data_dir: Option<PathBuf>,
+    cid_version: u8,
+    ipfs_url: Option<&str>,
+) -> Result<String, PushError> {
     let options = AddOptions::new(cid_version, cid_version == 1)?;
     let mut files = Vec::new();
     collect(dir, dir, &mut files)?;
+    if let Some(url) = ipfs_url {
+        return push_to_api(url, &files, options);
+    }
+    let data_dir = data_dir
+        .or_else(ww_ipfs::config::default_data_dir)
+        .ok_or(PushError::NoDataDir)?;
     let entries: Vec<(String, Entry<'_>)> = files
         .iter()
         .map(|(path, data)| match data {
@@ -64,6 +81,32 @@ pub fn push(dir: &Path, data_dir: Option<PathBuf>, cid_version: u8) -> Result<St
     // Every block is local: pinning only walks the DAG and records the root.
     let blocks = Blocks::new(store, None, Duration::ZERO);
     futures::executor::block_on(pins.pin(&blocks, &root))?;
+    Ok(root.to_string())
+}
+
+/// Adds `files` through the Kubo RPC API at `url` in one `add` call.
+fn push_to_api(
+    url: &str,
+    files: &[(String, Option<Vec<u8>>)],
+    options: AddOptions,
+) -> Result<String, PushError> {
+    let api = KuboApi::new(url)?;
+    let parts: Vec<(String, Option<&[u8]>)> = files
+        .iter()
+        .map(|(path, data)| (path.clone(), data.as_deref()))
+        .collect();
+    let boundary = multipart::boundary();
+    let body = multipart::tree(&boundary, &parts);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(PushError::Runtime)?;
+    let root = runtime.block_on(api.add(
+        multipart::content_type(&boundary),
+        body.into(),
+        options,
+        multipart::ROOT,
+    ))?;
     Ok(root.to_string())
 }
 

@@ -549,6 +549,31 @@ fn the_kubo_backend_reads_and_writes_a_real_kubo_api_daemon() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("args: from kubo"), "{stdout}");
 
+    // `ww push --ipfs-url` adds a tree (nested and empty directories too)
+    // to the daemon, with the CID the embedded store gives it.
+    std::fs::create_dir_all(hello.path().join("etc/init.d")).unwrap();
+    std::fs::write(hello.path().join("etc/init.d/a.glia"), "(exit)").unwrap();
+    std::fs::create_dir_all(hello.path().join("var/empty")).unwrap();
+    let out = output(
+        std::process::Command::new(ww())
+            .arg("push")
+            .arg(hello.path())
+            .args(["--ipfs-url", &daemon.url]),
+    );
+    assert_exit(&out, 0);
+    let pushed = text(&out.stdout).trim().to_string();
+    assert_eq!(pushed, push(hello.path(), embedded.data.path()));
+    assert!(daemon.pinned(&pushed));
+    assert_eq!(
+        kubo.ask(&format!("cat /ipfs/{pushed}/etc/init.d/a.glia")),
+        "(exit)"
+    );
+    let listing = kubo.ask(&format!("ls /ipfs/{pushed}"));
+    assert!(
+        listing.contains("etc:") && listing.contains("var:"),
+        "{listing}"
+    );
+
     kubo.stop();
     embedded.stop();
 }
