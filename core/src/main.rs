@@ -10,9 +10,10 @@ use ww_core::node::{self, RunOptions};
 fn main() {
     let cli = Cli::parse();
     // Logs go to stderr; stdout belongs to the cell. A remote shell's own
-    // host has nothing to tell a person at the prompt.
+    // host has nothing to tell a person at the prompt (its DHT has no
+    // peers to bootstrap from, by design).
     let default = match cli.command {
-        Command::Shell(_) => "warn",
+        Command::Shell(_) => "warn,libp2p_kad=error",
         _ => "warn,ww=info,ww_core=info",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));

@@ -23,6 +23,10 @@ const MORE: &str = "… ";
 
 /// Runs the terminal until Ctrl-D or `(exit n)`; returns the exit status.
 pub async fn run(evaluator: Evaluator, cwd: String) -> i32 {
+    // Listen for SIGINT before the prompt can appear: a Ctrl-C typed right
+    // after the first Enter must interrupt, not kill ww with the default
+    // action. One listener for the session, so no SIGINT falls between two.
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
     let (done, status) = oneshot::channel();
     let editor = evaluator.clone();
     std::thread::spawn(move || {
@@ -30,10 +34,16 @@ pub async fn run(evaluator: Evaluator, cwd: String) -> i32 {
     });
     let mut status = status;
     loop {
+        let interrupted = async {
+            match sigint.as_mut() {
+                Some(sigint) => sigint.recv().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             code = &mut status => return code.unwrap_or(1),
-            signal = tokio::signal::ctrl_c() => {
-                if signal.is_err() {
+            signal = interrupted => {
+                if signal.is_none() {
                     return status.await.unwrap_or(1);
                 }
                 evaluator.interrupt();

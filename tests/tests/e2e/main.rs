@@ -26,6 +26,8 @@ mod shell;
 mod mcp;
 // `ww shell <multiaddr>`: the kernel's shell over libp2p, behind the terminal's login.
 mod remote_shell;
+// The shell on a real terminal (tmux): prompt, history, Ctrl-C, Ctrl-D.
+mod terminal;
 // The typed WIT door: same results as the vat, typed stale-epoch, examples, `ww init`.
 mod wit;
 // IPFS: Kubo's CIDs, Bitswap between nodes, image layers from IPFS.

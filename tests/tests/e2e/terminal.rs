@@ -1,0 +1,311 @@
+//! The shell on a real terminal: `ww run std/kernel` in a detached tmux
+//! session, driven key by key. tmux gives ww a pseudo-terminal of a fixed
+//! size, so rustyline runs as it does for a person (raw mode, history,
+//! Ctrl-C as SIGINT while an evaluation runs).
+//!
+//! What makes this reliable: keys are sent only once the prompt is on the
+//! screen (the front end draws it after the kernel answered its first
+//! call, so input sent earlier would race the boot), text goes with
+//! `send-keys -l` (literal: a word such as `Enter` or `Up` inside it is
+//! not taken for a key name), the pane's `TERM` and locale are set
+//! explicitly (rustyline needs a capable terminal, and the `❯` of the
+//! prompt needs UTF-8), ww runs as the pane's program with no shell in
+//! between (a shell in the foreground process group takes Ctrl-C's SIGINT
+//! too and may end the pane), and each tmux server has a private socket
+//! (`tmux -S` in a temporary directory), killed at the end.
+
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use ww_tests::*;
+
+/// A detached tmux server on a private socket, running one command.
+struct Tmux {
+    socket: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// Runs `argv` (directly, no shell in between: a shell would take
+    /// Ctrl-C's SIGINT too) in a 120×40 pane that stays after it exits.
+    fn start(argv: &[String]) -> Tmux {
+        // The socket lives in a directory of its own, removed with it.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let socket = dir.path().join("tmux.sock").display().to_string();
+        let tmux = Tmux { socket, _dir: dir };
+        let mut args = ["new-session", "-d", "-s", "ww", "-x", "120", "-y", "40"]
+            .map(String::from)
+            .to_vec();
+        args.extend(argv.iter().cloned());
+        // In the same tmux command: set before the program can exit.
+        args.extend([";", "set-option", "-g", "remain-on-exit", "on"].map(String::from));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = tmux.run(&args);
+        assert!(
+            out.status.success(),
+            "tmux new-session failed (is tmux installed? scripts/setup.sh installs it): {}",
+            text(&out.stderr)
+        );
+        tmux
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .args(["-S", &self.socket, "-f", "/dev/null"])
+            .args(args)
+            .env("LC_ALL", "C.UTF-8")
+            .output()
+            .expect("run tmux (scripts/setup.sh installs it)")
+    }
+
+    /// Types `text` literally.
+    fn type_text(&self, text: &str) {
+        self.send(&["send-keys", "-t", "ww", "-l", text]);
+    }
+
+    /// Presses a key by its tmux name (`Enter`, `Up`, `C-c`, `C-d`).
+    fn press(&self, key: &str) {
+        self.send(&["send-keys", "-t", "ww", key]);
+    }
+
+    fn send(&self, args: &[&str]) {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "tmux {args:?} failed: {}\n--- screen\n{}",
+            text(&out.stderr),
+            self.screen().join("\n")
+        );
+    }
+
+    /// The program's exit status (or `signal N`) once it has exited,
+    /// polled (bounded). tmux may mark the pane dead before it knows the
+    /// status; it then writes `Pane is dead (status N, …)` on the pane.
+    fn exit_status(&self) -> String {
+        let start = Instant::now();
+        loop {
+            let out = self.run(&[
+                "display-message",
+                "-p",
+                "-t",
+                "ww",
+                "#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}:#{pane_pid}",
+            ]);
+            let state = text(&out.stdout).trim().to_string();
+            match state.split(':').collect::<Vec<_>>()[..] {
+                ["1", status, _, _] if !status.is_empty() => return status.to_string(),
+                ["1", _, signal, _] if !signal.is_empty() => return format!("signal {signal}"),
+                _ => {}
+            }
+            let screen = self.screen();
+            if let Some(dead) = screen.iter().find_map(|l| l.strip_prefix("Pane is dead (")) {
+                let what = dead.split(',').next().unwrap_or(dead);
+                return what.strip_prefix("status ").unwrap_or(what).to_string();
+            }
+            assert!(
+                start.elapsed() < STEP,
+                "the program did not exit within {STEP:?} (tmux: dead:status:signal:pid = \
+                 {state}):\n{}",
+                screen.join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// The pane's lines, trailing blanks trimmed.
+    fn screen(&self) -> Vec<String> {
+        let out = self.run(&["capture-pane", "-p", "-t", "ww"]);
+        let mut lines: Vec<String> = text(&out.stdout)
+            .lines()
+            .map(|l| l.trim_end().to_string())
+            .collect();
+        while lines.last().is_some_and(|l| l.is_empty()) {
+            lines.pop();
+        }
+        lines
+    }
+
+    /// Polls the screen until `done` holds, failing after [`STEP`]. Each
+    /// poll that misses runs `retry` (with how long we have waited).
+    fn wait(
+        &self,
+        what: &str,
+        mut retry: impl FnMut(Duration),
+        done: impl Fn(&[String]) -> bool,
+    ) -> Vec<String> {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if done(&screen) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < STEP,
+                "{what}: not on the screen within {STEP:?}:\n{}",
+                screen.join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(50));
+            retry(start.elapsed());
+        }
+    }
+
+    fn wait_until(&self, what: &str, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+        self.wait(what, |_| {}, done)
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+const PROMPT: &str = "/ ❯";
+
+/// The last line is an empty prompt.
+fn at_prompt(screen: &[String]) -> bool {
+    screen.last().is_some_and(|l| l == PROMPT)
+}
+
+fn count(screen: &[String], line: &str) -> usize {
+    screen.iter().filter(|l| *l == line).count()
+}
+
+/// `env VAR=… ww ARGS…`: the pane's program with its terminal type and
+/// locale set.
+fn ww_in_pane(args: &[&str]) -> Vec<String> {
+    let mut argv: Vec<String> = [
+        "env",
+        "TERM=xterm-256color",
+        "LC_ALL=C.UTF-8",
+        "RUST_LOG=error",
+    ]
+    .map(String::from)
+    .to_vec();
+    argv.push(ww().display().to_string());
+    argv.extend(args.iter().map(|a| a.to_string()));
+    argv
+}
+
+#[test]
+fn prompt_history_ctrl_c_and_ctrl_d_on_a_real_terminal() {
+    let image = image("kernel");
+    let cache = cache_dir().display().to_string();
+    let tmux = Tmux::start(&ww_in_pane(&[
+        "run",
+        "--listen",
+        "/ip4/127.0.0.1/tcp/0",
+        "--cache-dir",
+        &cache,
+        image.path().to_str().unwrap(),
+    ]));
+    tmux.wait_until("the first prompt", at_prompt);
+
+    tmux.type_text("(+ 1 2)");
+    tmux.press("Enter");
+    tmux.wait_until("3, then the prompt", |s| count(s, "3") == 1 && at_prompt(s));
+
+    // Up recalls the last line; Enter evaluates it again.
+    tmux.press("Up");
+    tmux.wait_until("the recalled line", |s| {
+        s.last().is_some_and(|l| l == &format!("{PROMPT} (+ 1 2)"))
+    });
+    tmux.press("Enter");
+    tmux.wait_until("3 again, then the prompt", |s| {
+        count(s, "3") == 2 && at_prompt(s)
+    });
+
+    // An evaluation that never ends on its own. Ctrl-C reaches ww as
+    // SIGINT only once rustyline has left raw mode, and the kernel can
+    // only be interrupted once the evaluation has begun: until the screen
+    // says it was interrupted, Ctrl-C is pressed again each second.
+    let endless = "(loop [i 0] (recur (+ i 1)))";
+    tmux.type_text(endless);
+    tmux.press("Enter");
+    tmux.wait_until("the endless line entered", |s| {
+        s.last()
+            .is_some_and(|l| l == &format!("{PROMPT} {endless}"))
+    });
+    let mut pressed = Duration::ZERO;
+    tmux.press("C-c");
+    tmux.wait(
+        "the interruption and a new prompt",
+        |waited| {
+            if waited >= pressed + Duration::from_secs(1) {
+                pressed = waited;
+                tmux.press("C-c");
+            }
+        },
+        |s| s.iter().any(|l| l.contains("interrupted")) && at_prompt(s),
+    );
+
+    // The node lives on.
+    tmux.type_text("(* 6 7)");
+    tmux.press("Enter");
+    tmux.wait_until("42, then the prompt", |s| {
+        count(s, "42") == 1 && at_prompt(s)
+    });
+
+    // Ctrl-D at the prompt ends the session, and ww with status 0.
+    tmux.press("C-d");
+    assert_eq!(tmux.exit_status(), "0", "{}", tmux.screen().join("\n"));
+    let screen = tmux.screen();
+    assert!(
+        !screen.iter().any(|l| l.contains("panicked")),
+        "{}",
+        screen.join("\n")
+    );
+}
+
+#[test]
+fn ww_shell_on_a_real_terminal_interrupts_the_remote_evaluation() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, _) = crate::remote_shell::keygen(keys.path(), "node.key");
+    let node = crate::remote_shell::Node::start(&["--identity", key.to_str().unwrap()]);
+    let tmux = Tmux::start(&ww_in_pane(&[
+        "shell",
+        &node.addr,
+        "--identity",
+        key.to_str().unwrap(),
+    ]));
+    tmux.wait_until("the first prompt", at_prompt);
+
+    tmux.type_text("(+ 40 2)");
+    tmux.press("Enter");
+    tmux.wait_until("42, then the prompt", |s| {
+        count(s, "42") == 1 && at_prompt(s)
+    });
+
+    // Ctrl-C travels as Shell.interrupt to the node's kernel.
+    let endless = "(loop [i 0] (recur (+ i 1)))";
+    tmux.type_text(endless);
+    tmux.press("Enter");
+    tmux.wait_until("the endless line entered", |s| {
+        s.last()
+            .is_some_and(|l| l == &format!("{PROMPT} {endless}"))
+    });
+    let mut pressed = Duration::ZERO;
+    tmux.press("C-c");
+    tmux.wait(
+        "the interruption and a new prompt",
+        |waited| {
+            if waited >= pressed + Duration::from_secs(1) {
+                pressed = waited;
+                tmux.press("C-c");
+            }
+        },
+        |s| s.iter().any(|l| l.contains("interrupted")) && at_prompt(s),
+    );
+
+    tmux.press("C-d");
+    assert_eq!(tmux.exit_status(), "0", "{}", tmux.screen().join("\n"));
+    // Leaving the session leaves the node up.
+    let out = output(
+        Command::new(ww())
+            .arg("shell")
+            .arg(&node.addr)
+            .arg("--identity")
+            .arg(&key),
+    );
+    assert_exit(&out, 0);
+}
