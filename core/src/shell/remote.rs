@@ -9,9 +9,11 @@
 //! (line editing, history, Ctrl-C interrupts the remote evaluation), or
 //! piped stdin evaluated form by form.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Duration;
 
 use tokio::io::AsyncBufReadExt;
@@ -181,6 +183,29 @@ async fn open(
     addr: &str,
     timeout: Duration,
 ) -> Result<shell::Client, RemoteError> {
+    let session = login(host, identity, addr, timeout).await?;
+    let no_shell = |reason: String| RemoteError::NoShell {
+        addr: addr.to_string(),
+        reason,
+    };
+    let shell = bounded("grafting the session of", addr, timeout, graft(&session))
+        .await?
+        .map_err(|e| no_shell(reason(e)))?
+        .ok_or_else(|| no_shell(format!("the session has no `{SHELL_EXPORT}`")))?;
+    Ok(capnp_rpc::new_client(SessionShell {
+        session,
+        shell: RefCell::new(shell),
+        cwd: RefCell::new("/".to_string()),
+    }))
+}
+
+/// Connects, dials the terminal and logs in.
+async fn login(
+    host: &host::Client,
+    identity: &identity::Client,
+    addr: &str,
+    timeout: Duration,
+) -> Result<membrane::Client, RemoteError> {
     let mut request = host.connect_request();
     request.get().set_addr(addr);
     bounded("connecting to", addr, timeout, request.send().promise)
@@ -237,36 +262,85 @@ async fn open(
         addr: addr.to_string(),
         reason: reason(e),
     };
-    let session = bounded("logging in to", addr, timeout, request.send().promise)
+    bounded("logging in to", addr, timeout, request.send().promise)
         .await?
         .and_then(|r| r.get()?.get_session())
-        .map_err(refused)?;
+        .map_err(refused)
+}
 
-    let no_shell = |reason: String| RemoteError::NoShell {
-        addr: addr.to_string(),
-        reason,
-    };
-    let grafted = bounded(
-        "grafting the session of",
-        addr,
-        timeout,
-        session.graft_request().send().promise,
-    )
-    .await?
-    .map_err(|e| no_shell(reason(e)))?;
-    let caps = grafted
-        .get()
-        .and_then(|r| r.get_caps())
-        .map_err(|e| no_shell(reason(e)))?;
-    for export in caps.iter() {
-        if export.get_name().ok().and_then(|n| n.to_str().ok()) == Some(SHELL_EXPORT) {
-            return export
-                .get_cap()
-                .get_as_capability()
-                .map_err(|e| no_shell(reason(e)));
+/// The session's `shell` export, from a fresh graft.
+async fn graft(session: &membrane::Client) -> Result<Option<shell::Client>, capnp::Error> {
+    let grafted = session.graft_request().send().promise.await?;
+    for export in grafted.get()?.get_caps()?.iter() {
+        if export.get_name()?.to_str() == Ok(SHELL_EXPORT) {
+            return Ok(Some(export.get_cap().get_as_capability()?));
         }
     }
-    Err(no_shell(format!("the session has no `{SHELL_EXPORT}`")))
+    Ok(None)
+}
+
+/// The remote shell as the front ends see it: calls go to the `shell` of
+/// the current graft. When the node's epoch ends, that capability fails
+/// with `staleEpoch`; the session grafts again and the failed command is
+/// reported, not repeated (it may have run in part before the epoch
+/// ended), so a person sees one failed command and goes on.
+struct SessionShell {
+    session: membrane::Client,
+    shell: RefCell<shell::Client>,
+    /// The working directory after the last evaluation, for a failure's
+    /// prompt.
+    cwd: RefCell<String>,
+}
+
+impl shell::Server for SessionShell {
+    async fn eval(
+        self: Rc<Self>,
+        params: shell::EvalParams,
+        mut results: shell::EvalResults,
+    ) -> Result<(), capnp::Error> {
+        let shell = self.shell.borrow().clone();
+        let mut request = shell.eval_request();
+        request.get().set_source(params.get()?.get_source()?);
+        match request.send().promise.await {
+            Ok(response) => {
+                let response = response.get()?;
+                let cwd = response.get_cwd()?.to_str()?;
+                *self.cwd.borrow_mut() = cwd.to_string();
+                let mut r = results.get();
+                r.set_output(response.get_output()?);
+                r.set_cwd(cwd);
+                r.set_outcome(response.get_outcome()?)?;
+                Ok(())
+            }
+            Err(e) if e.extra.contains("staleEpoch") => {
+                let why = match graft(&self.session).await {
+                    Ok(Some(fresh)) => {
+                        *self.shell.borrow_mut() = fresh;
+                        "grafted the session again; run the command again".to_string()
+                    }
+                    Ok(None) => format!("the new graft has no `{SHELL_EXPORT}`"),
+                    Err(again) => format!("grafting again failed too: {}", reason(again)),
+                };
+                let mut r = results.get();
+                r.set_output("");
+                r.set_cwd(self.cwd.borrow().as_str());
+                r.init_outcome()
+                    .set_error(format!("{} ({why})", reason(e)).as_str());
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn interrupt(
+        self: Rc<Self>,
+        _: shell::InterruptParams,
+        _: shell::InterruptResults,
+    ) -> Result<(), capnp::Error> {
+        let shell = self.shell.borrow().clone();
+        shell.interrupt_request().send().promise.await?;
+        Ok(())
+    }
 }
 
 /// A failure's text without capnp-rpc's "remote exception: " prefix: the

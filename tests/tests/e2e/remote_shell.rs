@@ -195,3 +195,42 @@ fn an_unreachable_node_fails_with_its_address() {
     assert_exit(&out, 1);
     assert!(text(&out.stderr).contains("/p2p/"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn after_the_epoch_ends_the_session_grafts_again_and_goes_on() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, _) = keygen(keys.path(), "node.key");
+    let mut node = Node::start(&["--identity", key.to_str().unwrap(), "--revoke-on-hup"]);
+    let id = format!("\"{}\"", node.peer_id());
+    let mut session = Running::start(
+        Command::new(ww())
+            .arg("shell")
+            .arg(&node.addr)
+            .arg("--identity")
+            .arg(&key)
+            .env_remove("WW_IDENTITY"),
+    );
+    session.send_line("(host id)");
+    session.wait_for(Stream::Stdout, &id);
+
+    kill(node.run.pid(), libc::SIGHUP);
+    node.run.wait_for(Stream::Stderr, "epoch advanced");
+    // The session's shell is of the old epoch: one command fails, naming
+    // the stale epoch, and the session grafts again.
+    session.send_line("(+ 1 2)");
+    session.wait_for(Stream::Stderr, "grafted the session again");
+    session.send_line("(+ 2 3)");
+    session.wait_for(Stream::Stdout, "5");
+    // The kernel re-grafts its own capabilities when they fail (at most
+    // one more failed command): (host id) works again.
+    session.send_line("(host id)");
+    session.send_line("(host id)");
+    let (status, stdout, stderr) = session.finish();
+    assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
+    assert_eq!(stdout.last(), Some(&id), "{}", stdout.join("\n"));
+    assert!(
+        stderr.iter().any(|l| l.contains("staleEpoch")),
+        "{}",
+        stderr.join("\n")
+    );
+}
