@@ -90,7 +90,8 @@ fn push_to_api(
     files: &[(String, Option<Vec<u8>>)],
     options: AddOptions,
 ) -> Result<String, PushError> {
-    let api = KuboApi::new(url)?;
+    // Adds wait for the daemon however long it takes; nothing is fetched.
+    let api = KuboApi::new(url, ww_ipfs::blocks::DEFAULT_FETCH_TIMEOUT)?;
     let parts: Vec<(String, Option<&[u8]>)> = files
         .iter()
         .map(|(path, data)| (path.clone(), data.as_deref()))

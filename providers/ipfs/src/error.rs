@@ -137,6 +137,22 @@ pub enum IpfsError {
         /// The connection failure.
         reason: String,
     },
+    /// The Kubo RPC API did not deliver content in time.
+    #[error(
+        "the Kubo RPC API at {url} sent nothing for `{call} {path}` within {}s: the daemon \
+         neither has the content nor found it; add it there, or raise ipfs-fetch-timeout",
+        timeout.as_secs_f32()
+    )]
+    ApiTimeout {
+        /// The API's URL.
+        url: String,
+        /// The RPC call.
+        call: &'static str,
+        /// What was asked for.
+        path: String,
+        /// How long it waited.
+        timeout: Duration,
+    },
     /// The Kubo RPC API refused a call.
     #[error("the Kubo RPC API at {url} refused `{call}`: {message}")]
     Api {

@@ -68,7 +68,7 @@ impl Provider for IpfsProvider {
             let settings = Settings::from_context(&ctx)?;
             let schema = SchemaNode::from_set(&builtin(), ipfs::Client::TYPE_ID)?;
             if let Some(url) = &settings.ipfs_url {
-                let api = KuboApi::new(url).map_err(start_error)?;
+                let api = KuboApi::new(url, settings.fetch_timeout).map_err(start_error)?;
                 // Fail at start, naming the URL, rather than at a cell's
                 // first call.
                 let version = api.version().await.map_err(start_error)?;

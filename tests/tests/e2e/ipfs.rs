@@ -524,6 +524,14 @@ fn the_kubo_backend_reads_and_writes_a_real_kubo_api_daemon() {
     assert_eq!(minimal.ask(&format!("cat {text_cid}")), "daemon text");
     assert_eq!(minimal.ask(&format!("sum /ipfs/{cid}")), sum(&from_daemon));
     minimal.stop();
+    // Content the daemon lacks: it would search without end; ww gives up
+    // after the fetch timeout (5 s here), naming the content and the URL.
+    let absent = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5a";
+    let err = kubo.ask(&format!("cat /ipfs/{absent}"));
+    assert!(
+        err.contains(absent) && err.contains(&daemon.url) && err.contains("ipfs-fetch-timeout"),
+        "{err}"
+    );
     // Bad input is refused before the daemon is asked.
     let err = kubo.ask("cat /ipfs/not-a-cid");
     assert!(err.contains("not a CID"), "{err}");

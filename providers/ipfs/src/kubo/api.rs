@@ -6,6 +6,7 @@
 //! JSON body `{"Message": …, "Code": …, "Type": "error"}`. Every failure
 //! here names the API's URL, so an operator knows which daemon to look at.
 
+use std::future::Future;
 use std::time::Duration;
 
 use cid::Cid;
@@ -31,6 +32,8 @@ pub struct KuboApi {
     /// `<url>/api/v0/`.
     base: Url,
     http: reqwest::Client,
+    /// How long content may take to start or go on arriving.
+    timeout: Duration,
 }
 
 /// What a path names, as `files/stat` says.
@@ -44,13 +47,15 @@ pub enum Kind {
 
 impl KuboApi {
     /// The API at `url` (`http://127.0.0.1:5001`, with or without a
-    /// trailing `/api/v0`). Nothing is contacted yet.
+    /// trailing `/api/v0`); reads of content wait at most `timeout` for
+    /// each piece (a daemon looks for content it lacks without end).
+    /// Nothing is contacted yet.
     ///
     /// # Errors
     ///
     /// [`IpfsError::BadUrl`] for a URL that does not parse or is not
     /// `http://` (Kubo's RPC API has no TLS of its own).
-    pub fn new(url: &str) -> Result<KuboApi> {
+    pub fn new(url: &str, timeout: Duration) -> Result<KuboApi> {
         let bad = |reason: String| IpfsError::BadUrl {
             url: url.to_string(),
             reason,
@@ -79,7 +84,30 @@ impl KuboApi {
             url: url.to_string(),
             base,
             http,
+            timeout,
         })
+    }
+
+    /// `work` (a read of content at `path` by `call`), bounded by the
+    /// timeout.
+    ///
+    /// # Errors
+    ///
+    /// [`IpfsError::ApiTimeout`] when it takes longer.
+    pub async fn bounded<T>(
+        &self,
+        call: &'static str,
+        path: &IpfsPath,
+        work: impl Future<Output = Result<T>>,
+    ) -> Result<T> {
+        tokio::time::timeout(self.timeout, work)
+            .await
+            .map_err(|_| IpfsError::ApiTimeout {
+                url: self.url.clone(),
+                call,
+                path: path.to_string(),
+                timeout: self.timeout,
+            })?
     }
 
     /// The URL as the operator gave it.
@@ -238,7 +266,9 @@ impl KuboApi {
     ///
     /// The API's refusal (no such file, a directory, …).
     pub async fn cat(&self, path: &IpfsPath) -> Result<Response> {
-        self.post("cat", &[("arg", &path.to_string())], None).await
+        let arg = path.to_string();
+        self.bounded("cat", path, self.post("cat", &[("arg", &arg)], None))
+            .await
     }
 
     /// Whether `path` is a file or a directory (`files/stat`).
@@ -247,8 +277,13 @@ impl KuboApi {
     ///
     /// The API's refusal, or an answer without a type.
     pub async fn kind(&self, path: &IpfsPath) -> Result<Kind> {
+        let arg = path.to_string();
         let stat = self
-            .json("files/stat", &[("arg", &path.to_string())])
+            .bounded(
+                "files/stat",
+                path,
+                self.json("files/stat", &[("arg", &arg)]),
+            )
             .await?;
         match stat.get("Type").and_then(Value::as_str) {
             Some("directory") => Ok(Kind::Directory),
@@ -282,7 +317,10 @@ impl KuboApi {
                 actual: "file",
             });
         }
-        let listing = self.json("ls", &[("arg", &path.to_string())]).await?;
+        let arg = path.to_string();
+        let listing = self
+            .bounded("ls", path, self.json("ls", &[("arg", &arg)]))
+            .await?;
         let links = listing
             .get("Objects")
             .and_then(|o| o.get(0))

@@ -133,10 +133,12 @@ impl unix_fs::Server for KuboUnixFs {
             return Err(too_large(size).into());
         }
         let mut data = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| body_error(&self.api, e))?
+        let api = &self.api;
+        while let Some(chunk) = api
+            .bounded("cat", &path, async {
+                response.chunk().await.map_err(|e| body_error(api, e))
+            })
+            .await?
         {
             data.extend_from_slice(&chunk);
             if data.len() as u64 > MAX_CAT {
@@ -162,10 +164,13 @@ impl unix_fs::Server for KuboUnixFs {
         tokio::task::spawn_local(async move {
             let mut gathered = Vec::new();
             loop {
-                let chunk = match response.chunk().await {
+                let next = api.bounded("cat", &path, async {
+                    response.chunk().await.map_err(|e| body_error(&api, e))
+                });
+                let chunk = match next.await {
                     Ok(chunk) => chunk,
                     Err(e) => {
-                        *failed.borrow_mut() = Some(body_error(&api, e).to_string());
+                        *failed.borrow_mut() = Some(e.to_string());
                         return;
                     }
                 };
