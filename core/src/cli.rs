@@ -174,6 +174,10 @@ pub struct ShellArgs {
     /// Seconds each step of reaching the node and logging in may take.
     #[arg(long, default_value_t = 10.0, value_name = "SECS", value_parser = parse_seconds)]
     pub timeout: f64,
+    /// Serve the node's shell as a Model Context Protocol server on stdio
+    /// (tools: eval, caps, call), for AI agents.
+    #[arg(long)]
+    pub mcp: bool,
 }
 
 /// `ww push --stem`: also move an Atom's head to the pushed CID.

@@ -101,6 +101,7 @@ fn shell(args: cli::ShellArgs) -> i32 {
         addr: args.addr,
         identity: args.identity,
         timeout: std::time::Duration::from_secs_f64(args.timeout),
+        mcp: args.mcp,
     };
     let Some(runtime) = runtime() else {
         return 1;

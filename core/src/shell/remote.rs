@@ -6,8 +6,8 @@
 //! terminal (see [`crate::terminal::serve`]), answers its challenge with
 //! the identity provider's signer for `--identity`, grafts the session and
 //! drives its `shell` with the front ends a local node has: the terminal
-//! (line editing, history, Ctrl-C interrupts the remote evaluation), or
-//! piped stdin evaluated form by form.
+//! (line editing, history, Ctrl-C interrupts the remote evaluation), MCP on
+//! stdio (`--mcp`), or piped stdin evaluated form by form.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -38,6 +38,8 @@ pub struct RemoteOptions {
     pub identity: PathBuf,
     /// How long each step of reaching the node and logging in may take.
     pub timeout: Duration,
+    /// Serve the remote shell as an MCP server on stdio instead.
+    pub mcp: bool,
 }
 
 /// Why the remote shell could not be opened or went away.
@@ -144,7 +146,9 @@ pub async fn run(options: RemoteOptions) -> Result<i32, RemoteError> {
             reason,
         })?;
     use std::io::IsTerminal;
-    if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+    if options.mcp {
+        Ok(super::mcp::run(evaluator).await)
+    } else if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         Ok(super::terminal::run(evaluator, first.cwd).await)
     } else {
         piped(&evaluator, &addr).await

@@ -70,3 +70,42 @@ fn an_mcp_client_initializes_lists_tools_and_evaluates() {
     );
     assert_eq!(seen["after"]["text"], serde_json::json!(["42"]));
 }
+
+#[test]
+fn ww_shell_mcp_serves_a_remote_nodes_shell() {
+    let sdk = repo().join(".tools/mcp");
+    assert!(
+        sdk.join("mcp/__init__.py").exists(),
+        "the Python MCP SDK is missing from {}: run scripts/setup.sh",
+        sdk.display()
+    );
+    let keys = tempfile::tempdir().unwrap();
+    let (key, _) = crate::remote_shell::keygen(keys.path(), "node.key");
+    let node = crate::remote_shell::Node::start(&["--identity", key.to_str().unwrap()]);
+    let mut cmd = Command::new("python3");
+    cmd.arg(repo().join("tests/mcp/client.py"))
+        .arg(ww())
+        .arg("shell")
+        .arg(&node.addr)
+        .arg("--identity")
+        .arg(&key)
+        .arg("--mcp")
+        .env("PYTHONPATH", &sdk)
+        .env_remove("WW_IDENTITY");
+    let out = output(&mut cmd);
+    let stderr = text(&out.stderr);
+    assert_exit(&out, 0);
+    assert_no_panic(&stderr);
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", text(&out.stdout)));
+    assert_eq!(seen["tools"], serde_json::json!(["call", "caps", "eval"]));
+    // The remote node's PeerId, not this side's.
+    let id = seen["host_id"]["text"][0]
+        .as_str()
+        .unwrap()
+        .trim_matches('"');
+    assert!(node.addr.ends_with(&format!("/p2p/{id}")), "{seen}");
+    assert_eq!(seen["arith"]["text"], serde_json::json!(["out\n", "42"]));
+    assert_eq!(seen["unbound"]["error"], true);
+    assert_eq!(seen["after"]["text"], serde_json::json!(["42"]));
+}
