@@ -4,8 +4,8 @@
 # each, ww logs `revoked_us`, the time from the arrival of the block that
 # made the update K deep to the epoch advance (the new head already swapped
 # in as the base layer; every capability of the old epoch fails staleEpoch
-# from then on), `held_us`, the part of it spent pinning and fetching the
-# head's tree, and `confirmed_unix_us`, the wall clock of that arrival.
+# from then on), `held_us` and `swapped_us`, the parts of it until the
+# head's tree was pinned and fetched and until it was swapped in, and `confirmed_unix_us`, the wall clock of that arrival.
 # pid0 is the `stem` test guest in `watch` mode: it keeps a `wait` on a
 # child in flight, which fails staleEpoch at the advance; it grafts again at
 # once and prints the wall clock (`regraft: epoch=N unix_us=T`). Re-graft
@@ -90,11 +90,13 @@ import re, sys
 moves = {}
 revoked = []
 held = []
+swapped = []
 for line in open(sys.argv[1]):
     f = dict(re.findall(r'(\w+)=(\S+)', line))
     moves[int(f['epoch'])] = int(f['confirmed_unix_us'])
     revoked.append(int(f['revoked_us']) / 1000)
     held.append(int(f['held_us']) / 1000)
+    swapped.append(int(f['swapped_us']) / 1000)
 regraft = []
 for line in open(sys.argv[2]):
     f = dict(re.findall(r'(\w+)=(\S+)', line))
@@ -105,6 +107,7 @@ def show(name, v):
     print(f'  confirmation -> {name}: p50 {p(0.5):.2f} ms, p90 {p(0.9):.2f} ms, max {v[-1]:.2f} ms')
 print(f'heads={len(revoked)} depth={sys.argv[3]}')
 show('head pinned and fetched', held)
-show('revocation (base swapped)', revoked)
+show('base layer swapped', swapped)
+show('revocation (epoch advanced)', revoked)
 show('re-graft by pid0', regraft)
 PY

@@ -312,6 +312,7 @@ impl Heads {
             }
             return;
         }
+        let swap_done = adoption.confirmed_at.elapsed();
         if boot_before != std::fs::read(self.image.boot()).ok() {
             tracing::warn!(
                 "stem: head seq {} changes boot/main.wasm; the running pid0 keeps its code (it grafts again and sees the new files), the new kernel runs from the next start of ww",
@@ -338,6 +339,7 @@ impl Heads {
                     stem_seq = head.seq,
                     head = %head.cid,
                     held_us = held.as_micros() as u64,
+                    swapped_us = swap_done.as_micros() as u64,
                     revoked_us = revoked.as_micros() as u64,
                     confirmed_unix_us = confirmed.as_micros() as u64,
                     "stem: moved to the adopted head"
