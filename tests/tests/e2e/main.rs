@@ -30,6 +30,8 @@ mod remote_shell;
 mod terminal;
 // The typed WIT door: same results as the vat, typed stale-epoch, examples, `ww init`.
 mod wit;
+// The WIT worlds against what built guests really import.
+mod worlds;
 // IPFS: Kubo's CIDs, Bitswap between nodes, image layers from IPFS.
 mod ipfs;
 // The stem: epochs follow an Atom contract on a real chain.

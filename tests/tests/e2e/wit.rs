@@ -196,3 +196,41 @@ fn example_ipfs_adds_with_kubos_cids_and_reads_back() {
         "{stdout}"
     );
 }
+
+#[test]
+fn example_stream_carries_a_message_between_cells_on_two_nodes_through_wit() {
+    let server_image = image("example-stream");
+    let mut server = Running::start(
+        ww_run(&ww())
+            .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
+            .arg(server_image.path())
+            .args(["--", "serve"]),
+    );
+    let addr = loop {
+        let line = server.wait_for(Stream::Stdout, "addr: ");
+        if line.contains("/tcp/") {
+            break line["addr: ".len()..].to_string();
+        }
+    };
+    server.wait_for(Stream::Stdout, "serving /ww/example/upcase/1.0.0");
+
+    let client_image = image("example-stream");
+    let out = output(
+        ww_run(&ww())
+            .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
+            .arg(client_image.path())
+            .args(["--", "call", &addr, "hello over libp2p"]),
+    );
+    assert_exit(&out, 0);
+    assert!(
+        text(&out.stdout).contains("answer: HELLO OVER LIBP2P\n"),
+        "{}",
+        text(&out.stdout)
+    );
+    // The server saw the client's peer id and the 17 bytes it sent.
+    server.wait_for(Stream::Stdout, "sent 17 bytes");
+
+    kill(server.pid(), libc::SIGKILL);
+    let (_, _, stderr) = server.finish();
+    assert_no_panic(&stderr.join("\n"));
+}
