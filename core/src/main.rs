@@ -2,6 +2,8 @@
 
 mod cli;
 
+use std::io::IsTerminal;
+
 use clap::Parser;
 use cli::{Cli, Command};
 use tracing_subscriber::EnvFilter;
@@ -17,8 +19,12 @@ fn main() {
         _ => "warn,ww=info,ww_core=info",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    // Colours only for a person at a terminal (and not with NO_COLOR): logs
+    // piped into a file or another program stay plain text.
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_env_filter(filter)
         .init();
     let code = match cli.command {
