@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use futures::channel::oneshot;
 use futures::future::{FutureExt, Shared};
+use futures::lock::Mutex;
 
 use ww_capnp::shell_capnp::shell;
 use ww_glia::{Error, Value};
@@ -15,10 +16,15 @@ use crate::session::Session;
 
 /// Serves `Shell` over the session; calls made while the kernel boots wait
 /// for it (so a front end's first call is also its readiness check).
+///
+/// Several front ends may hold the `Shell` at once (the node's terminal and
+/// remote `ww shell` sessions): evaluations take turns, so each one's
+/// captured output is its own. An interrupt stops whichever is running.
 pub struct ShellImpl {
     session: Rc<RefCell<Option<Rc<Session>>>>,
     booted: Shared<oneshot::Receiver<()>>,
     ready: RefCell<Option<Ready>>,
+    turn: Mutex<()>,
 }
 
 /// Hands the booted session to the `Shell`.
@@ -46,6 +52,7 @@ impl Default for ShellImpl {
             })),
             session,
             booted: booted.shared(),
+            turn: Mutex::new(()),
         }
     }
 }
@@ -80,6 +87,7 @@ impl shell::Server for ShellImpl {
     ) -> Result<(), capnp::Error> {
         let source = params.get()?.get_source()?.to_string()?;
         let session = self.session().await?;
+        let _turn = self.turn.lock().await;
         session.output.start_capture();
         let result = session.eval(&source).await;
         let output = session.output.take_capture();

@@ -234,3 +234,44 @@ fn after_the_epoch_ends_the_session_grafts_again_and_goes_on() {
         stderr.join("\n")
     );
 }
+
+/// Regression: two sessions evaluating at once each got part of the
+/// other's output (the kernel captured one evaluation's prints at a time).
+#[test]
+fn two_sessions_at_once_each_get_their_own_output() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, _) = keygen(keys.path(), "node.key");
+    let node = Node::start(&["--identity", key.to_str().unwrap()]);
+    // Both sessions logged in (each has answered once) before either sends
+    // its command, so B's arrives while A's runs.
+    let session = |name: &str| {
+        let mut run = Running::start(
+            Command::new(ww())
+                .arg("shell")
+                .arg(&node.addr)
+                .arg("--identity")
+                .arg(&key)
+                .env_remove("WW_IDENTITY"),
+        );
+        run.send_line(&format!("\"{name} in\""));
+        run.wait_for(Stream::Stdout, &format!("{name} in"));
+        run
+    };
+    let mut a = session("a");
+    let mut b = session("b");
+    // A prints, computes for about a second, prints again; B prints
+    // meanwhile.
+    a.send_line(
+        "(do (println \"a-start\") (loop [i 0] (if (< i 1000000) (recur (+ i 1)) i)) (println \"a-end\"))",
+    );
+    // A short computation first: if A's had not begun when it arrived, it
+    // has by its end.
+    b.send_line("(loop [i 0] (if (< i 20000) (recur (+ i 1)) i))");
+    b.send_line("(println \"b-only\")");
+    let (status, b_out, b_err) = b.finish();
+    assert_eq!(status.code(), Some(0), "{}", b_err.join("\n"));
+    let (status, a_out, a_err) = a.finish();
+    assert_eq!(status.code(), Some(0), "{}", a_err.join("\n"));
+    assert_eq!(a_out, ["\"a in\"", "a-start", "a-end"]);
+    assert_eq!(b_out, ["\"b in\"", "20000", "b-only"]);
+}
