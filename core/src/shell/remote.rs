@@ -97,6 +97,18 @@ pub enum RemoteError {
         /// The bound.
         timeout: Duration,
     },
+    /// Logged in, but pid0 did not answer the shell's first call.
+    #[error(
+        "logged in to {addr}, but its pid0 did not answer within {}s: it may export no Shell \
+         (run std/kernel there), or still be starting (--timeout waits longer)",
+        timeout.as_secs_f32()
+    )]
+    NoAnswer {
+        /// The node's address.
+        addr: String,
+        /// The bound.
+        timeout: Duration,
+    },
     /// The connection failed after login.
     #[error("the session with {addr} ended: {reason}")]
     Session {
@@ -137,10 +149,14 @@ pub async fn run(options: RemoteOptions) -> Result<i32, RemoteError> {
 
     let (evaluator, serve) = super::evaluator(shell);
     tokio::task::spawn_local(serve);
-    // The first call waits for the node's kernel to be up.
-    let first = evaluator
-        .eval("nil")
+    // The first call waits for the node's kernel to be up; a pid0 that
+    // never serves its side of the vat never answers, hence the bound.
+    let first = tokio::time::timeout(options.timeout, evaluator.eval("nil"))
         .await
+        .map_err(|_| RemoteError::NoAnswer {
+            addr: addr.clone(),
+            timeout: options.timeout,
+        })?
         .map_err(|reason| RemoteError::NoShell {
             addr: addr.clone(),
             reason,

@@ -275,3 +275,26 @@ fn two_sessions_at_once_each_get_their_own_output() {
     assert_eq!(a_out, ["\"a in\"", "a-start", "a-end"]);
     assert_eq!(b_out, ["\"b in\"", "20000", "b-only"]);
 }
+
+#[test]
+fn a_node_whose_pid0_serves_no_shell_is_named_within_the_bound() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, _) = keygen(keys.path(), "node.key");
+    // host-cmd waits on its stdin (kept open) and never answers a Shell
+    // call.
+    let image = image("host-cmd");
+    let mut run = Running::start(
+        ww_run(&ww())
+            .args(["--identity", key.to_str().unwrap()])
+            .arg(image.path()),
+    );
+    let line = run.wait_for(Stream::Stderr, "remote shell: ww shell ");
+    let addr = line.rsplit("ww shell ").next().unwrap().trim().to_string();
+    let out = shell(&addr, &key, &["--timeout", "1"], "(host id)\n");
+    kill(run.pid(), libc::SIGKILL);
+    assert_exit(&out, 1);
+    let stderr = text(&out.stderr);
+    assert_no_panic(&stderr);
+    assert!(stderr.contains("did not answer within 1s"), "{stderr}");
+    assert!(stderr.contains("run std/kernel there"), "{stderr}");
+}
