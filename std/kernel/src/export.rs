@@ -7,7 +7,6 @@ use std::rc::Rc;
 
 use futures::channel::oneshot;
 use futures::future::{FutureExt, Shared};
-use futures::lock::Mutex;
 
 use ww_capnp::shell_capnp::shell;
 use ww_glia::{Error, Value};
@@ -18,13 +17,13 @@ use crate::session::Session;
 /// for it (so a front end's first call is also its readiness check).
 ///
 /// Several front ends may hold the `Shell` at once (the node's terminal and
-/// remote `ww shell` sessions): evaluations take turns, so each one's
-/// captured output is its own. An interrupt stops whichever is running.
+/// remote `ww shell` sessions): evaluations take turns ([`Session::turn`]),
+/// so each one's captured output is its own. An interrupt stops whichever
+/// is running.
 pub struct ShellImpl {
     session: Rc<RefCell<Option<Rc<Session>>>>,
     booted: Shared<oneshot::Receiver<()>>,
     ready: RefCell<Option<Ready>>,
-    turn: Mutex<()>,
 }
 
 /// Hands the booted session to the `Shell`.
@@ -52,7 +51,6 @@ impl Default for ShellImpl {
             })),
             session,
             booted: booted.shared(),
-            turn: Mutex::new(()),
         }
     }
 }
@@ -87,7 +85,7 @@ impl shell::Server for ShellImpl {
     ) -> Result<(), capnp::Error> {
         let source = params.get()?.get_source()?.to_string()?;
         let session = self.session().await?;
-        let _turn = self.turn.lock().await;
+        let _turn = session.turn.lock().await;
         session.output.start_capture();
         let result = session.eval(&source).await;
         let output = session.output.take_capture();

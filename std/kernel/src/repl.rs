@@ -46,6 +46,7 @@ pub async fn run(session: &Session) -> End {
             Ok(_) => read_any = true,
         }
         pending.push_str(&line);
+        let _turn = session.turn.lock().await;
         let result = session.eval(&pending).await;
         if matches!(&result, Err(e) if e.is_incomplete()) {
             continue;

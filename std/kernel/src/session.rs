@@ -59,6 +59,11 @@ pub struct Session {
     pub output: Output,
     /// Capabilities each service in `svc/` is granted by `(grant …)`.
     pub grants: RefCell<Vec<(String, Vec<String>)>>,
+    /// Held for one evaluation and the printing of its result: the stdin
+    /// shell and every holder of the exported `Shell` (the node's terminal,
+    /// remote sessions) take turns, so no evaluation's output lands in
+    /// another's.
+    pub turn: futures::lock::Mutex<()>,
 }
 
 impl Session {
@@ -78,6 +83,7 @@ impl Session {
             caps: RefCell::new(None),
             cwd: RefCell::new("/".into()),
             output,
+            turn: futures::lock::Mutex::new(()),
             grants: RefCell::new(Vec::new()),
         })
     }

@@ -298,3 +298,46 @@ fn a_node_whose_pid0_serves_no_shell_is_named_within_the_bound() {
     assert!(stderr.contains("did not answer within 1s"), "{stderr}");
     assert!(stderr.contains("run std/kernel there"), "{stderr}");
 }
+
+/// Regression: what the node's own stdin shell printed while a remote
+/// evaluation ran went to the remote session instead of the node's stdout.
+#[test]
+fn the_nodes_stdin_shell_and_a_remote_session_keep_their_output_apart() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, _) = keygen(keys.path(), "node.key");
+    let image = image("kernel");
+    // Not a daemon: the kernel's shell reads the node's stdin (kept open).
+    let mut node = Running::start(
+        ww_run(&ww())
+            .args(["--identity", key.to_str().unwrap()])
+            .arg(image.path()),
+    );
+    let line = node.wait_for(Stream::Stderr, "remote shell: ww shell ");
+    let addr = line.rsplit("ww shell ").next().unwrap().trim().to_string();
+    let mut remote = Running::start(
+        Command::new(ww())
+            .arg("shell")
+            .arg(&addr)
+            .arg("--identity")
+            .arg(&key)
+            .env_remove("WW_IDENTITY"),
+    );
+    remote.send_line("\"r in\"");
+    remote.wait_for(Stream::Stdout, "r in");
+
+    remote.send_line(
+        "(do (println \"r-start\") (loop [i 0] (if (< i 1000000) (recur (+ i 1)) i)) (println \"r-end\"))",
+    );
+    // A short computation first: the remote evaluation has begun by its end.
+    node.send_line("(loop [i 0] (if (< i 20000) (recur (+ i 1)) i))");
+    node.send_line("(println \"from-pipe\")");
+    let (status, r_out, r_err) = remote.finish();
+    assert_eq!(status.code(), Some(0), "{}", r_err.join("\n"));
+    assert_eq!(r_out, ["\"r in\"", "r-start", "r-end"]);
+    node.wait_for(Stream::Stdout, "from-pipe");
+    node.send_line("(exit 0)");
+    let (status, n_out, n_err) = node.finish();
+    assert_eq!(status.code(), Some(0), "{}", n_err.join("\n"));
+    assert!(n_out.iter().any(|l| l == "20000"), "{n_out:?}");
+    assert!(!n_out.iter().any(|l| l.starts_with("r-")), "{n_out:?}");
+}
