@@ -10,7 +10,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use cid::Cid;
-use reqwest::{Body, Response, Url};
+use reqwest::header::CONTENT_TYPE;
+use reqwest::multipart::Form;
+use reqwest::{Body, RequestBuilder, Response, Url};
 use serde_json::Value;
 
 use crate::error::{IpfsError, Result};
@@ -127,17 +129,16 @@ impl KuboApi {
         url
     }
 
-    /// POSTs `call` and returns the response when its status is a success.
-    async fn post(
-        &self,
-        call: &'static str,
-        args: &[(&str, &str)],
-        body: Option<(String, Body)>,
-    ) -> Result<Response> {
-        let mut request = self.http.post(self.endpoint(call, args));
-        if let Some((content_type, body)) = body {
-            request = request.header("Content-Type", content_type).body(body);
-        }
+    /// POSTs `call` (with no body) and returns the response when its
+    /// status is a success.
+    async fn post(&self, call: &'static str, args: &[(&str, &str)]) -> Result<Response> {
+        self.send(call, self.http.post(self.endpoint(call, args)))
+            .await
+    }
+
+    /// Sends `request` (a `call`) and returns the response when its status
+    /// is a success.
+    async fn send(&self, call: &'static str, request: RequestBuilder) -> Result<Response> {
         let response = request.send().await.map_err(|e| self.unreachable(&e))?;
         if response.status().is_success() {
             return Ok(response);
@@ -179,7 +180,7 @@ impl KuboApi {
 
     async fn json(&self, call: &'static str, args: &[(&str, &str)]) -> Result<Value> {
         let text = self
-            .post(call, args, None)
+            .post(call, args)
             .await?
             .text()
             .await
@@ -200,12 +201,24 @@ impl KuboApi {
             .to_string())
     }
 
-    /// `add`s a multipart `body` (see [`super::multipart`]) and returns the
-    /// CID of the entry named `root`, pinned like `ipfs add` pins.
+    /// `add`s `form` (see [`super::multipart`]) and returns the CID of the
+    /// entry named `root`, pinned like `ipfs add` pins.
     ///
     /// # Errors
     ///
     /// The API's refusal, or an answer without `root`.
+    pub async fn add_form(&self, form: Form, options: AddOptions, root: &str) -> Result<Cid> {
+        self.added(self.add_request(options).multipart(form), root)
+            .await
+    }
+
+    /// `add`s a multipart `body` already encoded, of `content_type`; only
+    /// for `core/src/push.rs` until it calls [`KuboApi::add_form`] (then
+    /// delete this and `multipart::legacy`).
+    ///
+    /// # Errors
+    ///
+    /// As [`KuboApi::add_form`].
     pub async fn add(
         &self,
         content_type: String,
@@ -213,6 +226,15 @@ impl KuboApi {
         options: AddOptions,
         root: &str,
     ) -> Result<Cid> {
+        let request = self
+            .add_request(options)
+            .header(CONTENT_TYPE, content_type)
+            .body(body);
+        self.added(request, root).await
+    }
+
+    /// An `add` call with `options`, pinning, without progress lines.
+    fn add_request(&self, options: AddOptions) -> RequestBuilder {
         let version = if options.cid_version == cid::Version::V0 {
             "0"
         } else {
@@ -225,8 +247,13 @@ impl KuboApi {
             ("pin", "true"),
             ("progress", "false"),
         ];
+        self.http.post(self.endpoint("add", &args))
+    }
+
+    /// Sends the `add` `request` and returns the CID of `root` in its answer.
+    async fn added(&self, request: RequestBuilder, root: &str) -> Result<Cid> {
         let text = self
-            .post("add", &args, Some((content_type, body)))
+            .send("add", request)
             .await?
             .text()
             .await
@@ -267,7 +294,7 @@ impl KuboApi {
     /// The API's refusal (no such file, a directory, …).
     pub async fn cat(&self, path: &IpfsPath) -> Result<Response> {
         let arg = path.to_string();
-        self.bounded("cat", path, self.post("cat", &[("arg", &arg)], None))
+        self.bounded("cat", path, self.post("cat", &[("arg", &arg)]))
             .await
     }
 

@@ -24,7 +24,7 @@ use bytes::Bytes;
 use capnp::Error;
 use cid::Cid;
 use futures::channel::mpsc as chunks;
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use reqwest::Body;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -223,20 +223,8 @@ impl unix_fs::Server for KuboUnixFs {
                 .then(|| params.get_options())
                 .transpose()?,
         )?;
-        let boundary = multipart::boundary();
-        let mut body = multipart::file_head(&boundary, multipart::FILE).to_vec();
-        body.extend_from_slice(params.get_data()?);
-        body.extend_from_slice(multipart::PART_END);
-        body.extend_from_slice(&multipart::tail(&boundary));
-        let cid = self
-            .api
-            .add(
-                multipart::content_type(&boundary),
-                Body::from(body),
-                options,
-                multipart::FILE,
-            )
-            .await?;
+        let form = multipart::bytes(params.get_data()?.to_vec());
+        let cid = self.api.add_form(form, options, multipart::FILE).await?;
         results.get().set_cid(cid.to_string().as_str());
         Ok(())
     }
@@ -286,17 +274,8 @@ impl unix_fs::Server for KuboUnixFs {
         if files.is_empty() {
             return Err(IpfsError::BadAdd("the directory has no entries".into()).into());
         }
-        let boundary = multipart::boundary();
-        let body = multipart::tree(&boundary, &files);
-        let cid = self
-            .api
-            .add(
-                multipart::content_type(&boundary),
-                Body::from(body),
-                options,
-                multipart::ROOT,
-            )
-            .await?;
+        let form = multipart::directory(&files);
+        let cid = self.api.add_form(form, options, multipart::ROOT).await?;
         results.get().set_cid(cid.to_string().as_str());
         Ok(())
     }
@@ -329,9 +308,37 @@ fn body_error(api: &KuboApi, e: reqwest::Error) -> IpfsError {
     }
 }
 
+/// What an `addStream` writer sends the upload.
+enum Write {
+    /// More of the file.
+    Data(Bytes),
+    /// The file is whole (`finish`).
+    End,
+}
+
+/// The file's bytes as the body of its part: the cell's writes until
+/// [`Write::End`]. A writer gone without it fails the body, so the request
+/// breaks off and the daemon adds (and pins) nothing.
+fn writes(rx: mpsc::Receiver<Write>) -> Body {
+    let chunks = futures::stream::unfold(Some(rx), |rx| async move {
+        let mut rx = rx?;
+        match rx.recv().await {
+            Some(Write::Data(data)) => Some((Ok(data), Some(rx))),
+            Some(Write::End) => None,
+            None => Some((
+                Err(std::io::Error::other(
+                    "the writer was dropped before finish",
+                )),
+                None,
+            )),
+        }
+    });
+    Body::wrap_stream(chunks)
+}
+
 /// An `add` in flight: the cell's writes go to its body.
 struct Upload {
-    writes: Option<mpsc::Sender<Bytes>>,
+    writes: Option<mpsc::Sender<Write>>,
     task: Option<JoinHandle<Result<Cid>>>,
 }
 
@@ -350,30 +357,12 @@ pub struct KuboAddWriter {
 }
 
 impl KuboAddWriter {
-    /// Starts the `add`; its body is what the cell writes.
+    /// Starts the `add`; its file part is what the cell writes.
     fn start(api: KuboApi, options: AddOptions) -> Self {
-        let (tx, rx) = mpsc::channel::<Bytes>(WRITES_AHEAD);
-        let boundary = multipart::boundary();
-        let head = multipart::file_head(&boundary, multipart::FILE);
-        let mut end = multipart::PART_END.to_vec();
-        end.extend_from_slice(&multipart::tail(&boundary));
-        let writes = futures::stream::unfold(rx, |mut rx| async move {
-            rx.recv().await.map(|data| (data, rx))
-        });
-        let body = futures::stream::iter([head])
-            .chain(writes)
-            .chain(futures::stream::iter([Bytes::from(end)]))
-            .map(Ok::<_, std::io::Error>);
-        let content_type = multipart::content_type(&boundary);
-        let task = tokio::task::spawn_local(async move {
-            api.add(
-                content_type,
-                Body::wrap_stream(body),
-                options,
-                multipart::FILE,
-            )
-            .await
-        });
+        let (tx, rx) = mpsc::channel(WRITES_AHEAD);
+        let form = multipart::stream(writes(rx));
+        let add = async move { api.add_form(form, options, multipart::FILE).await };
+        let task = tokio::task::spawn_local(add);
         KuboAddWriter {
             upload: RefCell::new(Some(Upload {
                 writes: Some(tx),
@@ -414,7 +403,7 @@ impl add_writer::Server for KuboAddWriter {
             .and_then(|u| u.writes.clone())
             .ok_or_else(finished)?;
         // tokio's bounded channel serves senders in order: writes keep theirs.
-        if writes.send(data).await.is_err() {
+        if writes.send(Write::Data(data)).await.is_err() {
             return Err(self.failure().await);
         }
         Ok(())
@@ -425,14 +414,22 @@ impl add_writer::Server for KuboAddWriter {
         _: add_writer::FinishParams,
         mut results: add_writer::FinishResults,
     ) -> Result<(), Error> {
-        let task = {
-            let mut upload = self.upload.borrow_mut();
-            let upload = upload.as_mut().ok_or_else(finished)?;
-            // Closing the channel ends the body.
-            upload.writes = None;
-            upload.task.take().ok_or_else(finished)?
-        };
-        self.upload.borrow_mut().take();
+        let writes = self
+            .upload
+            .borrow_mut()
+            .as_mut()
+            .and_then(|u| u.writes.take())
+            .ok_or_else(finished)?;
+        // After the writes before it (the channel keeps senders in order).
+        if writes.send(Write::End).await.is_err() {
+            return Err(self.failure().await);
+        }
+        let task = self
+            .upload
+            .borrow_mut()
+            .take()
+            .and_then(|mut u| u.task.take())
+            .ok_or_else(finished)?;
         let cid = task
             .await
             .map_err(|e| Error::failed(format!("the upload task ended: {e}")))??;
