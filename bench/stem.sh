@@ -35,10 +35,12 @@ trap cleanup EXIT
 pids+=($!)
 wait_for() { # FILE PATTERN COUNT: until FILE has COUNT lines matching PATTERN (60 s)
     for _ in $(seq 600); do
-        [ "$(grep -c -- "$2" "$1" 2>/dev/null || true)" -ge "$3" ] && return 0
+        count="$(grep -c -- "$2" "$1" 2>/dev/null || true)"
+        [ "${count:-0}" -ge "$3" ] && return 0
         sleep 0.1
     done
-    echo "timed out waiting for '$2' in $1" >&2
+    echo "timed out waiting for '$2' in $1; ww's last log lines:" >&2
+    tail -n 5 "$tmp/err.log" >&2 2>/dev/null || true
     exit 1
 }
 wait_for "$tmp/anvil.log" "Listening on" 1

@@ -22,7 +22,7 @@ use tempfile::TempDir;
 
 mod rebase;
 
-pub use rebase::{Base, Rebasable};
+pub use rebase::{Base, Rebasable, Replaced};
 
 /// Where the kernel of an image lives, relative to its root.
 pub const BOOT: &str = "boot/main.wasm";

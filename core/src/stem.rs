@@ -294,31 +294,28 @@ impl Heads {
                     .into(),
             )
         };
-        if let Err(why) = swapped {
-            tracing::error!(
+        let replaced = match swapped {
+            Ok(replaced) => replaced,
+            Err(why) => {
+                tracing::error!(
                 "stem: head seq {} ({}) cannot become the base layer: {why}; staying on epoch {} and its image until the next head",
                 head.seq,
                 head.cid,
                 self.epochs.current().seq
             );
-            if self.pinned != Some(head.cid) {
-                if let Err(e) = unpin(&self.ipfs, &head.cid).await {
-                    tracing::warn!(
-                        "stem: cannot unpin the refused head {}: {}",
-                        head.cid,
-                        e.extra
-                    );
+                if self.pinned != Some(head.cid) {
+                    if let Err(e) = unpin(&self.ipfs, &head.cid).await {
+                        tracing::warn!(
+                            "stem: cannot unpin the refused head {}: {}",
+                            head.cid,
+                            e.extra
+                        );
+                    }
                 }
+                return;
             }
-            return;
-        }
+        };
         let swap_done = adoption.confirmed_at.elapsed();
-        if boot_before != std::fs::read(self.image.boot()).ok() {
-            tracing::warn!(
-                "stem: head seq {} changes boot/main.wasm; the running pid0 keeps its code (it grafts again and sees the new files), the new kernel runs from the next start of ww",
-                head.seq
-            );
-        }
         if let Some(old) = self.pinned.replace(head.cid).filter(|old| *old != head.cid) {
             if let Err(e) = unpin(&self.ipfs, &old).await {
                 tracing::warn!("stem: cannot unpin the previous head {old}: {}", e.extra);
@@ -347,6 +344,18 @@ impl Heads {
             }
             Err(e) => tracing::error!("stem: head seq {}: {e}", head.seq),
         }
+        // Off the node's thread: the clean-up and the kernel check would
+        // otherwise delay the cells grafting again.
+        let boot = self.image.boot();
+        let seq = head.seq;
+        tokio::task::spawn_blocking(move || {
+            drop(replaced);
+            if boot_before != std::fs::read(boot).ok() {
+                tracing::warn!(
+                    "stem: head seq {seq} changes boot/main.wasm; the running pid0 keeps its code (it grafts again and sees the new files), the new kernel runs from the next start of ww"
+                );
+            }
+        });
     }
 }
 

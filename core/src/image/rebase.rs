@@ -61,6 +61,22 @@ impl Base {
     }
 }
 
+/// What a swap left behind: the staging directory and the previous base's
+/// copy, both removed when this is dropped.
+#[derive(Debug)]
+pub struct Replaced {
+    _staged: Image,
+    old: Option<Base>,
+}
+
+impl Drop for Replaced {
+    fn drop(&mut self) {
+        if let Some(old) = self.old.take() {
+            old.remove();
+        }
+    }
+}
+
 /// An image whose base layer can be replaced while cells run.
 #[derive(Debug)]
 pub struct Rebasable {
@@ -114,8 +130,10 @@ impl Rebasable {
         self.base.as_ref().map(Base::tree)
     }
 
-    /// Replaces the base with `base`, keeping the overlays on top; the
-    /// previous base's copy is removed.
+    /// Replaces the base with `base`, keeping the overlays on top. The
+    /// previous base's copy and the staging directory are removed when the
+    /// returned [`Replaced`] is dropped: after the epoch advanced, so the
+    /// clean-up is not on the path to revocation.
     ///
     /// # Errors
     ///
@@ -123,7 +141,7 @@ impl Rebasable {
     /// `boot/main.wasm` in it, an I/O error): the live root is untouched.
     /// The live root cannot be updated: the previous base is swapped back
     /// (when that fails too, the error says so).
-    pub fn rebase(&mut self, base: Base) -> Result<(), ImageError> {
+    pub fn rebase(&mut self, base: Base) -> Result<Replaced, ImageError> {
         let staged = self.stage(Some(base.tree()))?;
         if let Err(e) = sync(staged.root(), self.root()) {
             let swapped_back = match self.stage(self.base()) {
@@ -136,10 +154,11 @@ impl Rebasable {
                 swapped_back,
             });
         }
-        if let Some(old) = self.base.replace(base) {
-            old.remove();
-        }
-        Ok(())
+        let old = self.base.replace(base);
+        Ok(Replaced {
+            _staged: staged,
+            old,
+        })
     }
 
     /// The union of `base` and the overlays, assembled beside the live

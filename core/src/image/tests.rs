@@ -144,7 +144,9 @@ fn a_new_base_is_swapped_in_place_under_the_overlays() {
             ("bin/only-b", "b"),
         ],
     );
-    live.rebase(b).unwrap();
+    let replaced = live.rebase(b).unwrap();
+    assert!(scratch.path().join("a").exists(), "kept until dropped");
+    drop(replaced);
     assert_eq!(live.root(), root);
     assert_eq!(read(&root, "etc/motd").as_deref(), Some("B"));
     assert_eq!(read(&root, "etc/shadowed").as_deref(), Some("overlay"));

@@ -269,11 +269,22 @@ impl Indexer {
             }
         }
         loop {
+            // Logs first: a block's log may be queued behind the headers of
+            // the blocks mined on top of it (two subscriptions, one socket).
             tokio::select! {
+                biased;
                 log = logs.next() => match log {
                     Some(log) => {
-                        if let Some(update) = Update::from_log(&log) {
-                            self.finalizer.observe(update);
+                        let Some(update) = Update::from_log(&log) else { continue };
+                        let block = update.block;
+                        self.finalizer.observe(update);
+                        // Already deep enough at the last block seen: settle
+                        // now rather than at the next block, which may be
+                        // long in coming.
+                        if let Some((tip, _)) = last.filter(|(tip, _)| block + self.config.depth <= *tip) {
+                            if let Some(end) = self.catch_up(tip, Instant::now(), &mut complete, tx).await {
+                                return end;
+                            }
                         }
                     }
                     None => return End::Lost("the log subscription ended".into()),
