@@ -96,18 +96,12 @@ fn push_to_api(
         .iter()
         .map(|(path, data)| (path.clone(), data.as_deref()))
         .collect();
-    let boundary = multipart::boundary();
-    let body = multipart::tree(&boundary, &parts);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(PushError::Runtime)?;
-    let root = runtime.block_on(api.add(
-        multipart::content_type(&boundary),
-        body.into(),
-        options,
-        multipart::ROOT,
-    ))?;
+    let root =
+        runtime.block_on(api.add_form(multipart::directory(&parts), options, multipart::ROOT))?;
     Ok(root.to_string())
 }
 

@@ -10,9 +10,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use cid::Cid;
-use reqwest::header::CONTENT_TYPE;
 use reqwest::multipart::Form;
-use reqwest::{Body, RequestBuilder, Response, Url};
+use reqwest::{RequestBuilder, Response, Url};
 use serde_json::Value;
 
 use crate::error::{IpfsError, Result};
@@ -210,27 +209,6 @@ impl KuboApi {
     pub async fn add_form(&self, form: Form, options: AddOptions, root: &str) -> Result<Cid> {
         self.added(self.add_request(options).multipart(form), root)
             .await
-    }
-
-    /// `add`s a multipart `body` already encoded, of `content_type`; only
-    /// for `core/src/push.rs` until it calls [`KuboApi::add_form`] (then
-    /// delete this and `multipart::legacy`).
-    ///
-    /// # Errors
-    ///
-    /// As [`KuboApi::add_form`].
-    pub async fn add(
-        &self,
-        content_type: String,
-        body: Body,
-        options: AddOptions,
-        root: &str,
-    ) -> Result<Cid> {
-        let request = self
-            .add_request(options)
-            .header(CONTENT_TYPE, content_type)
-            .body(body);
-        self.added(request, root).await
     }
 
     /// An `add` call with `options`, pinning, without progress lines.

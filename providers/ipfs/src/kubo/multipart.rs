@@ -116,58 +116,6 @@ fn entries<'a>(files: &[(String, Option<&'a [u8]>)]) -> Vec<(String, Option<&'a 
         .collect()
 }
 
-/// The hand-written encoding `core/src/push.rs` still calls (kept so the
-/// tree compiles while it does). It writes the same parts as [`directory`];
-/// once push adds with `KuboApi::add_form(multipart::directory(..), ..)`,
-/// delete these three functions and `KuboApi::add`.
-mod legacy {
-    use std::sync::atomic::{AtomicU64, Ordering};
-
-    use sha2::{Digest, Sha256};
-
-    use super::{entries, file_name, DIRECTORY, FIELD, OCTETS};
-
-    static UNIQUE: AtomicU64 = AtomicU64::new(0);
-
-    /// A boundary no body will contain by chance.
-    pub fn boundary() -> String {
-        let n = UNIQUE.fetch_add(1, Ordering::Relaxed);
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        let seed = format!("{now}-{}-{n}", std::process::id());
-        format!("ww-{}", hex::encode(Sha256::digest(seed.as_bytes())))
-    }
-
-    /// The `Content-Type` header of a body with `boundary`.
-    pub fn content_type(boundary: &str) -> String {
-        format!("multipart/form-data; boundary={boundary}")
-    }
-
-    /// The body [`super::directory`]'s form sends, with `boundary`.
-    pub fn tree(boundary: &str, files: &[(String, Option<&[u8]>)]) -> Vec<u8> {
-        let mut body = Vec::new();
-        for (path, data) in entries(files) {
-            let mime = if data.is_some() { OCTETS } else { DIRECTORY };
-            body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{FIELD}\"; \
-                     filename=\"{}\"\r\nContent-Type: {mime}\r\n\r\n",
-                    file_name(&path)
-                )
-                .as_bytes(),
-            );
-            body.extend_from_slice(data.unwrap_or_default());
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        body
-    }
-}
-
-pub use legacy::{boundary, content_type, tree};
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,9 +177,6 @@ mod tests {
             "file bytes, then the part's end"
         );
         assert!(body.ends_with(&format!("--{boundary}--\r\n")));
-        // The legacy encoder push still uses sends the same parts.
-        let legacy = String::from_utf8(tree("B", &files)).unwrap();
-        assert_eq!(legacy.replace("--B", &format!("--{boundary}")), body);
     }
 
     #[test]
