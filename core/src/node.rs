@@ -180,6 +180,11 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let plan = Plan::new(builtins, libraries)?;
     let mut settings: BTreeMap<String, String> = options.config.iter().cloned().collect();
     if plan.reads(IDENTITY_KEY) || options.identity.is_some() {
+        if options.identity.is_none() {
+            tracing::info!(
+                "no --identity given: using an ephemeral node key (it changes every run); create a lasting one with `ww keygen --output id.key`"
+            );
+        }
         settings.insert(IDENTITY_KEY.into(), key::to_pem(&node_key));
     }
     let started = plan.start(&settings).await?;
@@ -269,12 +274,9 @@ enum Pending {
 fn identity_key(path: Option<&PathBuf>) -> Result<ed25519_dalek::SigningKey, KeyError> {
     Ok(match path {
         Some(path) => key::read(path)?,
-        None => {
-            tracing::info!(
-                "no --identity given: using an ephemeral node key (it changes every run); create a lasting one with `ww keygen --output id.key`"
-            );
-            key::generate()
-        }
+        // Said only once a provider reads the key (see `run`): a node with
+        // no provider that needs an identity has nothing to warn about.
+        None => key::generate(),
     })
 }
 
