@@ -6,8 +6,7 @@ use capnp::Error;
 use ww_capnp::ipfs_capnp::{ipfs, unix_fs};
 
 use crate::blocks::Blocks;
-use crate::error::IpfsError;
-use crate::path::IpfsPath;
+use crate::fields;
 use crate::pins::Pins;
 
 /// Serves `Ipfs`.
@@ -28,21 +27,6 @@ impl IpfsImpl {
     }
 }
 
-fn cid_param(reader: capnp::text::Reader<'_>) -> Result<cid::Cid, Error> {
-    let text = reader
-        .to_str()
-        .map_err(|e| Error::failed(format!("cid is not UTF-8: {e}")))?;
-    let path = IpfsPath::parse(text)?;
-    if !path.segments.is_empty() {
-        return Err(IpfsError::BadPath {
-            input: text.to_string(),
-            reason: "pins name a CID, not a path below one".into(),
-        }
-        .into());
-    }
-    Ok(path.root)
-}
-
 impl ipfs::Server for IpfsImpl {
     async fn unixfs(
         self: Rc<Self>,
@@ -58,7 +42,7 @@ impl ipfs::Server for IpfsImpl {
         params: ipfs::PinParams,
         _: ipfs::PinResults,
     ) -> Result<(), Error> {
-        let cid = cid_param(params.get()?.get_cid()?)?;
+        let cid = fields::cid(params.get()?.get_cid()?)?;
         self.pins.pin(&self.blocks, &cid).await?;
         Ok(())
     }
@@ -68,7 +52,7 @@ impl ipfs::Server for IpfsImpl {
         params: ipfs::UnpinParams,
         _: ipfs::UnpinResults,
     ) -> Result<(), Error> {
-        let cid = cid_param(params.get()?.get_cid()?)?;
+        let cid = fields::cid(params.get()?.get_cid()?)?;
         self.pins.unpin(&cid)?;
         // What only this pin kept goes now (see `gc`).
         crate::gc::collect(&self.blocks.store, &self.pins).map_err(|e| {

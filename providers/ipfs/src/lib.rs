@@ -22,6 +22,7 @@ pub mod blockstore;
 pub mod cat_stream;
 pub mod config;
 pub mod error;
+pub mod fields;
 pub mod gc;
 pub mod importer;
 pub mod ipfs;

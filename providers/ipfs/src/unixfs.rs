@@ -6,17 +6,16 @@ use std::rc::Rc;
 use capnp::Error;
 use cid::Cid;
 use futures::channel::mpsc;
-use ww_capnp::ipfs_capnp::{add_options, add_writer, unix_fs};
+use ww_capnp::ipfs_capnp::{add_writer, unix_fs};
 use ww_capnp::system_capnp::byte_stream;
 
 use crate::add_writer::AddWriterImpl;
 use crate::blocks::Blocks;
 use crate::cat_stream::{CatStream, CHUNKS_AHEAD};
 use crate::error::IpfsError;
-use crate::importer::{self, AddOptions, Entry};
-use crate::path::IpfsPath;
+use crate::importer::{self, Entry};
 use crate::pins::Pins;
-use crate::reader;
+use crate::{fields, reader};
 
 /// The largest file `cat` returns in one reply (larger: `catStream`).
 pub const MAX_CAT: u64 = 64 << 20;
@@ -40,27 +39,13 @@ impl UnixFsImpl {
     }
 }
 
-fn text(reader: capnp::text::Reader<'_>, what: &str) -> Result<String, Error> {
-    reader
-        .to_string()
-        .map_err(|e| Error::failed(format!("{what} is not UTF-8: {e}")))
-}
-
-/// The options of an add, defaults when absent.
-pub fn options(reader: Option<add_options::Reader<'_>>) -> Result<AddOptions, IpfsError> {
-    match reader {
-        Some(o) => AddOptions::new(o.get_cid_version(), o.get_raw_leaves()),
-        None => Ok(AddOptions::default()),
-    }
-}
-
 impl unix_fs::Server for UnixFsImpl {
     async fn cat(
         self: Rc<Self>,
         params: unix_fs::CatParams,
         mut results: unix_fs::CatResults,
     ) -> Result<(), Error> {
-        let path = IpfsPath::parse(&text(params.get()?.get_path()?, "path")?)?;
+        let path = fields::path(params.get()?.get_path()?)?;
         let (cid, block, size) = reader::open(&self.blocks, &path).await?;
         if size > MAX_CAT {
             return Err(IpfsError::TooLarge {
@@ -93,7 +78,7 @@ impl unix_fs::Server for UnixFsImpl {
         params: unix_fs::CatStreamParams,
         mut results: unix_fs::CatStreamResults,
     ) -> Result<(), Error> {
-        let path = IpfsPath::parse(&text(params.get()?.get_path()?, "path")?)?;
+        let path = fields::path(params.get()?.get_path()?)?;
         let (cid, block, _) = reader::open(&self.blocks, &path).await?;
         let (tx, rx) = mpsc::channel(CHUNKS_AHEAD);
         let failure = Rc::new(RefCell::new(None));
@@ -112,18 +97,11 @@ impl unix_fs::Server for UnixFsImpl {
     async fn ls(
         self: Rc<Self>,
         params: unix_fs::LsParams,
-        mut results: unix_fs::LsResults,
+        results: unix_fs::LsResults,
     ) -> Result<(), Error> {
-        let path = IpfsPath::parse(&text(params.get()?.get_path()?, "path")?)?;
+        let path = fields::path(params.get()?.get_path()?)?;
         let entries = reader::ls(&self.blocks, &path).await?;
-        let mut list = results.get().init_entries(entries.len() as u32);
-        for (i, entry) in entries.iter().enumerate() {
-            let mut e = list.reborrow().get(i as u32);
-            e.set_name(entry.name.as_str());
-            e.set_cid(entry.cid.to_string().as_str());
-            e.set_size(entry.size);
-            e.set_is_directory(entry.is_directory);
-        }
+        fields::set_entries(results, &entries);
         Ok(())
     }
 
@@ -133,7 +111,7 @@ impl unix_fs::Server for UnixFsImpl {
         mut results: unix_fs::AddResults,
     ) -> Result<(), Error> {
         let params = params.get()?;
-        let options = options(
+        let options = fields::add_options(
             params
                 .has_options()
                 .then(|| params.get_options())
@@ -152,7 +130,7 @@ impl unix_fs::Server for UnixFsImpl {
         mut results: unix_fs::AddStreamResults,
     ) -> Result<(), Error> {
         let params = params.get()?;
-        let options = options(
+        let options = fields::add_options(
             params
                 .has_options()
                 .then(|| params.get_options())
@@ -175,7 +153,7 @@ impl unix_fs::Server for UnixFsImpl {
         mut results: unix_fs::AddDirectoryResults,
     ) -> Result<(), Error> {
         let params = params.get()?;
-        let options = options(
+        let options = fields::add_options(
             params
                 .has_options()
                 .then(|| params.get_options())
@@ -184,7 +162,7 @@ impl unix_fs::Server for UnixFsImpl {
         let files = params.get_files()?;
         let mut entries = Vec::with_capacity(files.len() as usize);
         for file in files.iter() {
-            let path = text(file.get_path()?, "a file's path")?;
+            let path = fields::text(file.get_path()?, "a file's path")?;
             let entry = if path.ends_with('/') {
                 Entry::EmptyDirectory
             } else {

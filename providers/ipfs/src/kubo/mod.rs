@@ -33,9 +33,9 @@ use ww_capnp::system_capnp::byte_stream;
 
 use crate::cat_stream::{CatStream, CHUNKS_AHEAD};
 use crate::error::{IpfsError, Result};
+use crate::fields;
 use crate::importer::AddOptions;
-use crate::path::IpfsPath;
-use crate::unixfs::{options, MAX_CAT};
+use crate::unixfs::MAX_CAT;
 use api::KuboApi;
 
 /// Bytes gathered from the HTTP body before a chunk goes to the cell, so a
@@ -44,29 +44,6 @@ const GATHER: usize = 256 << 10;
 
 /// Writes of an `addStream` that may wait for the upload.
 const WRITES_AHEAD: usize = 4;
-
-fn text(reader: capnp::text::Reader<'_>, what: &str) -> Result<String, Error> {
-    reader
-        .to_string()
-        .map_err(|e| Error::failed(format!("{what} is not UTF-8: {e}")))
-}
-
-fn path_param(reader: capnp::text::Reader<'_>) -> Result<IpfsPath, Error> {
-    Ok(IpfsPath::parse(&text(reader, "path")?)?)
-}
-
-fn cid_param(reader: capnp::text::Reader<'_>) -> Result<Cid, Error> {
-    let input = text(reader, "cid")?;
-    let path = IpfsPath::parse(&input)?;
-    if !path.segments.is_empty() {
-        return Err(IpfsError::BadPath {
-            input,
-            reason: "pins name a CID, not a path below one".into(),
-        }
-        .into());
-    }
-    Ok(path.root)
-}
 
 /// Serves `Ipfs` through a Kubo RPC API.
 pub struct KuboIpfs {
@@ -97,7 +74,7 @@ impl ipfs::Server for KuboIpfs {
         params: ipfs::PinParams,
         _: ipfs::PinResults,
     ) -> Result<(), Error> {
-        let cid = cid_param(params.get()?.get_cid()?)?;
+        let cid = fields::cid(params.get()?.get_cid()?)?;
         Ok(self.api.pin(&cid).await?)
     }
 
@@ -106,7 +83,7 @@ impl ipfs::Server for KuboIpfs {
         params: ipfs::UnpinParams,
         _: ipfs::UnpinResults,
     ) -> Result<(), Error> {
-        let cid = cid_param(params.get()?.get_cid()?)?;
+        let cid = fields::cid(params.get()?.get_cid()?)?;
         Ok(self.api.unpin(&cid).await?)
     }
 }
@@ -122,7 +99,7 @@ impl unix_fs::Server for KuboUnixFs {
         params: unix_fs::CatParams,
         mut results: unix_fs::CatResults,
     ) -> Result<(), Error> {
-        let path = path_param(params.get()?.get_path()?)?;
+        let path = fields::path(params.get()?.get_path()?)?;
         let mut response = self.api.cat(&path).await?;
         let too_large = |size| IpfsError::TooLarge {
             path: path.to_string(),
@@ -154,7 +131,7 @@ impl unix_fs::Server for KuboUnixFs {
         params: unix_fs::CatStreamParams,
         mut results: unix_fs::CatStreamResults,
     ) -> Result<(), Error> {
-        let path = path_param(params.get()?.get_path()?)?;
+        let path = fields::path(params.get()?.get_path()?)?;
         // Errors before the first byte (no such file) fail the call itself.
         let mut response = self.api.cat(&path).await?;
         let (mut tx, rx) = chunks::channel(CHUNKS_AHEAD);
@@ -196,18 +173,11 @@ impl unix_fs::Server for KuboUnixFs {
     async fn ls(
         self: Rc<Self>,
         params: unix_fs::LsParams,
-        mut results: unix_fs::LsResults,
+        results: unix_fs::LsResults,
     ) -> Result<(), Error> {
-        let path = path_param(params.get()?.get_path()?)?;
+        let path = fields::path(params.get()?.get_path()?)?;
         let entries = self.api.ls(&path).await?;
-        let mut list = results.get().init_entries(entries.len() as u32);
-        for (i, entry) in entries.iter().enumerate() {
-            let mut e = list.reborrow().get(i as u32);
-            e.set_name(entry.name.as_str());
-            e.set_cid(entry.cid.to_string().as_str());
-            e.set_size(entry.size);
-            e.set_is_directory(entry.is_directory);
-        }
+        fields::set_entries(results, &entries);
         Ok(())
     }
 
@@ -217,7 +187,7 @@ impl unix_fs::Server for KuboUnixFs {
         mut results: unix_fs::AddResults,
     ) -> Result<(), Error> {
         let params = params.get()?;
-        let options = options(
+        let options = fields::add_options(
             params
                 .has_options()
                 .then(|| params.get_options())
@@ -235,7 +205,7 @@ impl unix_fs::Server for KuboUnixFs {
         mut results: unix_fs::AddStreamResults,
     ) -> Result<(), Error> {
         let params = params.get()?;
-        let options = options(
+        let options = fields::add_options(
             params
                 .has_options()
                 .then(|| params.get_options())
@@ -253,7 +223,7 @@ impl unix_fs::Server for KuboUnixFs {
         mut results: unix_fs::AddDirectoryResults,
     ) -> Result<(), Error> {
         let params = params.get()?;
-        let options = options(
+        let options = fields::add_options(
             params
                 .has_options()
                 .then(|| params.get_options())
@@ -262,7 +232,7 @@ impl unix_fs::Server for KuboUnixFs {
         let list = params.get_files()?;
         let mut files = Vec::with_capacity(list.len() as usize);
         for file in list.iter() {
-            let path = text(file.get_path()?, "a file's path")?;
+            let path = fields::text(file.get_path()?, "a file's path")?;
             check_path(&path)?;
             let data = if path.ends_with('/') {
                 None
