@@ -111,6 +111,28 @@ pub fn output(cmd: &mut Command) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
+    wait_bounded(child, &format!("{cmd:?}"))
+}
+
+/// Runs `cmd` to completion with `input` piped to its stdin (then closed),
+/// failing the test after [`STEP`]. A program that exits before reading
+/// all of it (a refusal) is fine: the broken pipe is ignored.
+pub fn output_with_input(cmd: &mut Command, input: &str) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let _ = stdin.write_all(input.as_bytes());
+    drop(stdin);
+    wait_bounded(child, &format!("{cmd:?}"))
+}
+
+/// Waits for `child` to exit, killing it and failing the test after
+/// [`STEP`].
+fn wait_bounded(child: Child, what: &str) -> Output {
     let pid = child.id();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -120,7 +142,7 @@ pub fn output(cmd: &mut Command) -> Output {
         Ok(out) => out.expect("wait"),
         Err(_) => {
             kill(pid, libc::SIGKILL);
-            panic!("{cmd:?} did not finish within {STEP:?}");
+            panic!("{what} did not finish within {STEP:?}");
         }
     }
 }

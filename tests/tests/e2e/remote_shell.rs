@@ -2,9 +2,8 @@
 //! shell opened from another `ww` process over libp2p, behind the
 //! terminal's challenge–response login.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use ww_tests::*;
 
@@ -63,34 +62,16 @@ pub(crate) fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
 /// `ww shell <addr> --identity <key> [extra…]` with `script` piped in,
 /// bounded by [`STEP`].
 fn shell(addr: &str, key: &Path, extra: &[&str], script: &str) -> Output {
-    let mut child = Command::new(ww())
-        .arg("shell")
-        .arg(addr)
-        .arg("--identity")
-        .arg(key)
-        .args(extra)
-        .env_remove("WW_IDENTITY")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ww shell");
-    let mut stdin = child.stdin.take().unwrap();
-    // The shell may refuse before reading: a closed pipe is fine.
-    let _ = stdin.write_all(script.as_bytes());
-    drop(stdin);
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(STEP) {
-        Ok(out) => out.expect("wait"),
-        Err(_) => {
-            kill(pid, libc::SIGKILL);
-            panic!("ww shell {addr} did not finish within {STEP:?}");
-        }
-    }
+    output_with_input(
+        Command::new(ww())
+            .arg("shell")
+            .arg(addr)
+            .arg("--identity")
+            .arg(key)
+            .args(extra)
+            .env_remove("WW_IDENTITY"),
+        script,
+    )
 }
 
 #[test]

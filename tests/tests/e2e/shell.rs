@@ -2,9 +2,8 @@
 //! PATH commands, init scripts, services, third-party capabilities through
 //! their schema nodes, and grafting again when the epoch ends.
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use ww_tests::*;
 
@@ -24,27 +23,7 @@ fn pipe(img: &Path, extra: &[&str], script: &str) -> Output {
 }
 
 fn pipe_cmd(cmd: &mut Command, script: &str) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ww");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(script.as_bytes()).unwrap();
-    drop(stdin);
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(STEP) {
-        Ok(out) => out.expect("wait"),
-        Err(_) => {
-            kill(pid, libc::SIGKILL);
-            panic!("ww did not finish the script within {STEP:?}");
-        }
-    }
+    output_with_input(cmd, script)
 }
 
 /// The node's PeerId, from the host's listening log line.
