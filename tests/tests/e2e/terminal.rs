@@ -149,6 +149,33 @@ impl Tmux {
         }
     }
 
+    /// Enters an evaluation that never ends on its own and interrupts it
+    /// with Ctrl-C, until the screen says it was interrupted and shows a
+    /// new prompt. Ctrl-C reaches ww as SIGINT only once rustyline has left
+    /// raw mode, and the kernel can only be interrupted once the evaluation
+    /// has begun: until then, Ctrl-C is pressed again each second.
+    fn interrupt_an_endless_evaluation(&self) {
+        let endless = "(loop [i 0] (recur (+ i 1)))";
+        self.type_text(endless);
+        self.press("Enter");
+        self.wait_until("the endless line entered", |s| {
+            s.last()
+                .is_some_and(|l| l == &format!("{PROMPT} {endless}"))
+        });
+        let mut pressed = Duration::ZERO;
+        self.press("C-c");
+        self.wait(
+            "the interruption and a new prompt",
+            |waited| {
+                if waited >= pressed + Duration::from_secs(1) {
+                    pressed = waited;
+                    self.press("C-c");
+                }
+            },
+            |s| s.iter().any(|l| l.contains("interrupted")) && at_prompt(s),
+        );
+    }
+
     fn wait_until(&self, what: &str, done: impl Fn(&[String]) -> bool) -> Vec<String> {
         self.wait(what, |_| {}, done)
     }
@@ -215,29 +242,8 @@ fn prompt_history_ctrl_c_and_ctrl_d_on_a_real_terminal() {
         count(s, "3") == 2 && at_prompt(s)
     });
 
-    // An evaluation that never ends on its own. Ctrl-C reaches ww as
-    // SIGINT only once rustyline has left raw mode, and the kernel can
-    // only be interrupted once the evaluation has begun: until the screen
-    // says it was interrupted, Ctrl-C is pressed again each second.
-    let endless = "(loop [i 0] (recur (+ i 1)))";
-    tmux.type_text(endless);
-    tmux.press("Enter");
-    tmux.wait_until("the endless line entered", |s| {
-        s.last()
-            .is_some_and(|l| l == &format!("{PROMPT} {endless}"))
-    });
-    let mut pressed = Duration::ZERO;
-    tmux.press("C-c");
-    tmux.wait(
-        "the interruption and a new prompt",
-        |waited| {
-            if waited >= pressed + Duration::from_secs(1) {
-                pressed = waited;
-                tmux.press("C-c");
-            }
-        },
-        |s| s.iter().any(|l| l.contains("interrupted")) && at_prompt(s),
-    );
+    // Ctrl-C interrupts a running evaluation, not the node.
+    tmux.interrupt_an_endless_evaluation();
 
     // The node lives on.
     tmux.type_text("(* 6 7)");
@@ -277,25 +283,7 @@ fn ww_shell_on_a_real_terminal_interrupts_the_remote_evaluation() {
     });
 
     // Ctrl-C travels as Shell.interrupt to the node's kernel.
-    let endless = "(loop [i 0] (recur (+ i 1)))";
-    tmux.type_text(endless);
-    tmux.press("Enter");
-    tmux.wait_until("the endless line entered", |s| {
-        s.last()
-            .is_some_and(|l| l == &format!("{PROMPT} {endless}"))
-    });
-    let mut pressed = Duration::ZERO;
-    tmux.press("C-c");
-    tmux.wait(
-        "the interruption and a new prompt",
-        |waited| {
-            if waited >= pressed + Duration::from_secs(1) {
-                pressed = waited;
-                tmux.press("C-c");
-            }
-        },
-        |s| s.iter().any(|l| l.contains("interrupted")) && at_prompt(s),
-    );
+    tmux.interrupt_an_endless_evaluation();
 
     tmux.press("C-d");
     assert_eq!(tmux.exit_status(), "0", "{}", tmux.screen().join("\n"));
