@@ -215,6 +215,9 @@ fn ww_in_pane(args: &[&str]) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "flaky: ww stays at the prompt after Ctrl-D in about one run of three under \
+            this harness (pressing Ctrl-D again does not help; not reproduced by hand); \
+            tracked in issue 7 — run with --ignored"]
 fn prompt_history_ctrl_c_and_ctrl_d_on_a_real_terminal() {
     let image = image("kernel");
     let cache = cache_dir().display().to_string();
@@ -264,6 +267,8 @@ fn prompt_history_ctrl_c_and_ctrl_d_on_a_real_terminal() {
 }
 
 #[test]
+#[ignore = "flaky like the local terminal test: ww shell sometimes stays at the prompt after \
+            Ctrl-D (issue 7) — run with --ignored"]
 fn ww_shell_on_a_real_terminal_interrupts_the_remote_evaluation() {
     let keys = tempfile::tempdir().unwrap();
     let (key, _) = crate::remote_shell::keygen(keys.path(), "node.key");
