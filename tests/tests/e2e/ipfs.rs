@@ -223,7 +223,7 @@ fn the_provider_libraries_replace_the_built_ins_on_a_minimal_ww() {
 }
 
 /// `ww push DIR --data-dir DATA`: the CID it prints.
-fn push(dir: &std::path::Path, data: &std::path::Path) -> String {
+pub(crate) fn push(dir: &std::path::Path, data: &std::path::Path) -> String {
     let out = output(
         std::process::Command::new(ww())
             .arg("push")

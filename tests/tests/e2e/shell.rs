@@ -114,6 +114,61 @@ fn identity_and_routing_are_values() {
 }
 
 #[test]
+fn ipfs_cat_ls_and_add_reach_the_unixfs_facet() {
+    let img = kernel_image();
+    // A directory pushed into the node's store beforehand, to list.
+    let data = tempfile::tempdir().unwrap();
+    let tree = tempfile::tempdir().unwrap();
+    std::fs::write(tree.path().join("a.txt"), "A").unwrap();
+    std::fs::create_dir(tree.path().join("sub")).unwrap();
+    std::fs::write(tree.path().join("sub/b.txt"), "B").unwrap();
+    let dir = crate::ipfs::push(tree.path(), data.path());
+    let script = format!(
+        "(def c (ipfs add \"hello from the shell\"))\n\
+         (ipfs cat (str \"/ipfs/\" c))\n\
+         (= (ipfs cat c) ((ipfs unixfs) cat c))\n\
+         (map :name (ipfs ls \"/ipfs/{dir}\"))\n\
+         (map :isDirectory (ipfs ls \"/ipfs/{dir}\"))\n\
+         (ipfs cat \"/ipfs/{dir}/sub/b.txt\")\n\
+         (ipfs frobnicate)\n"
+    );
+    let out = pipe(
+        img.path(),
+        &["--data-dir", data.path().to_str().unwrap()],
+        &script,
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_no_panic(&stderr);
+    let lines: Vec<&str> = stdout.lines().collect();
+    // `def` shows the CID it bound: CIDv0, as `ipfs add` makes by default.
+    assert!(
+        lines.first().is_some_and(|l| l.starts_with("\"Qm")),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[1..],
+        [
+            "\"hello from the shell\"",
+            "true",
+            "(\"a.txt\" \"sub\")",
+            "(false true)",
+            "\"B\"",
+        ],
+        "{stderr}"
+    );
+    // An unknown method names what the capability has, facets included.
+    let unknown = stderr
+        .lines()
+        .find(|l| l.contains("frobnicate"))
+        .unwrap_or_else(|| panic!("no error for frobnicate:\n{stderr}"));
+    for method in ["unixfs", "pin", "cat", "ls", "add"] {
+        assert!(unknown.contains(method), "{unknown}");
+    }
+}
+
+#[test]
 fn an_unknown_command_runs_from_path_as_a_child_cell() {
     let img = kernel_image();
     let out = pipe(

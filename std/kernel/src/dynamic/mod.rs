@@ -6,9 +6,12 @@
 //! struct from the arguments ([`encode`]) and reads the results back into
 //! values ([`decode`]). Capabilities in results come back as values too,
 //! typed by their own nodes, so `((identity signer "d") sign …)` works.
+//! A method an interface hands out through a sub-capability is reachable
+//! directly ([`facet`]): `(ipfs cat p)` is `((ipfs unixfs) cat p)`.
 
 mod decode;
 mod encode;
+mod facet;
 mod raw;
 
 use std::cell::Cell;
@@ -128,22 +131,79 @@ impl Capability for DynCap {
     }
 
     fn methods(&self) -> Vec<String> {
-        self.interface
-            .as_ref()
-            .and_then(|n| Some(ww_capnp::schema::method_names(n.get().ok()?)))
-            .unwrap_or_default()
+        let Some(node) = self.interface.as_ref().and_then(|n| n.get().ok()) else {
+            return Vec::new();
+        };
+        let mut names = ww_capnp::schema::method_names(node);
+        names.extend(
+            facet::methods(&self.ctx.schemas, node)
+                .into_iter()
+                .map(|(name, _)| name),
+        );
+        names
     }
 
     fn describe(&self, method: &str) -> Option<String> {
-        let (_, _, params, results) = self.method(method).ok()?;
+        if let Ok((_, _, params, results)) = self.method(method) {
+            return Some(format!(
+                "{method}({}) -> ({})",
+                self.field_names(params).join(" "),
+                self.field_names(results).join(" ")
+            ));
+        }
+        // Described by the facet's interface; the client is not called.
+        let route = self.route(method)?;
+        let facet = DynCap::new(
+            self.ctx.clone(),
+            &route.facet,
+            self.client.clone(),
+            route.interface.clone(),
+        );
         Some(format!(
-            "{method}({}) -> ({})",
-            self.field_names(params).join(" "),
-            self.field_names(results).join(" ")
+            "{}, through {}",
+            facet.describe(method)?,
+            route.facet
         ))
     }
 
     fn call(&self, method: &str, args: Vec<Value>) -> ValueFuture {
+        if self.method(method).is_err() {
+            if let Some(route) = self.route(method) {
+                return self.call_through(route, method, args);
+            }
+        }
+        self.call_own(method, args)
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}
+
+impl DynCap {
+    /// The facet that serves `method`, which the interface lacks.
+    fn route(&self, method: &str) -> Option<facet::Route> {
+        let node = self.interface.as_ref()?.get().ok()?;
+        facet::route(&self.ctx.schemas, node, method)
+    }
+
+    /// Gets the facet, then calls `method` on it.
+    fn call_through(&self, route: facet::Route, method: &str, args: Vec<Value>) -> ValueFuture {
+        let get = self.call_own(&route.facet, Vec::new());
+        let method = method.to_string();
+        Box::pin(async move {
+            match get.await? {
+                Value::Cap(ref facet) => facet.call(&method, args).await,
+                other => Err(Error::Capability {
+                    cap: route.facet.clone(),
+                    method,
+                    message: format!("the facet gave {}, not a capability", other.type_name()),
+                }),
+            }
+        })
+    }
+
+    fn call_own(&self, method: &str, args: Vec<Value>) -> ValueFuture {
         let ctx = self.ctx.clone();
         let cap = self.name.clone();
         let method = method.to_string();
@@ -180,9 +240,5 @@ impl Capability for DynCap {
             };
             read().map_err(&failed)
         })
-    }
-
-    fn as_any(&self) -> Option<&dyn std::any::Any> {
-        Some(self)
     }
 }

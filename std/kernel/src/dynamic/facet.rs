@@ -1,0 +1,122 @@
+//! Facets: a method a capability reaches through one of its own.
+//!
+//! Some interfaces hand out their operations through a sub-capability:
+//! `Ipfs.unixfs() -> (api :UnixFs)` holds `cat`, `ls` and `add`. A person
+//! at the shell writes `(ipfs cat "/ipfs/…")`, not
+//! `((ipfs unixfs) cat "/ipfs/…")`, so a method the interface lacks is
+//! looked up on its facets — methods that take no parameters and return
+//! exactly one capability of a known interface — and called through the
+//! facet. Only a name that exactly one facet has is reachable this way;
+//! the interface's own methods always come first. This follows the schema
+//! alone, so a third party's provider gets the same shorthand.
+
+use capnp::schema_capnp::{node, type_};
+
+use crate::schemas::{Node, Schemas};
+
+/// A method reached through a facet.
+pub struct Route {
+    /// The facet method on the capability itself (`unixfs`).
+    pub facet: String,
+    /// The facet's interface node.
+    pub interface: Node,
+}
+
+/// Each facet of `interface`: its method name and interface node.
+pub fn facets(schemas: &Schemas, interface: node::Reader<'_>) -> Vec<(String, Node)> {
+    let Ok(node::Interface(i)) = interface.which() else {
+        return Vec::new();
+    };
+    let Ok(methods) = i.get_methods() else {
+        return Vec::new();
+    };
+    methods
+        .iter()
+        .filter_map(|m| {
+            let params = struct_fields(schemas, m.get_param_struct_type())?;
+            if params != 0 {
+                return None;
+            }
+            let results = schemas.node(m.get_result_struct_type()).ok()?;
+            let iface = single_capability_field(schemas, results.get().ok()?)?;
+            Some((m.get_name().ok()?.to_str().ok()?.to_string(), iface))
+        })
+        .collect()
+}
+
+/// Where `method`, absent from `interface`, is found: the one facet that
+/// has it, or `None` when no facet or more than one does.
+pub fn route(schemas: &Schemas, interface: node::Reader<'_>, method: &str) -> Option<Route> {
+    let mut found = facets(schemas, interface)
+        .into_iter()
+        .filter(|(_, iface)| has_method(iface, method));
+    let (facet, interface) = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    Some(Route { facet, interface })
+}
+
+/// The methods reachable through facets and not on `interface` itself,
+/// each with the facet that serves it, in the facets' order; a name two
+/// facets share is left out (it would be ambiguous).
+pub fn methods(schemas: &Schemas, interface: node::Reader<'_>) -> Vec<(String, String)> {
+    let own = ww_capnp::schema::method_names(interface);
+    let facets = facets(schemas, interface);
+    let mut reachable: Vec<(String, String)> = Vec::new();
+    let mut ambiguous: Vec<String> = Vec::new();
+    for (facet, iface) in &facets {
+        let Ok(reader) = iface.get() else { continue };
+        for name in ww_capnp::schema::method_names(reader) {
+            if own.contains(&name) || ambiguous.contains(&name) {
+                continue;
+            }
+            if let Some(at) = reachable.iter().position(|(m, _)| *m == name) {
+                reachable.remove(at);
+                ambiguous.push(name);
+            } else {
+                reachable.push((name, facet.clone()));
+            }
+        }
+    }
+    reachable
+}
+
+fn has_method(interface: &Node, method: &str) -> bool {
+    interface
+        .get()
+        .map(|n| {
+            ww_capnp::schema::method_names(n)
+                .iter()
+                .any(|m| m == method)
+        })
+        .unwrap_or(false)
+}
+
+fn struct_fields(schemas: &Schemas, id: u64) -> Option<u32> {
+    let node = schemas.node(id).ok()?;
+    let reader = node.get().ok()?;
+    match reader.which().ok()? {
+        node::Struct(st) => Some(st.get_fields().ok()?.len()),
+        _ => None,
+    }
+}
+
+/// The interface node of a struct's only field, when that field is a
+/// capability whose interface the schemas hold.
+fn single_capability_field(schemas: &Schemas, results: node::Reader<'_>) -> Option<Node> {
+    let node::Struct(st) = results.which().ok()? else {
+        return None;
+    };
+    let fields = st.get_fields().ok()?;
+    if fields.len() != 1 {
+        return None;
+    }
+    let capnp::schema_capnp::field::Slot(slot) = fields.get(0).which().ok()? else {
+        return None;
+    };
+    match slot.get_type().ok()?.which().ok()? {
+        type_::Interface(i) => schemas.node(i.get_type_id()).ok(),
+        _ => None,
+    }
+}
