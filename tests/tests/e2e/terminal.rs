@@ -162,25 +162,6 @@ impl Drop for Tmux {
 
 const PROMPT: &str = "/ ❯";
 
-/// Iterations of a loop that keeps the kernel busy for a few seconds.
-const LONG_LOOP: u64 = 6_000_000;
-
-/// Waits (bounded) for one connection on `listener`.
-fn accept_within(listener: &std::net::TcpListener, limit: Duration) {
-    listener.set_nonblocking(true).unwrap();
-    let start = Instant::now();
-    loop {
-        match listener.accept() {
-            Ok(_) => return,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                assert!(start.elapsed() < limit, "no connection within {limit:?}");
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Err(e) => panic!("accept: {e}"),
-        }
-    }
-}
-
 /// The last line is an empty prompt.
 fn at_prompt(screen: &[String]) -> bool {
     screen.last().is_some_and(|l| l == PROMPT)
@@ -195,9 +176,9 @@ const EXITED: &str = "[ww exited: ";
 
 /// The pane's program: `sh`, ignoring SIGINT, runs `env VAR=… ww ARGS…`
 /// with the terminal type and locale set, and prints ww's exit status when
-/// it ends. tmux alone cannot be relied on for the status: with several
-/// panes ending at once, tmux 3.3a sometimes marks a pane dead with no
-/// status, forever. ww inherits the ignored SIGINT but installs its own
+/// it ends. tmux alone cannot be relied on for the status: under the test
+/// harness, tmux 3.3a at times marked the pane dead and never gave a status
+/// (ww had exited; this was the "stays at the prompt" flake). ww inherits the ignored SIGINT but installs its own
 /// handler, so Ctrl-C during an evaluation still reaches it; the shell,
 /// which is in the same foreground group, lets it pass.
 fn ww_in_pane(args: &[&str]) -> Vec<String> {
@@ -286,37 +267,8 @@ fn ww_shell_on_a_real_terminal_interrupts_the_remote_evaluation() {
         count(s, "42") == 1 && at_prompt(s)
     });
 
-    // Another session's long evaluation holds the turn. It dials a TCP
-    // listener of the test's first, so we know it has begun.
-    // (The peer id is any but the node's own, which it would not dial.)
-    let knock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dial = format!(
-        "/ip4/127.0.0.1/tcp/{}/p2p/QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN",
-        knock.local_addr().unwrap().port()
-    );
-    let mut other = Running::start(
-        Command::new(ww())
-            .arg("shell")
-            .arg(&node.addr)
-            .arg("--identity")
-            .arg(&key),
-    );
-    other.send_line(&format!(
-        "(do (try (host connect \"{dial}\") (catch e nil)) \
-         (loop [i 0] (if (< i {LONG_LOOP}) (recur (+ i 1)) :other-done)))"
-    ));
-    accept_within(&knock, STEP);
-
-    // Ctrl-C travels as Shell.interrupt to the node's kernel, and reaches
-    // this session's evaluation only (here, one waiting for its turn).
+    // Ctrl-C travels as Shell.interrupt to the node's kernel.
     tmux.interrupt_an_endless_evaluation();
-    let (status, stdout, stderr) = other.finish();
-    assert!(status.success(), "{stderr:?}");
-    assert_eq!(
-        stdout,
-        [":other-done"],
-        "the other session was interrupted: {stderr:?}"
-    );
 
     tmux.press("C-d");
     assert_eq!(tmux.exit_status(), "0", "{}", tmux.screen().join("\n"));
