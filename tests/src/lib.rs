@@ -239,6 +239,19 @@ impl Running {
         self.child.id()
     }
 
+    /// A line of `stream` containing `needle` that was already read (while
+    /// waiting for another), or else the next one, as [`Running::wait_for`].
+    pub fn seen_or_wait_for(&mut self, stream: Stream, needle: &str) -> String {
+        let seen = match stream {
+            Stream::Stdout => &self.stdout,
+            Stream::Stderr => &self.stderr,
+        };
+        match seen.iter().find(|l| l.contains(needle)) {
+            Some(line) => line.clone(),
+            None => self.wait_for(stream, needle),
+        }
+    }
+
     /// Waits until a line of `stream` contains `needle`; fails after [`STEP`].
     pub fn wait_for(&mut self, stream: Stream, needle: &str) -> String {
         let deadline = Instant::now() + STEP;
