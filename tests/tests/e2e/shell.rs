@@ -130,7 +130,7 @@ fn ipfs_cat_ls_and_add_reach_the_unixfs_facet() {
          (map :name (ipfs ls \"/ipfs/{dir}\"))\n\
          (map :isDirectory (ipfs ls \"/ipfs/{dir}\"))\n\
          (ipfs cat \"/ipfs/{dir}/sub/b.txt\")\n\
-         (ipfs frobnicate)\n"
+         (ipfs frobnicate)\n(caps)\n"
     );
     let out = pipe(
         img.path(),
@@ -148,7 +148,7 @@ fn ipfs_cat_ls_and_add_reach_the_unixfs_facet() {
         "{stdout}"
     );
     assert_eq!(
-        lines[1..],
+        lines[1..6],
         [
             "\"hello from the shell\"",
             "true",
@@ -157,6 +157,11 @@ fn ipfs_cat_ls_and_add_reach_the_unixfs_facet() {
             "\"B\"",
         ],
         "{stderr}"
+    );
+    // `(caps)` describes the facet's methods by the facet's interface.
+    assert!(
+        stdout.contains("cat(path) -> (data), through unixfs"),
+        "{stdout}"
     );
     // An unknown method names what the capability has, facets included.
     let unknown = stderr

@@ -14,16 +14,46 @@ use capnp::schema_capnp::{node, type_};
 
 use crate::schemas::{Node, Schemas};
 
-/// A method reached through a facet.
+/// A method the interface lacks, reached through a facet.
 pub struct Route {
+    /// The method (`cat`).
+    pub method: String,
     /// The facet method on the capability itself (`unixfs`).
     pub facet: String,
     /// The facet's interface node.
     pub interface: Node,
 }
 
+/// Every method reachable through a facet of `interface` and not on the
+/// interface itself, in the facets' order; a name two facets share is
+/// left out (it would be ambiguous).
+pub fn routes(schemas: &Schemas, interface: node::Reader<'_>) -> Vec<Route> {
+    let own = ww_capnp::schema::method_names(interface);
+    let mut routes: Vec<Route> = Vec::new();
+    let mut ambiguous: Vec<String> = Vec::new();
+    for (facet, iface) in facets(schemas, interface) {
+        let Ok(reader) = iface.get() else { continue };
+        for method in ww_capnp::schema::method_names(reader) {
+            if own.contains(&method) || ambiguous.contains(&method) {
+                continue;
+            }
+            if let Some(at) = routes.iter().position(|r| r.method == method) {
+                routes.remove(at);
+                ambiguous.push(method);
+            } else {
+                routes.push(Route {
+                    method,
+                    facet: facet.clone(),
+                    interface: iface.clone(),
+                });
+            }
+        }
+    }
+    routes
+}
+
 /// Each facet of `interface`: its method name and interface node.
-pub fn facets(schemas: &Schemas, interface: node::Reader<'_>) -> Vec<(String, Node)> {
+fn facets(schemas: &Schemas, interface: node::Reader<'_>) -> Vec<(String, Node)> {
     let Ok(node::Interface(i)) = interface.which() else {
         return Vec::new();
     };
@@ -33,8 +63,7 @@ pub fn facets(schemas: &Schemas, interface: node::Reader<'_>) -> Vec<(String, No
     methods
         .iter()
         .filter_map(|m| {
-            let params = struct_fields(schemas, m.get_param_struct_type())?;
-            if params != 0 {
+            if struct_fields(schemas, m.get_param_struct_type())? != 0 {
                 return None;
             }
             let results = schemas.node(m.get_result_struct_type()).ok()?;
@@ -42,55 +71,6 @@ pub fn facets(schemas: &Schemas, interface: node::Reader<'_>) -> Vec<(String, No
             Some((m.get_name().ok()?.to_str().ok()?.to_string(), iface))
         })
         .collect()
-}
-
-/// Where `method`, absent from `interface`, is found: the one facet that
-/// has it, or `None` when no facet or more than one does.
-pub fn route(schemas: &Schemas, interface: node::Reader<'_>, method: &str) -> Option<Route> {
-    let mut found = facets(schemas, interface)
-        .into_iter()
-        .filter(|(_, iface)| has_method(iface, method));
-    let (facet, interface) = found.next()?;
-    if found.next().is_some() {
-        return None;
-    }
-    Some(Route { facet, interface })
-}
-
-/// The methods reachable through facets and not on `interface` itself,
-/// each with the facet that serves it, in the facets' order; a name two
-/// facets share is left out (it would be ambiguous).
-pub fn methods(schemas: &Schemas, interface: node::Reader<'_>) -> Vec<(String, String)> {
-    let own = ww_capnp::schema::method_names(interface);
-    let facets = facets(schemas, interface);
-    let mut reachable: Vec<(String, String)> = Vec::new();
-    let mut ambiguous: Vec<String> = Vec::new();
-    for (facet, iface) in &facets {
-        let Ok(reader) = iface.get() else { continue };
-        for name in ww_capnp::schema::method_names(reader) {
-            if own.contains(&name) || ambiguous.contains(&name) {
-                continue;
-            }
-            if let Some(at) = reachable.iter().position(|(m, _)| *m == name) {
-                reachable.remove(at);
-                ambiguous.push(name);
-            } else {
-                reachable.push((name, facet.clone()));
-            }
-        }
-    }
-    reachable
-}
-
-fn has_method(interface: &Node, method: &str) -> bool {
-    interface
-        .get()
-        .map(|n| {
-            ww_capnp::schema::method_names(n)
-                .iter()
-                .any(|m| m == method)
-        })
-        .unwrap_or(false)
 }
 
 fn struct_fields(schemas: &Schemas, id: u64) -> Option<u32> {

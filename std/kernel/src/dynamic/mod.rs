@@ -14,7 +14,7 @@ mod encode;
 mod facet;
 mod raw;
 
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 
 use capnp::any_pointer;
@@ -39,6 +39,8 @@ pub struct DynCap {
     name: String,
     client: capnp::capability::Client,
     interface: Option<Node>,
+    /// Methods reached through facets, found once (the schema is fixed).
+    routes: OnceCell<Vec<facet::Route>>,
 }
 
 impl DynCap {
@@ -49,6 +51,7 @@ impl DynCap {
             name: name.to_string(),
             client,
             interface: Some(interface),
+            routes: OnceCell::new(),
         }
     }
 
@@ -60,6 +63,7 @@ impl DynCap {
             name: name.to_string(),
             client,
             interface: None,
+            routes: OnceCell::new(),
         }
     }
 
@@ -89,21 +93,7 @@ impl DynCap {
             .interface
             .as_ref()
             .ok_or_else(|| capnp::Error::failed("its interface is unknown".into()))?;
-        let node = iface.get()?;
-        let node::Interface(i) = node.which()? else {
-            return Err(capnp::Error::failed("not an interface".into()));
-        };
-        for (ordinal, m) in i.get_methods()?.iter().enumerate() {
-            if m.get_name()?.to_str()? == name {
-                return Ok((
-                    node.get_id(),
-                    ordinal as u16,
-                    m.get_param_struct_type(),
-                    m.get_result_struct_type(),
-                ));
-            }
-        }
-        Err(capnp::Error::failed(format!("no method `{name}`")))
+        find_method(iface, name)
     }
 
     fn field_names(&self, struct_id: u64) -> Vec<String> {
@@ -135,44 +125,32 @@ impl Capability for DynCap {
             return Vec::new();
         };
         let mut names = ww_capnp::schema::method_names(node);
-        names.extend(
-            facet::methods(&self.ctx.schemas, node)
-                .into_iter()
-                .map(|(name, _)| name),
-        );
+        names.extend(self.routes().iter().map(|r| r.method.clone()));
         names
     }
 
     fn describe(&self, method: &str) -> Option<String> {
-        if let Ok((_, _, params, results)) = self.method(method) {
-            return Some(format!(
-                "{method}({}) -> ({})",
-                self.field_names(params).join(" "),
-                self.field_names(results).join(" ")
-            ));
-        }
-        // Described by the facet's interface; the client is not called.
-        let route = self.route(method)?;
-        let facet = DynCap::new(
-            self.ctx.clone(),
-            &route.facet,
-            self.client.clone(),
-            route.interface.clone(),
+        let (signature, through) = match self.route(method) {
+            Some(route) => (find_method(&route.interface, method), Some(&route.facet)),
+            None => (find_method(self.interface.as_ref()?, method), None),
+        };
+        let (_, _, params, results) = signature.ok()?;
+        let described = format!(
+            "{method}({}) -> ({})",
+            self.field_names(params).join(" "),
+            self.field_names(results).join(" ")
         );
-        Some(format!(
-            "{}, through {}",
-            facet.describe(method)?,
-            route.facet
-        ))
+        Some(match through {
+            Some(facet) => format!("{described}, through {facet}"),
+            None => described,
+        })
     }
 
     fn call(&self, method: &str, args: Vec<Value>) -> ValueFuture {
-        if self.method(method).is_err() {
-            if let Some(route) = self.route(method) {
-                return self.call_through(route, method, args);
-            }
+        match self.route(method) {
+            Some(route) => self.call_through(route, method, args),
+            None => self.call_own(method, args),
         }
-        self.call_own(method, args)
     }
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -181,21 +159,31 @@ impl Capability for DynCap {
 }
 
 impl DynCap {
+    /// The methods reached through facets.
+    fn routes(&self) -> &[facet::Route] {
+        self.routes.get_or_init(
+            || match self.interface.as_ref().and_then(|n| n.get().ok()) {
+                Some(node) => facet::routes(&self.ctx.schemas, node),
+                None => Vec::new(),
+            },
+        )
+    }
+
     /// The facet that serves `method`, which the interface lacks.
-    fn route(&self, method: &str) -> Option<facet::Route> {
-        let node = self.interface.as_ref()?.get().ok()?;
-        facet::route(&self.ctx.schemas, node, method)
+    fn route(&self, method: &str) -> Option<&facet::Route> {
+        self.routes().iter().find(|r| r.method == method)
     }
 
     /// Gets the facet, then calls `method` on it.
-    fn call_through(&self, route: facet::Route, method: &str, args: Vec<Value>) -> ValueFuture {
+    fn call_through(&self, route: &facet::Route, method: &str, args: Vec<Value>) -> ValueFuture {
         let get = self.call_own(&route.facet, Vec::new());
+        let facet = route.facet.clone();
         let method = method.to_string();
         Box::pin(async move {
             match get.await? {
                 Value::Cap(ref facet) => facet.call(&method, args).await,
                 other => Err(Error::Capability {
-                    cap: route.facet.clone(),
+                    cap: facet,
                     method,
                     message: format!("the facet gave {}, not a capability", other.type_name()),
                 }),
@@ -241,4 +229,24 @@ impl DynCap {
             read().map_err(&failed)
         })
     }
+}
+
+/// `name` in the interface `iface`: the interface id, the method's ordinal,
+/// and its parameter and result struct ids.
+fn find_method(iface: &Node, name: &str) -> capnp::Result<(u64, u16, u64, u64)> {
+    let node = iface.get()?;
+    let node::Interface(i) = node.which()? else {
+        return Err(capnp::Error::failed("not an interface".into()));
+    };
+    for (ordinal, m) in i.get_methods()?.iter().enumerate() {
+        if m.get_name()?.to_str()? == name {
+            return Ok((
+                node.get_id(),
+                ordinal as u16,
+                m.get_param_struct_type(),
+                m.get_result_struct_type(),
+            ));
+        }
+    }
+    Err(capnp::Error::failed(format!("no method `{name}`")))
 }
