@@ -9,8 +9,14 @@ interface Shell {
   # directory afterwards (for a prompt).
 
   interrupt @1 ();
-  # Interrupts the evaluation in progress (Ctrl-C): it fails with
-  # "interrupted"; the shell goes on.
+  # Interrupts the evaluation made through this Shell (Ctrl-C), running
+  # or waiting for its turn: it fails with "interrupted"; the shell goes
+  # on. Another front end's evaluation is not touched.
+
+  session @2 () -> (shell :Shell);
+  # A Shell of one's own over the same interpreter, for one front end (the
+  # node's terminal, each remote `ww shell`): evaluations still take turns
+  # and share definitions, but its `interrupt` reaches only its own.
 
   struct Outcome {
     union {

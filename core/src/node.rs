@@ -257,12 +257,23 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let pid0 = cells.run(&engine, &code, spec, guest_end);
     Ok(match frontend {
         None => pid0.await?,
-        Some(frontend) => tokio::select! {
-            status = pid0 => status?,
+        Some((frontend, drained)) => tokio::select! {
+            status = pid0 => {
+                let status = status?;
+                // What pid0 wrote last may still be in its pipes.
+                if tokio::time::timeout(DRAIN, drained).await.is_err() {
+                    tracing::warn!("pid0's output did not end within {DRAIN:?} of its exit");
+                }
+                status
+            }
             code = frontend => code,
         },
     })
 }
+
+/// How long ww waits, once pid0 exits, for the rest of its output to be
+/// shown (its pipes end when its cell is dropped, at once).
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The image before the providers start: ready, or (with IPFS layers) only
 /// its root directory, filled once the layers are fetched.

@@ -339,3 +339,33 @@ impl Running {
 
 /// A real EVM chain (anvil) for the stem tests.
 pub mod anvil;
+
+/// Waits for one connection on `listener`, failing the test after
+/// [`STEP`]. A guest dials such a listener to say "I got here" when its
+/// output cannot be seen yet (a remote evaluation's output comes at its
+/// end).
+pub fn accept_within(listener: &std::net::TcpListener) {
+    listener
+        .set_nonblocking(true)
+        .expect("nonblocking listener");
+    let start = Instant::now();
+    loop {
+        match listener.accept() {
+            Ok(_) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                assert!(start.elapsed() < STEP, "no connection within {STEP:?}");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    }
+}
+
+/// A multiaddr for `listener` that a guest's `(host connect …)` dials: the
+/// TCP connection arrives even though the peer id is no one's.
+pub fn knock_addr(listener: &std::net::TcpListener) -> String {
+    format!(
+        "/ip4/127.0.0.1/tcp/{}/p2p/QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN",
+        listener.local_addr().expect("listener address").port()
+    )
+}

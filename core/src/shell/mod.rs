@@ -110,12 +110,14 @@ impl Evaluator {
 
 /// Serves `shell` to an [`Evaluator`]; the returned future runs the calls
 /// and must be spawned on the node's `LocalSet`. Evaluations run one at a
-/// time, in order; an interrupt is sent at once.
+/// time, in order; an interrupt is sent at once. Give it a Shell of the
+/// front end's own ([`own_session`]) so its interrupts reach only its
+/// evaluations.
 pub fn evaluator(shell: shell::Client) -> (Evaluator, impl Future<Output = ()>) {
     let (jobs, mut queue) = mpsc::channel(QUEUE);
     let (evals, mut pending) = mpsc::unbounded_channel::<(String, oneshot::Sender<_>)>();
-    let interrupter = shell.clone();
     let serve = async move {
+        let interrupter = shell.clone();
         let run = async {
             while let Some((source, reply)) = pending.recv().await {
                 let _ = reply.send(call(&shell, &source).await);
@@ -139,6 +141,17 @@ pub fn evaluator(shell: shell::Client) -> (Evaluator, impl Future<Output = ()>) 
     (Evaluator { jobs }, serve)
 }
 
+/// A Shell of the caller's own over `shell`'s interpreter (`Shell.session`).
+///
+/// # Errors
+///
+/// When pid0's Shell has no `session` (an older kernel) or pid0 exports no
+/// Shell.
+pub async fn own_session(shell: &shell::Client) -> capnp::Result<shell::Client> {
+    let reply = shell.session_request().send().promise.await?;
+    reply.get()?.get_shell()
+}
+
 async fn call(shell: &shell::Client, source: &str) -> Result<Evaluated, String> {
     let mut request = shell.eval_request();
     request.get().set_source(source);
@@ -160,13 +173,16 @@ async fn call(shell: &shell::Client, source: &str) -> Result<Evaluated, String> 
     read.await.map_err(|e| e.extra)
 }
 
-/// Gives pid0 the stdio a front end needs (see the module docs) and
-/// returns the front end, which resolves to ww's exit status.
+/// Gives pid0 the stdio a front end needs (see the module docs); returns
+/// the front end, which resolves to ww's exit status, and a future that
+/// resolves once pid0's output has all been shown (its pipes reach their
+/// end when it exits): what pid0 wrote last must not be lost when ww ends
+/// with it.
 pub fn attach(
     frontend: Frontend,
     exported: capnp::capability::Client,
     spec: &mut Spec,
-) -> impl Future<Output = i32> {
+) -> (impl Future<Output = i32>, impl Future<Output = ()>) {
     let (stdin, cell_stdin) = tokio::io::duplex(64 * 1024);
     let (cell_stdout, stdout) = tokio::io::duplex(64 * 1024);
     let (cell_stderr, stderr) = tokio::io::duplex(64 * 1024);
@@ -176,7 +192,7 @@ pub fn attach(
         stderr: cell_stderr,
     };
     let to_stdout = frontend == Frontend::Terminal;
-    tokio::task::spawn_local(async move {
+    let shown_out = tokio::task::spawn_local(async move {
         let mut stdout = stdout;
         if to_stdout {
             let _ = tokio::io::copy(&mut stdout, &mut tokio::io::stdout()).await;
@@ -184,17 +200,47 @@ pub fn attach(
             let _ = tokio::io::copy(&mut stdout, &mut tokio::io::stderr()).await;
         }
     });
-    tokio::task::spawn_local(async move {
+    let shown_err = tokio::task::spawn_local(async move {
         let mut stderr = stderr;
         let _ = tokio::io::copy(&mut stderr, &mut tokio::io::stderr()).await;
     });
+    let drained = async move {
+        let _ = shown_out.await;
+        let _ = shown_err.await;
+    };
     let shell = shell::Client { client: exported };
-    async move {
+    let frontend = async move {
+        // A Shell of the front end's own (its Ctrl-C interrupts only its
+        // evaluations), asked for at once: the kernel answers before it
+        // boots, so the answer also says that pid0 serves its vat. A pid0
+        // that does not (a plain WASI program, or one blocked reading
+        // stdin) would leave the front end waiting for ever, with the
+        // terminal's input held back from it.
+        let (shell, first) = match tokio::time::timeout(VAT_ANSWER, own_session(&shell)).await {
+            Ok(Ok(own)) => (own, None),
+            // An older kernel without `Shell.session`, or no Shell at all:
+            // the first evaluation tells.
+            Ok(Err(e)) => {
+                tracing::debug!("no Shell.session from pid0 ({e}); evaluating through its Shell");
+                (shell, None)
+            }
+            Err(_) => {
+                let why = format!(
+                    "pid0 did not serve its vat within {}s",
+                    VAT_ANSWER.as_secs()
+                );
+                tracing::info!("{why}, so it has no Shell: the terminal's input goes to its stdin");
+                (shell, Some(why))
+            }
+        };
         let (evaluator, serve) = evaluator(shell);
         tokio::task::spawn_local(serve);
         // The first call is the readiness check: it waits for the kernel
         // to boot, and fails at once when pid0 exports no Shell.
-        let first = evaluator.eval("nil").await;
+        let first = match first {
+            None => evaluator.eval("nil").await,
+            Some(why) => Err(why),
+        };
         match (frontend, first) {
             (Frontend::Terminal, Ok(first)) => terminal::run(evaluator, first.cwd).await,
             (Frontend::Mcp, Ok(_)) => mcp::run(evaluator).await,
@@ -204,8 +250,16 @@ pub fn attach(
                 2
             }
         }
-    }
+    };
+    (frontend, drained)
 }
+
+/// How long pid0 may take to answer the front end's first call
+/// (`Shell.session`) before the front end takes it for a program without a
+/// `Shell`. A kernel answers it before it boots, once instantiated
+/// (compiling happened before it started), which takes milliseconds; the
+/// bound leaves room for a loaded host.
+const VAT_ANSWER: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// A pid0 without a `Shell` reads the terminal itself, through its pipe.
 async fn forward_stdin(mut pipe: DuplexStream) -> i32 {

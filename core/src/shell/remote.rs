@@ -9,7 +9,7 @@
 //! (line editing, history, Ctrl-C interrupts the remote evaluation), MCP on
 //! stdio (`--mcp`), or piped stdin evaluated form by form.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -215,6 +215,7 @@ async fn open(
     Ok(capnp_rpc::new_client(SessionShell {
         session,
         shell: RefCell::new(shell),
+        own: Cell::new(false),
         cwd: RefCell::new("/".to_string()),
     }))
 }
@@ -307,9 +308,26 @@ async fn graft(session: &membrane::Client) -> Result<Option<shell::Client>, capn
 struct SessionShell {
     session: membrane::Client,
     shell: RefCell<shell::Client>,
+    /// Whether `shell` is already this session's own (`Shell.session`, so
+    /// its interrupts reach only this session's evaluations): asked for at
+    /// the first evaluation after each graft, which the front end bounds.
+    own: Cell<bool>,
     /// The working directory after the last evaluation, for a failure's
     /// prompt.
     cwd: RefCell<String>,
+}
+
+impl SessionShell {
+    /// The shell to call: this session's own once the kernel gave one.
+    async fn shell(&self) -> shell::Client {
+        if !self.own.get() {
+            let grafted = self.shell.borrow().clone();
+            let own = super::own_session(&grafted).await.unwrap_or(grafted);
+            *self.shell.borrow_mut() = own;
+            self.own.set(true);
+        }
+        self.shell.borrow().clone()
+    }
 }
 
 impl shell::Server for SessionShell {
@@ -318,7 +336,7 @@ impl shell::Server for SessionShell {
         params: shell::EvalParams,
         mut results: shell::EvalResults,
     ) -> Result<(), capnp::Error> {
-        let shell = self.shell.borrow().clone();
+        let shell = self.shell().await;
         let mut request = shell.eval_request();
         request.get().set_source(params.get()?.get_source()?);
         match request.send().promise.await {
@@ -336,6 +354,7 @@ impl shell::Server for SessionShell {
                 let why = match graft(&self.session).await {
                     Ok(Some(fresh)) => {
                         *self.shell.borrow_mut() = fresh;
+                        self.own.set(false);
                         "grafted the session again; run the command again".to_string()
                     }
                     Ok(None) => format!("the new graft has no `{SHELL_EXPORT}`"),

@@ -32,14 +32,32 @@ impl Output {
         }
     }
 
-    /// Starts capturing.
-    pub fn start_capture(&self) {
+    /// Captures what is written until the returned guard is finished or
+    /// dropped: an evaluation cancelled half-way (its caller went away)
+    /// must not leave the pipe shell's output captured for no one.
+    pub fn capture(&self) -> Capture {
         *self.capture.borrow_mut() = Some(String::new());
+        Capture {
+            capture: self.capture.clone(),
+        }
     }
+}
 
+/// An [`Output`] capture in progress.
+pub struct Capture {
+    capture: Rc<RefCell<Option<String>>>,
+}
+
+impl Capture {
     /// Stops capturing and returns what was written.
-    pub fn take_capture(&self) -> String {
+    pub fn finish(self) -> String {
         self.capture.borrow_mut().take().unwrap_or_default()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        self.capture.borrow_mut().take();
     }
 }
 

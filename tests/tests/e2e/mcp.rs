@@ -109,3 +109,19 @@ fn ww_shell_mcp_serves_a_remote_nodes_shell() {
     assert_eq!(seen["unbound"]["error"], true);
     assert_eq!(seen["after"]["text"], serde_json::json!(["42"]));
 }
+
+/// Regression: a pid0 that never serves its vat (a plain WASI program, here
+/// one blocked reading its stdin) left `--mcp` waiting for ever.
+#[test]
+fn mcp_on_a_pid0_that_serves_no_vat_fails_within_the_bound() {
+    let img = image("upcase");
+    let out = output(ww_run(&ww()).arg("--mcp").arg(img.path()));
+    let stderr = text(&out.stderr);
+    assert_exit(&out, 2);
+    assert_no_panic(&stderr);
+    assert!(stderr.contains("did not serve its vat"), "{stderr}");
+    assert!(
+        stderr.contains("--mcp needs a pid0 that exports a Shell"),
+        "{stderr}"
+    );
+}

@@ -322,3 +322,46 @@ fn the_nodes_stdin_shell_and_a_remote_session_keep_their_output_apart() {
     assert!(n_out.iter().any(|l| l == "20000"), "{n_out:?}");
     assert!(!n_out.iter().any(|l| l.starts_with("r-")), "{n_out:?}");
 }
+
+/// A remote session killed in the middle of an endless evaluation: the
+/// kernel cancels that evaluation, so it no longer holds the turn, and
+/// what the node's own shell prints goes to the node's stdout again (not
+/// into the dead session's capture).
+#[test]
+fn a_session_that_goes_away_mid_evaluation_gives_up_the_turn() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, _) = keygen(keys.path(), "node.key");
+    let image = image("kernel");
+    let mut node = Running::start(
+        ww_run(&ww())
+            .args(["--identity", key.to_str().unwrap()])
+            .arg(image.path()),
+    );
+    let line = node.wait_for(Stream::Stderr, "remote shell: ww shell ");
+    let addr = line.rsplit("ww shell ").next().unwrap().trim().to_string();
+    let mut remote = Running::start(
+        Command::new(ww())
+            .arg("shell")
+            .arg(&addr)
+            .arg("--identity")
+            .arg(&key)
+            .env_remove("WW_IDENTITY"),
+    );
+    // It knocks on the test's listener once it holds the turn.
+    let knock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    remote.send_line(&format!(
+        "(do (println \"r-start\") (try (host connect \"{}\") (catch e nil)) \
+         (loop [i 0] (recur (+ i 1))))",
+        knock_addr(&knock)
+    ));
+    accept_within(&knock);
+    kill(remote.pid(), libc::SIGKILL);
+    let _ = remote.finish();
+
+    node.send_line("(println \"from-pipe\")");
+    node.wait_for(Stream::Stdout, "from-pipe");
+    node.send_line("(exit 0)");
+    let (status, n_out, n_err) = node.finish();
+    assert_eq!(status.code(), Some(0), "{}", n_err.join("\n"));
+    assert!(!n_out.iter().any(|l| l.starts_with("r-")), "{n_out:?}");
+}

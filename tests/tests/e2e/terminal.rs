@@ -162,6 +162,9 @@ impl Drop for Tmux {
 
 const PROMPT: &str = "/ ❯";
 
+/// Iterations of a loop that keeps the kernel busy for a few seconds.
+const LONG_LOOP: u64 = 6_000_000;
+
 /// The last line is an empty prompt.
 fn at_prompt(screen: &[String]) -> bool {
     screen.last().is_some_and(|l| l == PROMPT)
@@ -248,6 +251,43 @@ fn prompt_history_ctrl_c_and_ctrl_d_on_a_real_terminal() {
     );
 }
 
+/// Regression: on a terminal, a pid0 that serves no vat (a plain WASI
+/// program reading stdin) waited for ever for a Shell, and the terminal's
+/// input never reached it.
+#[test]
+fn a_program_without_a_shell_reads_the_terminal() {
+    let image = image("upcase");
+    let cache = cache_dir().display().to_string();
+    let tmux = Tmux::start(&ww_in_pane(&[
+        "run",
+        "--listen",
+        "/ip4/127.0.0.1/tcp/0",
+        "--cache-dir",
+        &cache,
+        image.path().to_str().unwrap(),
+    ]));
+    // The terminal is in cooked mode (no line editor): the line and the
+    // end of input wait in it until ww hands them to pid0.
+    tmux.type_text("hello from the terminal");
+    tmux.press("Enter");
+    tmux.press("C-d");
+    assert_eq!(tmux.exit_status(), "0", "{}", tmux.screen().join("\n"));
+    let screen = tmux.screen();
+    assert_eq!(
+        count(&screen, "HELLO FROM THE TERMINAL"),
+        1,
+        "{}",
+        screen.join("\n")
+    );
+    // Its last words, written as it exits, are shown before ww ends.
+    assert_eq!(
+        count(&screen, "upcase: 24 bytes"),
+        1,
+        "{}",
+        screen.join("\n")
+    );
+}
+
 #[test]
 fn ww_shell_on_a_real_terminal_interrupts_the_remote_evaluation() {
     let keys = tempfile::tempdir().unwrap();
@@ -267,8 +307,33 @@ fn ww_shell_on_a_real_terminal_interrupts_the_remote_evaluation() {
         count(s, "42") == 1 && at_prompt(s)
     });
 
-    // Ctrl-C travels as Shell.interrupt to the node's kernel.
+    // Another session's long evaluation holds the turn. It dials a TCP
+    // listener of the test's first, so we know it has begun.
+    let knock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dial = knock_addr(&knock);
+    let mut other = Running::start(
+        Command::new(ww())
+            .arg("shell")
+            .arg(&node.addr)
+            .arg("--identity")
+            .arg(&key),
+    );
+    other.send_line(&format!(
+        "(do (try (host connect \"{dial}\") (catch e nil)) \
+         (loop [i 0] (if (< i {LONG_LOOP}) (recur (+ i 1)) :other-done)))"
+    ));
+    accept_within(&knock);
+
+    // Ctrl-C travels as Shell.interrupt to the node's kernel, and reaches
+    // this session's evaluation only (here, one waiting for its turn).
     tmux.interrupt_an_endless_evaluation();
+    let (status, stdout, stderr) = other.finish();
+    assert!(status.success(), "{stderr:?}");
+    assert_eq!(
+        stdout,
+        [":other-done"],
+        "the other session was interrupted: {stderr:?}"
+    );
 
     tmux.press("C-d");
     assert_eq!(tmux.exit_status(), "0", "{}", tmux.screen().join("\n"));
