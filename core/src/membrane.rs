@@ -12,7 +12,7 @@ use ww_provider_sdk::export::Export;
 use ww_provider_sdk::proxy;
 use ww_provider_sdk::ww_capnp::membrane_capnp::membrane;
 
-use crate::epoch::{Epoch, Epochs};
+use crate::epoch::{Epoch, EpochGuard, Epochs};
 
 /// Serves `Membrane` over a fixed set of exports.
 pub struct MembraneServer {
@@ -34,6 +34,34 @@ impl MembraneServer {
     pub fn into_client(self) -> membrane::Client {
         capnp_rpc::new_client(self)
     }
+
+    /// This shared membrane as a capability (for the vat, while the WIT
+    /// door keeps calling it directly).
+    pub fn client(self: &Rc<Self>) -> membrane::Client {
+        capnp_rpc::new_client_from_rc(self.clone())
+    }
+
+    /// What a graft hands out, through either door: the current epoch's
+    /// guard and every export wrapped with it (each keeps its
+    /// [`local`](Export::local) object, for a caller that checks the guard
+    /// itself).
+    pub fn grant(&self) -> (EpochGuard, Vec<Export>) {
+        let guard = self.epochs.guard();
+        let guarded = self
+            .exports
+            .iter()
+            .map(|export| Export {
+                cap: proxy::wrap(export.cap.clone(), guard.clone()),
+                ..export.clone()
+            })
+            .collect();
+        (guard, guarded)
+    }
+
+    /// The current epoch.
+    pub fn current_epoch(&self) -> Epoch {
+        self.epochs.current()
+    }
 }
 
 fn write_epoch(
@@ -50,23 +78,18 @@ impl membrane::Server for MembraneServer {
         _: membrane::GraftParams,
         mut results: membrane::GraftResults,
     ) -> Result<(), capnp::Error> {
-        let guard = self.epochs.guard();
-        let epoch = self.epochs.current();
+        let (guard, exports) = self.grant();
         let mut out = results.get();
         write_epoch(
             out.reborrow().init_epoch(),
             &Epoch {
                 seq: guard.seq(),
-                ..epoch
+                ..self.current_epoch()
             },
         );
-        let mut caps = out.init_caps(self.exports.len() as u32);
-        for (i, export) in self.exports.iter().enumerate() {
-            let guarded = Export {
-                cap: proxy::wrap(export.cap.clone(), guard.clone()),
-                ..export.clone()
-            };
-            guarded.write(caps.reborrow().get(i as u32))?;
+        let mut caps = out.init_caps(exports.len() as u32);
+        for (i, export) in exports.iter().enumerate() {
+            export.write(caps.reborrow().get(i as u32))?;
         }
         Ok(())
     }
@@ -76,7 +99,7 @@ impl membrane::Server for MembraneServer {
         _: membrane::EpochParams,
         mut results: membrane::EpochResults,
     ) -> Result<(), capnp::Error> {
-        write_epoch(results.get().init_epoch(), &self.epochs.current());
+        write_epoch(results.get().init_epoch(), &self.current_epoch());
         Ok(())
     }
 }

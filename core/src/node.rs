@@ -232,9 +232,9 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         }
         None => Some(image),
     };
-    let membrane = MembraneServer::new(started.guest_exports(), epochs.clone()).into_client();
+    let membrane = Rc::new(MembraneServer::new(started.guest_exports(), epochs.clone()));
     let (host_end, guest_end) = transport::pipe(&membrane);
-    let (exported, pid0_vat) = vat::connect(host_end, membrane.client, "pid0".into());
+    let (exported, pid0_vat) = vat::connect(host_end, membrane.client().client, "pid0".into());
     tokio::task::spawn_local(pid0_vat);
     // Held until pid0 ends: dropping it stops serving the terminal.
     let _terminal =

@@ -5,13 +5,14 @@
 //! `transport.connect()`. The guest waits on those streams' pollables, so a
 //! reply wakes it at once (no polling timer anywhere on the path).
 
+use std::rc::Rc;
 use tokio::io::DuplexStream;
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 use wasmtime_wasi::p2::bindings::io::streams::{InputStream, OutputStream};
 use wasmtime_wasi::p2::pipe::{AsyncReadStream, AsyncWriteStream};
 use wasmtime_wasi::p2::{DynInputStream, DynOutputStream};
-use ww_provider_sdk::ww_capnp::membrane_capnp::membrane;
 
+use crate::membrane::MembraneServer;
 use crate::wit::WitCtx;
 
 wasmtime::component::bindgen!({
@@ -42,7 +43,7 @@ pub struct GuestEnd {
 ///
 /// Must be called inside a tokio runtime: the WASI stream adapters run
 /// small tasks on it.
-pub fn pipe(membrane: &membrane::Client) -> (DuplexStream, GuestEnd) {
+pub fn pipe(membrane: &Rc<MembraneServer>) -> (DuplexStream, GuestEnd) {
     let (host, guest) = tokio::io::duplex(BUFFER);
     let (read, write) = tokio::io::split(guest);
     let input: DynInputStream = Box::new(AsyncReadStream::new(read));

@@ -227,9 +227,9 @@ impl Runtime {
         };
         // The child's own membrane: exactly the capabilities it was given,
         // guarded by the current epoch like everything that leaves a membrane.
-        let membrane = MembraneServer::new(caps, self.epochs.clone()).into_client();
+        let membrane = Rc::new(MembraneServer::new(caps, self.epochs.clone()));
         let (host_end, guest_end) = transport::pipe(&membrane);
-        let (exported, vat) = vat::connect(host_end, membrane.client, name.clone());
+        let (exported, vat) = vat::connect(host_end, membrane.client().client, name.clone());
         tokio::task::spawn_local(vat);
 
         let (finish, exit) = watch::channel(None);

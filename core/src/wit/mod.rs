@@ -32,8 +32,13 @@ mod streams;
 use std::future::Future;
 
 use send_wrapper::SendWrapper;
+use std::rc::Rc;
 use wasmtime::component::{HasData, Linker, ResourceTable};
-use ww_provider_sdk::ww_capnp::membrane_capnp::membrane as capnp_membrane;
+
+use ww_provider_sdk::export::Export;
+
+use crate::epoch::EpochGuard;
+use crate::membrane::MembraneServer;
 
 pub use error::to_wit as error_to_wit;
 
@@ -76,12 +81,12 @@ pub type Local<T> = SendWrapper<T>;
 
 /// What a cell's WIT door works on: its membrane.
 pub struct WitCtx {
-    membrane: Option<Local<capnp_membrane::Client>>,
+    membrane: Option<Local<Rc<MembraneServer>>>,
 }
 
 impl WitCtx {
     /// The WIT door onto `membrane` (the same one the cell's vat serves).
-    pub fn new(membrane: capnp_membrane::Client) -> WitCtx {
+    pub fn new(membrane: Rc<MembraneServer>) -> WitCtx {
         WitCtx {
             membrane: Some(SendWrapper::new(membrane)),
         }
@@ -129,6 +134,38 @@ impl HasData for HasWit {
 /// Only if Wasmtime rejects the definitions (a bug).
 pub fn add_to_linker<T: WitView + 'static>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
     Minimal::add_to_linker::<T, HasWit>(linker, T::wit)
+}
+
+/// A built-in provider's own object behind a guarded capability, for WIT
+/// calls that skip Cap'n Proto: they run the very methods the capability
+/// serves, after the check the epoch guard makes on every call (a revoked
+/// resource reports `stale-epoch` as the capability would). Only calls
+/// that finish at once take this path, so there is nothing in flight for
+/// revocation to race; the rest go through the guarded capability.
+// Unused in a build without the built-in providers it serves.
+#[cfg_attr(not(any(feature = "identity", feature = "executor")), allow(dead_code))]
+pub(crate) struct Direct<T> {
+    guard: EpochGuard,
+    server: Rc<T>,
+}
+
+#[cfg_attr(not(any(feature = "identity", feature = "executor")), allow(dead_code))]
+impl<T: 'static> Direct<T> {
+    /// The object behind `export`, if it is in this process and a `T`.
+    pub(crate) fn of(export: &Export, guard: &EpochGuard) -> Option<Local<Direct<T>>> {
+        let server = export.local::<T>()?;
+        Some(Local::new(Direct {
+            guard: guard.clone(),
+            server,
+        }))
+    }
+
+    /// The object, if the guard admits a call now.
+    pub(crate) fn admit(&self) -> Result<&T, WitError> {
+        use ww_provider_sdk::proxy::Policy;
+        self.guard.admit().map_err(|e| error::to_wit(&e))?;
+        Ok(&self.server)
+    }
 }
 
 /// Runs a capability call (not `Send`) inside a `Send` host future; the

@@ -30,6 +30,12 @@ pub struct ExecutorImpl {
 }
 
 impl ExecutorImpl {
+    /// `Executor.echo`: the message back, to check the path to the
+    /// executor (and to time it).
+    pub fn echo<'a>(&self, message: &'a str) -> &'a str {
+        message
+    }
+
     async fn code_for(&self, args: capnp::text_list::Reader<'_>) -> capnp::Result<code::Client> {
         if let Some(code) = &self.code {
             return Ok(code.clone());
@@ -57,7 +63,10 @@ impl executor::Server for ExecutorImpl {
         params: executor::EchoParams,
         mut results: executor::EchoResults,
     ) -> Result<(), capnp::Error> {
-        results.get().set_response(params.get()?.get_message()?);
+        results.get().set_response(ExecutorImpl::echo(
+            &self,
+            params.get()?.get_message()?.to_str()?,
+        ));
         Ok(())
     }
 

@@ -11,6 +11,7 @@
 mod executor;
 mod provider;
 
+pub use executor::ExecutorImpl;
 pub use provider::{provider, ExecutorProvider, EXPORT_NAME, MAX_CHILDREN_CONFIG};
 
 ww_provider_sdk::export!(ExecutorProvider);

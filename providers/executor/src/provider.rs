@@ -57,17 +57,20 @@ impl Provider for ExecutorProvider {
                     reason: format!("`{v}` is not a whole number"),
                 })?,
             };
-            let executor: executor::Client = capnp_rpc::new_client(ExecutorImpl {
+            let server = Rc::new(ExecutorImpl {
                 cells,
                 code: None,
                 children: Rc::new(Children::new(max)),
             });
+            let executor: executor::Client = capnp_rpc::new_client_from_rc(server.clone());
             let schemas = ww_capnp::schema::builtin();
             let schema = ww_capnp::schema::SchemaNode::from_set(
                 &schemas,
                 <executor::Client as capnp::traits::HasTypeId>::TYPE_ID,
             )?;
-            Ok(vec![Export::new(EXPORT_NAME, executor.client, schema)])
+            Ok(vec![
+                Export::new(EXPORT_NAME, executor.client, schema).with_local(server)
+            ])
         })
     }
 }

@@ -19,6 +19,11 @@ impl IdentityImpl {
     pub fn new(key: SigningKey) -> Self {
         IdentityImpl { key: Rc::new(key) }
     }
+
+    /// The node's Ed25519 public key (`Identity.publicKey`).
+    pub fn public_key(&self) -> [u8; 32] {
+        self.key.verifying_key().to_bytes()
+    }
 }
 
 impl identity::Server for IdentityImpl {
@@ -27,7 +32,7 @@ impl identity::Server for IdentityImpl {
         _: identity::PublicKeyParams,
         mut results: identity::PublicKeyResults,
     ) -> Result<(), Error> {
-        results.get().set_key(self.key.verifying_key().as_bytes());
+        results.get().set_key(&IdentityImpl::public_key(&self));
         Ok(())
     }
 

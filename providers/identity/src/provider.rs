@@ -1,5 +1,7 @@
 //! The provider: reads the key from config and exports `identity`.
 
+use std::rc::Rc;
+
 use capnp::traits::HasTypeId;
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use ed25519_dalek::SigningKey;
@@ -47,10 +49,13 @@ impl Provider for IdentityProvider {
     fn start(&self, ctx: Context) -> LocalBoxFuture<'static, Result<Vec<Export>, Error>> {
         let exports = (|| {
             let key = parse_key(ctx.required_config(KEY_CONFIG)?)?;
-            let cap: identity::Client = capnp_rpc::new_client(IdentityImpl::new(key));
+            let server = Rc::new(IdentityImpl::new(key));
+            let cap: identity::Client = capnp_rpc::new_client_from_rc(server.clone());
             let schema = SchemaNode::from_set(&builtin(), identity::Client::TYPE_ID)?;
             tracing::debug!("identity provider started");
-            Ok(vec![Export::new(EXPORT_NAME, cap.client, schema)])
+            Ok(vec![
+                Export::new(EXPORT_NAME, cap.client, schema).with_local(server)
+            ])
         })();
         Box::pin(std::future::ready(exports))
     }

@@ -1,6 +1,9 @@
 //! A named capability with its schema: what providers return from `start`
 //! and what the membrane hands to guests.
 
+use std::any::Any;
+use std::rc::Rc;
+
 use ww_capnp::membrane_capnp::export;
 use ww_capnp::schema::SchemaNode;
 
@@ -14,6 +17,12 @@ pub struct Export {
     pub cap: capnp::capability::Client,
     /// The interface's schema node.
     pub schema: SchemaNode,
+    /// The object serving `cap`, for an in-process caller that knows its
+    /// type and may skip Cap'n Proto (the core's typed WIT door calls a
+    /// built-in provider's own methods this way, the same ones its
+    /// capability serves). `None` when the capability came through a
+    /// message (a provider library, a child's grant): there is only `cap`.
+    pub local: Option<Rc<dyn Any>>,
 }
 
 impl std::fmt::Debug for Export {
@@ -36,7 +45,22 @@ impl Export {
             name: name.into(),
             cap,
             schema,
+            local: None,
         }
+    }
+
+    /// Names `server` as the object serving this export's capability (see
+    /// [`Export::local`]).
+    #[must_use]
+    pub fn with_local<S: Any>(mut self, server: Rc<S>) -> Self {
+        self.local = Some(server);
+        self
+    }
+
+    /// The object serving this export's capability, if it is in this
+    /// process and of type `S`.
+    pub fn local<S: Any>(&self) -> Option<Rc<S>> {
+        self.local.clone()?.downcast::<S>().ok()
     }
 
     /// Writes this export into a `membrane.capnp:Export`.
@@ -70,7 +94,12 @@ impl Export {
         let cap: capnp::capability::Client = r.get_cap().get_as_capability()?;
         let schema = SchemaNode::copy_of(r.get_schema()?)?
             .with_types(SchemaNode::read_list(r.get_types()?)?);
-        Ok(Export { name, cap, schema })
+        Ok(Export {
+            name,
+            cap,
+            schema,
+            local: None,
+        })
     }
 }
 

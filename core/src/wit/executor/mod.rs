@@ -15,13 +15,20 @@ use ww_provider_sdk::ww_capnp::system_capnp::{executor, process, runtime};
 
 use super::streams::ByteStream;
 use super::wetware::executor::executor::{Host, HostExecutor, HostProcess, HostRuntime, Limits};
+#[cfg(feature = "executor")]
+use super::Direct;
 use super::{local, wit, Local, WitCtxView, WitError};
+use crate::epoch::EpochGuard;
 
 /// The guest's handle on a guarded `Executor`, and the graft whose exports
 /// its `spawn` may pass on.
 pub struct Executor {
     cap: Local<executor::Client>,
     graft: Local<Rc<[Export]>>,
+    /// The built-in provider's own object, for the calls that skip Cap'n
+    /// Proto.
+    #[cfg(feature = "executor")]
+    direct: Option<Local<Direct<ww_executor::ExecutorImpl>>>,
 }
 
 impl Executor {
@@ -30,6 +37,24 @@ impl Executor {
         Executor {
             cap: Local::new(cap),
             graft: Local::new(graft),
+            #[cfg(feature = "executor")]
+            direct: None,
+        }
+    }
+
+    /// Holds `cap`, granted as `export` of `graft` under `guard`.
+    pub(crate) fn granted(
+        cap: executor::Client,
+        export: &Export,
+        guard: &EpochGuard,
+        graft: Rc<[Export]>,
+    ) -> Executor {
+        #[cfg(not(feature = "executor"))]
+        let _ = (export, guard);
+        Executor {
+            #[cfg(feature = "executor")]
+            direct: Direct::of(export, guard),
+            ..Executor::new(cap, graft)
         }
     }
 }
@@ -49,7 +74,12 @@ impl Host for WitCtxView<'_> {}
 
 impl HostExecutor for WitCtxView<'_> {
     async fn echo(&mut self, this: Resource<Executor>, message: String) -> Answer<String> {
-        let cap = (*self.table.get(&this)?.cap).clone();
+        let executor = self.table.get(&this)?;
+        #[cfg(feature = "executor")]
+        if let Some(direct) = &executor.direct {
+            return Ok(direct.admit().map(|x| x.echo(&message).to_string()));
+        }
+        let cap = (*executor.cap).clone();
         Ok(wit(local(async move {
             let mut request = cap.echo_request();
             request.get().set_message(message.as_str());
@@ -135,7 +165,7 @@ impl HostRuntime for WitCtxView<'_> {
         })
         .await;
         Ok(match wit(executor) {
-            Ok(cap) => Ok(self.table.push(Executor { cap, graft })?),
+            Ok(cap) => Ok(self.table.push(Executor::new(cap.take(), graft.take()))?),
             Err(e) => Err(e),
         })
     }

@@ -6,10 +6,34 @@ use ww_provider_sdk::capnp;
 use ww_provider_sdk::ww_capnp::identity_capnp::{identity, signer};
 
 use super::wetware::identity::identity::{Host, HostIdentity, HostSigner};
-use super::{local, wit, Local, WitCtxView, WitError};
+use ww_provider_sdk::export::Export;
 
-/// The guest's handle on a guarded `Identity`.
-pub struct Identity(pub(crate) Local<identity::Client>);
+#[cfg(feature = "identity")]
+use super::Direct;
+use super::{local, wit, Local, WitCtxView, WitError};
+use crate::epoch::EpochGuard;
+
+/// The guest's handle on a guarded `Identity`, and on the built-in
+/// provider's own object behind it when there is one (for the calls that
+/// skip Cap'n Proto).
+pub struct Identity {
+    cap: Local<identity::Client>,
+    #[cfg(feature = "identity")]
+    direct: Option<Local<Direct<ww_identity::identity::IdentityImpl>>>,
+}
+
+impl Identity {
+    /// Holds `cap`, granted as `export` under `guard`.
+    pub(crate) fn new(cap: identity::Client, export: &Export, guard: &EpochGuard) -> Identity {
+        #[cfg(not(feature = "identity"))]
+        let _ = (export, guard);
+        Identity {
+            cap: Local::new(cap),
+            #[cfg(feature = "identity")]
+            direct: Direct::of(export, guard),
+        }
+    }
+}
 
 /// The guest's handle on a guarded `Signer`.
 pub struct Signer(Local<signer::Client>);
@@ -20,7 +44,12 @@ impl Host for WitCtxView<'_> {}
 
 impl HostIdentity for WitCtxView<'_> {
     async fn public_key(&mut self, this: Resource<Identity>) -> Answer<Vec<u8>> {
-        let cap = (*self.table.get(&this)?.0).clone();
+        let identity = self.table.get(&this)?;
+        #[cfg(feature = "identity")]
+        if let Some(direct) = &identity.direct {
+            return Ok(direct.admit().map(|id| id.public_key().to_vec()));
+        }
+        let cap = (*identity.cap).clone();
         Ok(wit(local(async move {
             let reply = cap.public_key_request().send().promise.await?;
             Ok(reply.get()?.get_key()?.to_vec())
@@ -33,7 +62,7 @@ impl HostIdentity for WitCtxView<'_> {
         this: Resource<Identity>,
         domain: String,
     ) -> Answer<Resource<Signer>> {
-        let cap = (*self.table.get(&this)?.0).clone();
+        let cap = (*self.table.get(&this)?.cap).clone();
         let signer = local(async move {
             let mut request = cap.signer_request();
             request.get().set_domain(domain.as_str());
@@ -54,7 +83,7 @@ impl HostIdentity for WitCtxView<'_> {
         signature: Vec<u8>,
         public_key: Vec<u8>,
     ) -> Answer<bool> {
-        let cap = (*self.table.get(&this)?.0).clone();
+        let cap = (*self.table.get(&this)?.cap).clone();
         Ok(wit(local(async move {
             let mut request = cap.verify_request();
             let mut params = request.get();

@@ -1,6 +1,7 @@
 //! `wetware:membrane/membrane`: `graft` and `epoch`, answered by the cell's
-//! own `Membrane` (the one its RPC vat bootstraps), so both doors hand out
-//! the same epoch-guarded capabilities.
+//! own [`MembraneServer`](crate::membrane::MembraneServer) (the one its RPC
+//! vat bootstraps), called directly: both doors hand out the same grant of
+//! epoch-guarded capabilities.
 
 use std::rc::Rc;
 
@@ -19,18 +20,22 @@ use super::identity::Identity;
 use super::ipfs::Ipfs;
 use super::routing::Routing;
 use super::wetware::membrane::membrane::{Caps, EpochInfo, Host};
-use super::{local, wit, Local, WitCtxView, WitError};
+use super::{Local, WitCtxView, WitError};
 
 type Answer<T> = wasmtime::Result<Result<T, WitError>>;
 
-/// The export `name`, as a typed client, if the graft has it and it is of
-/// the interface WIT mirrors (a provider exporting another interface under
-/// a standard name stays reachable through the vat only).
-fn typed<C: FromClientHook + HasTypeId>(exports: &[Export], name: &str) -> Option<C> {
+/// The export `name`, if the graft has it and it is of the interface WIT
+/// mirrors (a provider exporting another interface under a standard name
+/// stays reachable through the vat only).
+fn typed<'a, C: HasTypeId>(exports: &'a [Export], name: &str) -> Option<&'a Export> {
     exports
         .iter()
         .find(|e| e.name == name && e.schema.id() == C::TYPE_ID)
-        .map(|e| C::new(e.cap.hook.add_ref()))
+}
+
+/// `export`'s capability as a typed client.
+fn client<C: FromClientHook>(export: &Export) -> C {
+    C::new(export.cap.hook.add_ref())
 }
 
 impl Host for WitCtxView<'_> {
@@ -40,36 +45,22 @@ impl Host for WitCtxView<'_> {
                 "this cell was started without a membrane: it has no capabilities".into(),
             )));
         };
-        let grafted = local(async move {
-            let reply = membrane.graft_request().send().promise.await?;
-            let reply = reply.get()?;
-            let epoch = reply.get_epoch()?;
-            let epoch = EpochInfo {
-                seq: epoch.get_seq(),
-                head: epoch.get_head()?.to_vec(),
-            };
-            let exports: Rc<[Export]> = reply
-                .get_caps()?
-                .iter()
-                .map(Export::read)
-                .collect::<capnp::Result<Vec<_>>>()?
-                .into();
-            Ok::<_, capnp::Error>((epoch, Local::new(exports)))
-        })
-        .await;
-        let (epoch, exports) = match wit(grafted) {
-            Ok(grafted) => grafted,
-            Err(e) => return Ok(Err(e)),
+        // The same grant the vat's `graft` writes into its reply.
+        let (guard, exports) = membrane.grant();
+        let epoch = EpochInfo {
+            seq: guard.seq(),
+            head: membrane.current_epoch().head,
         };
-        let exports = exports.take();
+        let exports: Rc<[Export]> = exports.into();
         let names = exports.iter().map(|e| e.name.clone()).collect();
-        let identity =
-            typed::<identity::Client>(&exports, "identity").map(|c| Identity(Local::new(c)));
-        let host = typed::<host::Client>(&exports, "host").map(|c| Node(Local::new(c)));
+        let identity = typed::<identity::Client>(&exports, "identity")
+            .map(|e| Identity::new(client(e), e, &guard));
+        let host = typed::<host::Client>(&exports, "host").map(|e| Node(Local::new(client(e))));
         let executor = typed::<executor::Client>(&exports, "executor")
-            .map(|c| Executor::new(c, exports.clone()));
-        let ipfs = typed::<ipfs::Client>(&exports, "ipfs").map(|c| Ipfs(Local::new(c)));
-        let routing = typed::<routing::Client>(&exports, "routing").map(|c| Routing(Local::new(c)));
+            .map(|e| Executor::granted(client(e), e, &guard, exports.clone()));
+        let ipfs = typed::<ipfs::Client>(&exports, "ipfs").map(|e| Ipfs(Local::new(client(e))));
+        let routing =
+            typed::<routing::Client>(&exports, "routing").map(|e| Routing(Local::new(client(e))));
         Ok(Ok(Caps {
             epoch,
             identity: identity.map(|r| self.table.push(r)).transpose()?,
@@ -82,19 +73,15 @@ impl Host for WitCtxView<'_> {
     }
 
     async fn epoch(&mut self) -> Answer<EpochInfo> {
-        let Some(membrane) = self.ctx.membrane.as_ref().map(|m| (**m).clone()) else {
+        let Some(membrane) = self.ctx.membrane.as_ref() else {
             return Ok(Err(WitError::Disconnected(
                 "this cell was started without a membrane".into(),
             )));
         };
-        Ok(wit(local(async move {
-            let reply = membrane.epoch_request().send().promise.await?;
-            let epoch = reply.get()?.get_epoch()?;
-            Ok(EpochInfo {
-                seq: epoch.get_seq(),
-                head: epoch.get_head()?.to_vec(),
-            })
-        })
-        .await))
+        let epoch = membrane.current_epoch();
+        Ok(Ok(EpochInfo {
+            seq: epoch.seq,
+            head: epoch.head,
+        }))
     }
 }
