@@ -3,14 +3,21 @@
 //!
 //! A cell can reach its capabilities two ways: Cap'n Proto over its RPC vat
 //! ([`vat`](crate::vat)), or typed WIT imports. Both doors open onto the
-//! same membrane: `membrane.graft` here calls the cell's own
-//! [`MembraneServer`](crate::membrane::MembraneServer) and wraps the
-//! epoch-guarded capabilities it returns as WIT resources, and every method
-//! forwards to those guarded clients. So the epoch guard applies to both
-//! doors alike (a revoked resource reports the typed `stale-epoch` error),
-//! and nothing is reachable through WIT that the vat would not grant. A
-//! capability with no WIT here (a third-party provider's) is listed by name
-//! and stays reachable through the vat and its schema only.
+//! same membrane: `membrane.graft` here takes the same grant from the
+//! cell's own [`MembraneServer`](crate::membrane::MembraneServer) as the
+//! vat's `graft` (the current epoch's guard and every export wrapped with
+//! it) and holds the guarded capabilities as WIT resources; methods forward
+//! to them. So the epoch guard applies to both doors alike (a revoked
+//! resource reports the typed `stale-epoch` error), and nothing is
+//! reachable through WIT that the vat would not grant. A capability with no
+//! WIT here (a third-party provider's) is listed by name and stays
+//! reachable through the vat and its schema only.
+//!
+//! Calls that finish at once on a built-in provider (`identity.public-key`,
+//! `executor.echo`) skip Cap'n Proto: they run the provider's own method,
+//! the one its capability serves, after the guard's check (`Direct`).
+//! Building and dispatching an in-process request costs several times the
+//! host call itself (bench/RESULTS.md).
 //!
 //! One folder per WIT interface, in the style of wasmtime-wasi: the
 //! resource types and their `Host*` impls live in `<interface>/mod.rs`.

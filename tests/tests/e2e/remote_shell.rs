@@ -74,6 +74,31 @@ fn shell(addr: &str, key: &Path, extra: &[&str], script: &str) -> Output {
     )
 }
 
+/// A kernel node whose own shell reads the node's stdin (kept open, not a
+/// daemon), logged in to with `key`; with where to reach it.
+fn node_reading_stdin(key: &Path, image: &Path) -> (Running, String) {
+    let mut node = Running::start(
+        ww_run(&ww())
+            .args(["--identity", key.to_str().unwrap()])
+            .arg(image),
+    );
+    let line = node.wait_for(Stream::Stderr, "remote shell: ww shell ");
+    let addr = line.rsplit("ww shell ").next().unwrap().trim().to_string();
+    (node, addr)
+}
+
+/// An interactive `ww shell <addr>` logged in with `key`.
+fn session(addr: &str, key: &Path) -> Running {
+    Running::start(
+        Command::new(ww())
+            .arg("shell")
+            .arg(addr)
+            .arg("--identity")
+            .arg(key)
+            .env_remove("WW_IDENTITY"),
+    )
+}
+
 #[test]
 fn the_node_key_opens_its_shell_and_exit_ends_only_the_session() {
     let keys = tempfile::tempdir().unwrap();
@@ -287,22 +312,8 @@ fn the_nodes_stdin_shell_and_a_remote_session_keep_their_output_apart() {
     let keys = tempfile::tempdir().unwrap();
     let (key, _) = keygen(keys.path(), "node.key");
     let image = image("kernel");
-    // Not a daemon: the kernel's shell reads the node's stdin (kept open).
-    let mut node = Running::start(
-        ww_run(&ww())
-            .args(["--identity", key.to_str().unwrap()])
-            .arg(image.path()),
-    );
-    let line = node.wait_for(Stream::Stderr, "remote shell: ww shell ");
-    let addr = line.rsplit("ww shell ").next().unwrap().trim().to_string();
-    let mut remote = Running::start(
-        Command::new(ww())
-            .arg("shell")
-            .arg(&addr)
-            .arg("--identity")
-            .arg(&key)
-            .env_remove("WW_IDENTITY"),
-    );
+    let (mut node, addr) = node_reading_stdin(&key, image.path());
+    let mut remote = session(&addr, &key);
     remote.send_line("\"r in\"");
     remote.wait_for(Stream::Stdout, "r in");
 
@@ -332,21 +343,8 @@ fn a_session_that_goes_away_mid_evaluation_gives_up_the_turn() {
     let keys = tempfile::tempdir().unwrap();
     let (key, _) = keygen(keys.path(), "node.key");
     let image = image("kernel");
-    let mut node = Running::start(
-        ww_run(&ww())
-            .args(["--identity", key.to_str().unwrap()])
-            .arg(image.path()),
-    );
-    let line = node.wait_for(Stream::Stderr, "remote shell: ww shell ");
-    let addr = line.rsplit("ww shell ").next().unwrap().trim().to_string();
-    let mut remote = Running::start(
-        Command::new(ww())
-            .arg("shell")
-            .arg(&addr)
-            .arg("--identity")
-            .arg(&key)
-            .env_remove("WW_IDENTITY"),
-    );
+    let (mut node, addr) = node_reading_stdin(&key, image.path());
+    let mut remote = session(&addr, &key);
     // It knocks on the test's listener once it holds the turn.
     let knock = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     remote.send_line(&format!(

@@ -202,18 +202,24 @@ fn ww_in_pane(args: &[&str]) -> Vec<String> {
     argv
 }
 
-#[test]
-fn prompt_history_ctrl_c_and_ctrl_d_on_a_real_terminal() {
-    let image = image("kernel");
+/// [`ww_in_pane`] running `ww run IMAGE` on a free loopback port with the
+/// shared compile cache.
+fn ww_run_in_pane(image: &std::path::Path) -> Vec<String> {
     let cache = cache_dir().display().to_string();
-    let tmux = Tmux::start(&ww_in_pane(&[
+    ww_in_pane(&[
         "run",
         "--listen",
         "/ip4/127.0.0.1/tcp/0",
         "--cache-dir",
         &cache,
-        image.path().to_str().unwrap(),
-    ]));
+        image.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn prompt_history_ctrl_c_and_ctrl_d_on_a_real_terminal() {
+    let image = image("kernel");
+    let tmux = Tmux::start(&ww_run_in_pane(image.path()));
     tmux.wait_until("the first prompt", at_prompt);
 
     tmux.type_text("(+ 1 2)");
@@ -257,15 +263,7 @@ fn prompt_history_ctrl_c_and_ctrl_d_on_a_real_terminal() {
 #[test]
 fn a_program_without_a_shell_reads_the_terminal() {
     let image = image("upcase");
-    let cache = cache_dir().display().to_string();
-    let tmux = Tmux::start(&ww_in_pane(&[
-        "run",
-        "--listen",
-        "/ip4/127.0.0.1/tcp/0",
-        "--cache-dir",
-        &cache,
-        image.path().to_str().unwrap(),
-    ]));
+    let tmux = Tmux::start(&ww_run_in_pane(image.path()));
     // The terminal is in cooked mode (no line editor): the line and the
     // end of input wait in it until ww hands them to pid0.
     tmux.type_text("hello from the terminal");
