@@ -41,13 +41,10 @@ impl MembraneServer {
         capnp_rpc::new_client_from_rc(self.clone())
     }
 
-    /// What a graft hands out, through either door: the current epoch's
-    /// guard and every export wrapped with it (each keeps its
-    /// [`local`](Export::local) object, for a caller that checks the guard
-    /// itself).
-    pub fn grant(&self) -> (EpochGuard, Vec<Export>) {
+    /// What a graft hands out, through either door.
+    pub fn grant(&self) -> Grant {
         let guard = self.epochs.guard();
-        let guarded = self
+        let exports = self
             .exports
             .iter()
             .map(|export| Export {
@@ -55,13 +52,32 @@ impl MembraneServer {
                 ..export.clone()
             })
             .collect();
-        (guard, guarded)
+        Grant {
+            epoch: Epoch {
+                seq: guard.seq(),
+                ..self.epochs.current()
+            },
+            guard,
+            exports,
+        }
     }
 
     /// The current epoch.
     pub fn current_epoch(&self) -> Epoch {
         self.epochs.current()
     }
+}
+
+/// One graft: the epoch it belongs to, that epoch's guard, and every
+/// export wrapped with the guard (each keeps its [`local`](Export::local)
+/// object, for a caller that makes the guard's check itself).
+pub struct Grant {
+    /// The epoch the capabilities belong to.
+    pub epoch: Epoch,
+    /// Its guard.
+    pub guard: EpochGuard,
+    /// The guarded exports, sorted by name.
+    pub exports: Vec<Export>,
 }
 
 fn write_epoch(
@@ -78,17 +94,11 @@ impl membrane::Server for MembraneServer {
         _: membrane::GraftParams,
         mut results: membrane::GraftResults,
     ) -> Result<(), capnp::Error> {
-        let (guard, exports) = self.grant();
+        let grant = self.grant();
         let mut out = results.get();
-        write_epoch(
-            out.reborrow().init_epoch(),
-            &Epoch {
-                seq: guard.seq(),
-                ..self.current_epoch()
-            },
-        );
-        let mut caps = out.init_caps(exports.len() as u32);
-        for (i, export) in exports.iter().enumerate() {
+        write_epoch(out.reborrow().init_epoch(), &grant.epoch);
+        let mut caps = out.init_caps(grant.exports.len() as u32);
+        for (i, export) in grant.exports.iter().enumerate() {
             export.write(caps.reborrow().get(i as u32))?;
         }
         Ok(())

@@ -216,34 +216,33 @@ pub fn attach(
         // that does not (a plain WASI program, or one blocked reading
         // stdin) would leave the front end waiting for ever, with the
         // terminal's input held back from it.
-        let (shell, first) = match tokio::time::timeout(VAT_ANSWER, own_session(&shell)).await {
-            Ok(Ok(own)) => (own, None),
-            // An older kernel without `Shell.session`, or no Shell at all:
-            // the first evaluation tells.
-            Ok(Err(e)) => {
-                tracing::debug!("no Shell.session from pid0 ({e}); evaluating through its Shell");
-                (shell, None)
-            }
+        let first = match tokio::time::timeout(VAT_ANSWER, own_session(&shell)).await {
             Err(_) => {
                 let why = format!(
                     "pid0 did not serve its vat within {}s",
                     VAT_ANSWER.as_secs()
                 );
                 tracing::info!("{why}, so it has no Shell: the terminal's input goes to its stdin");
-                (shell, Some(why))
+                Err(why)
+            }
+            Ok(own) => {
+                // An older kernel without `Shell.session`, or no Shell at
+                // all: the first evaluation tells.
+                let shell = own.unwrap_or(shell);
+                let (evaluator, serve) = evaluator(shell);
+                tokio::task::spawn_local(serve);
+                // The first call is the readiness check: it waits for the
+                // kernel to boot, and fails at once when pid0 exports no
+                // Shell.
+                let first = evaluator.eval("nil").await;
+                first.map(|first| (evaluator, first))
             }
         };
-        let (evaluator, serve) = evaluator(shell);
-        tokio::task::spawn_local(serve);
-        // The first call is the readiness check: it waits for the kernel
-        // to boot, and fails at once when pid0 exports no Shell.
-        let first = match first {
-            None => evaluator.eval("nil").await,
-            Some(why) => Err(why),
-        };
         match (frontend, first) {
-            (Frontend::Terminal, Ok(first)) => terminal::run(evaluator, first.cwd).await,
-            (Frontend::Mcp, Ok(_)) => mcp::run(evaluator).await,
+            (Frontend::Terminal, Ok((evaluator, first))) => {
+                terminal::run(evaluator, first.cwd).await
+            }
+            (Frontend::Mcp, Ok((evaluator, _))) => mcp::run(evaluator).await,
             (Frontend::Terminal, Err(_)) => forward_stdin(stdin).await,
             (Frontend::Mcp, Err(e)) => {
                 tracing::error!("--mcp needs a pid0 that exports a Shell (std/kernel does): {e}");

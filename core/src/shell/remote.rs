@@ -9,7 +9,7 @@
 //! (line editing, history, Ctrl-C interrupts the remote evaluation), MCP on
 //! stdio (`--mcp`), or piped stdin evaluated form by form.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -212,10 +212,16 @@ async fn open(
         .await?
         .map_err(|e| no_shell(reason(e)))?
         .ok_or_else(|| no_shell(format!("the session has no `{SHELL_EXPORT}`")))?;
+    // A pid0 that never serves its vat never answers this first call.
+    let shell = tokio::time::timeout(timeout, own(shell))
+        .await
+        .map_err(|_| RemoteError::NoAnswer {
+            addr: addr.to_string(),
+            timeout,
+        })?;
     Ok(capnp_rpc::new_client(SessionShell {
         session,
         shell: RefCell::new(shell),
-        own: Cell::new(false),
         cwd: RefCell::new("/".to_string()),
     }))
 }
@@ -300,6 +306,13 @@ async fn graft(session: &membrane::Client) -> Result<Option<shell::Client>, capn
     Ok(None)
 }
 
+/// A Shell of this session's own over `shell`'s interpreter, so its
+/// interrupts reach only its evaluations; `shell` itself from a kernel
+/// without `Shell.session`.
+async fn own(shell: shell::Client) -> shell::Client {
+    super::own_session(&shell).await.unwrap_or(shell)
+}
+
 /// The remote shell as the front ends see it: calls go to the `shell` of
 /// the current graft. When the node's epoch ends, that capability fails
 /// with `staleEpoch`; the session grafts again and the failed command is
@@ -307,27 +320,11 @@ async fn graft(session: &membrane::Client) -> Result<Option<shell::Client>, capn
 /// ended), so a person sees one failed command and goes on.
 struct SessionShell {
     session: membrane::Client,
+    /// This session's own Shell, from the current graft.
     shell: RefCell<shell::Client>,
-    /// Whether `shell` is already this session's own (`Shell.session`, so
-    /// its interrupts reach only this session's evaluations): asked for at
-    /// the first evaluation after each graft, which the front end bounds.
-    own: Cell<bool>,
     /// The working directory after the last evaluation, for a failure's
     /// prompt.
     cwd: RefCell<String>,
-}
-
-impl SessionShell {
-    /// The shell to call: this session's own once the kernel gave one.
-    async fn shell(&self) -> shell::Client {
-        if !self.own.get() {
-            let grafted = self.shell.borrow().clone();
-            let own = super::own_session(&grafted).await.unwrap_or(grafted);
-            *self.shell.borrow_mut() = own;
-            self.own.set(true);
-        }
-        self.shell.borrow().clone()
-    }
 }
 
 impl shell::Server for SessionShell {
@@ -336,7 +333,7 @@ impl shell::Server for SessionShell {
         params: shell::EvalParams,
         mut results: shell::EvalResults,
     ) -> Result<(), capnp::Error> {
-        let shell = self.shell().await;
+        let shell = self.shell.borrow().clone();
         let mut request = shell.eval_request();
         request.get().set_source(params.get()?.get_source()?);
         match request.send().promise.await {
@@ -353,8 +350,7 @@ impl shell::Server for SessionShell {
             Err(e) if e.extra.contains("staleEpoch") => {
                 let why = match graft(&self.session).await {
                     Ok(Some(fresh)) => {
-                        *self.shell.borrow_mut() = fresh;
-                        self.own.set(false);
+                        *self.shell.borrow_mut() = own(fresh).await;
                         "grafted the session again; run the command again".to_string()
                     }
                     Ok(None) => format!("the new graft has no `{SHELL_EXPORT}`"),

@@ -42,6 +42,7 @@ use send_wrapper::SendWrapper;
 use std::rc::Rc;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 
+use ww_provider_sdk::capnp::capability::FromClientHook;
 use ww_provider_sdk::export::Export;
 
 use crate::epoch::EpochGuard;
@@ -173,6 +174,11 @@ impl<T: 'static> Direct<T> {
         self.guard.admit().map_err(|e| error::to_wit(&e))?;
         Ok(&self.server)
     }
+}
+
+/// `export`'s capability as a typed client.
+fn client<C: FromClientHook>(export: &Export) -> C {
+    C::new(export.cap.hook.add_ref())
 }
 
 /// Runs a capability call (not `Send`) inside a `Send` host future; the

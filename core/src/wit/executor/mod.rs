@@ -17,7 +17,7 @@ use super::streams::ByteStream;
 use super::wetware::executor::executor::{Host, HostExecutor, HostProcess, HostRuntime, Limits};
 #[cfg(feature = "executor")]
 use super::Direct;
-use super::{local, wit, Local, WitCtxView, WitError};
+use super::{client, local, wit, Local, WitCtxView, WitError};
 use crate::epoch::EpochGuard;
 
 /// The guest's handle on a guarded `Executor`, and the graft whose exports
@@ -42,19 +42,14 @@ impl Executor {
         }
     }
 
-    /// Holds `cap`, granted as `export` of `graft` under `guard`.
-    pub(crate) fn granted(
-        cap: executor::Client,
-        export: &Export,
-        guard: &EpochGuard,
-        graft: Rc<[Export]>,
-    ) -> Executor {
+    /// Holds `export`'s capability, granted in `graft` under `guard`.
+    pub(crate) fn granted(export: &Export, guard: &EpochGuard, graft: Rc<[Export]>) -> Executor {
         #[cfg(not(feature = "executor"))]
-        let _ = (export, guard);
+        let _ = guard;
         Executor {
             #[cfg(feature = "executor")]
             direct: Direct::of(export, guard),
-            ..Executor::new(cap, graft)
+            ..Executor::new(client(export), graft)
         }
     }
 }

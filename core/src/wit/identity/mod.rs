@@ -10,7 +10,7 @@ use ww_provider_sdk::export::Export;
 
 #[cfg(feature = "identity")]
 use super::Direct;
-use super::{local, wit, Local, WitCtxView, WitError};
+use super::{client, local, wit, Local, WitCtxView, WitError};
 use crate::epoch::EpochGuard;
 
 /// The guest's handle on a guarded `Identity`, and on the built-in
@@ -23,12 +23,12 @@ pub struct Identity {
 }
 
 impl Identity {
-    /// Holds `cap`, granted as `export` under `guard`.
-    pub(crate) fn new(cap: identity::Client, export: &Export, guard: &EpochGuard) -> Identity {
+    /// Holds `export`'s capability, granted under `guard`.
+    pub(crate) fn new(export: &Export, guard: &EpochGuard) -> Identity {
         #[cfg(not(feature = "identity"))]
-        let _ = (export, guard);
+        let _ = guard;
         Identity {
-            cap: Local::new(cap),
+            cap: Local::new(client(export)),
             #[cfg(feature = "identity")]
             direct: Direct::of(export, guard),
         }

@@ -5,7 +5,6 @@
 
 use std::rc::Rc;
 
-use capnp::capability::FromClientHook;
 use capnp::traits::HasTypeId;
 use ww_provider_sdk::capnp;
 use ww_provider_sdk::export::Export;
@@ -20,7 +19,8 @@ use super::identity::Identity;
 use super::ipfs::Ipfs;
 use super::routing::Routing;
 use super::wetware::membrane::membrane::{Caps, EpochInfo, Host};
-use super::{Local, WitCtxView, WitError};
+use super::{client, Local, WitCtxView, WitError};
+use crate::membrane::Grant;
 
 type Answer<T> = wasmtime::Result<Result<T, WitError>>;
 
@@ -33,11 +33,6 @@ fn typed<'a, C: HasTypeId>(exports: &'a [Export], name: &str) -> Option<&'a Expo
         .find(|e| e.name == name && e.schema.id() == C::TYPE_ID)
 }
 
-/// `export`'s capability as a typed client.
-fn client<C: FromClientHook>(export: &Export) -> C {
-    C::new(export.cap.hook.add_ref())
-}
-
 impl Host for WitCtxView<'_> {
     async fn graft(&mut self) -> Answer<Caps> {
         let Some(membrane) = self.ctx.membrane.as_ref().map(|m| (**m).clone()) else {
@@ -46,18 +41,22 @@ impl Host for WitCtxView<'_> {
             )));
         };
         // The same grant the vat's `graft` writes into its reply.
-        let (guard, exports) = membrane.grant();
+        let Grant {
+            epoch,
+            guard,
+            exports,
+        } = membrane.grant();
         let epoch = EpochInfo {
-            seq: guard.seq(),
-            head: membrane.current_epoch().head,
+            seq: epoch.seq,
+            head: epoch.head,
         };
         let exports: Rc<[Export]> = exports.into();
         let names = exports.iter().map(|e| e.name.clone()).collect();
-        let identity = typed::<identity::Client>(&exports, "identity")
-            .map(|e| Identity::new(client(e), e, &guard));
+        let identity =
+            typed::<identity::Client>(&exports, "identity").map(|e| Identity::new(e, &guard));
         let host = typed::<host::Client>(&exports, "host").map(|e| Node(Local::new(client(e))));
         let executor = typed::<executor::Client>(&exports, "executor")
-            .map(|e| Executor::granted(client(e), e, &guard, exports.clone()));
+            .map(|e| Executor::granted(e, &guard, exports.clone()));
         let ipfs = typed::<ipfs::Client>(&exports, "ipfs").map(|e| Ipfs(Local::new(client(e))));
         let routing =
             typed::<routing::Client>(&exports, "routing").map(|e| Routing(Local::new(client(e))));
