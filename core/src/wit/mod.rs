@@ -161,7 +161,7 @@ pub(crate) struct Direct<T> {
 impl<T: 'static> Direct<T> {
     /// The object behind `export`, if it is in this process and a `T`.
     pub(crate) fn of(export: &Export, guard: &EpochGuard) -> Option<Local<Direct<T>>> {
-        let server = export.local::<T>()?;
+        let server = export.local_as::<T>()?;
         Some(Local::new(Direct {
             guard: guard.clone(),
             server,

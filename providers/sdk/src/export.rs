@@ -59,7 +59,7 @@ impl Export {
 
     /// The object serving this export's capability, if it is in this
     /// process and of type `S`.
-    pub fn local<S: Any>(&self) -> Option<Rc<S>> {
+    pub fn local_as<S: Any>(&self) -> Option<Rc<S>> {
         self.local.clone()?.downcast::<S>().ok()
     }
 

@@ -142,8 +142,6 @@ impl plugin::Server for PluginServer {
             .into_iter()
             .map(|e| Export {
                 cap: wrap(e.cap, CatchPanics::new(self.name.as_str())),
-                // Across the library boundary there is only the capability.
-                local: None,
                 ..e
             })
             .collect();

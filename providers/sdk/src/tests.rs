@@ -89,9 +89,12 @@ impl Provider for TestProvider {
                 _ => {}
             }
             let key = ctx.config("key").unwrap_or_default().to_string();
-            let cap: signer::Client = capnp_rpc::new_client(TestSigner { key });
+            let server = Rc::new(TestSigner { key });
+            let cap: signer::Client = capnp_rpc::new_client_from_rc(server.clone());
             let schema = SchemaNode::from_set(&builtin(), signer::Client::TYPE_ID)?;
-            Ok(vec![Export::new("signer", cap.client, schema)])
+            Ok(vec![
+                Export::new("signer", cap.client, schema).with_local(server)
+            ])
         })
     }
 }
@@ -177,6 +180,29 @@ fn exports_cross_the_bridge_and_calls_work() {
         );
         let resp = signer.domain_request().send().promise.await.unwrap();
         assert_eq!(resp.get().unwrap().get_domain().unwrap(), "d");
+    });
+}
+
+/// The object behind an export is found by its type in process, and never
+/// through the library bridge: a host must not skip the bridge's panic
+/// guard by calling it directly.
+#[test]
+fn a_local_object_is_found_by_its_type_and_stays_on_its_side_of_the_bridge() {
+    let logs = Captured::default();
+    local(async {
+        let config = BTreeMap::from([
+            ("mode".to_string(), "ok".to_string()),
+            ("key".to_string(), "k1".to_string()),
+        ]);
+        let direct = factory()
+            .start(Context::new(config, Vec::new()))
+            .await
+            .unwrap();
+        let server = direct[0].local_as::<TestSigner>().expect("in process");
+        assert_eq!(server.key, "k1");
+        assert!(direct[0].local_as::<String>().is_none(), "another type");
+        let bridged = start("ok", &logs).await.unwrap();
+        assert!(bridged[0].local_as::<TestSigner>().is_none());
     });
 }
 
