@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use ww_core::rpc_budget::RpcLimits;
+
 /// ww: a peer-to-peer runtime for sandboxed WebAssembly agents.
 #[derive(Debug, Parser)]
 #[command(name = "ww", version, about, propagate_version = true)]
@@ -119,6 +121,23 @@ pub struct RunArgs {
     /// Default memory limit of a child cell, in MiB (a spawn may set its own).
     #[arg(long, value_name = "MIB")]
     pub max_memory: Option<usize>,
+    /// Calls a cell may have in flight (sent, not yet answered); at the
+    /// bound the node stops reading the cell's RPC connection until some
+    /// are answered.
+    #[arg(long, default_value_t = RpcLimits::CALLS, value_name = "N")]
+    pub max_calls_in_flight: usize,
+    /// Bytes of a cell's calls in flight, as sent (back-pressure at the
+    /// bound, as for calls).
+    #[arg(long, default_value_t = RpcLimits::CALL_BYTES, value_name = "BYTES")]
+    pub max_call_bytes: usize,
+    /// Bytes of answers and calls toward a cell that it has not read
+    /// (back-pressure at the bound, as for calls).
+    #[arg(long, default_value_t = RpcLimits::QUEUED_BYTES, value_name = "BYTES")]
+    pub max_queued_bytes: usize,
+    /// Capabilities a cell may hold at once; a call or graft that would
+    /// hand it more fails with `overloaded`.
+    #[arg(long, default_value_t = RpcLimits::CAPS, value_name = "N")]
+    pub max_caps: usize,
     /// Listen for libp2p peers on this multiaddr (repeatable; WW_LISTEN
     /// takes a comma-separated list) [default: TCP and QUIC on
     /// 127.0.0.1:2025].

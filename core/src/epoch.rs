@@ -23,6 +23,8 @@ use tokio::sync::{oneshot, watch};
 use ww_provider_sdk::capnp;
 use ww_provider_sdk::proxy::{Hold, Policy};
 
+use crate::rpc_budget::{CellBudget, Lease};
+
 type Response = capnp::capability::Response<capnp::any_pointer::Owned>;
 
 /// One period of validity for capabilities.
@@ -113,14 +115,17 @@ impl Epochs {
         Ok(seq)
     }
 
-    /// A guard for capabilities issued now, in the current epoch.
-    pub fn guard(&self) -> EpochGuard {
+    /// A guard for capabilities issued now, in the current epoch, to the
+    /// cell whose account is `budget` (charged for every call and
+    /// capability through them).
+    pub fn guard(&self, budget: &Rc<CellBudget>) -> EpochGuard {
         let rx = self.tx.subscribe();
         let issued = rx.borrow().seq;
         EpochGuard {
             issued,
             rx,
             holds: Rc::new(RefCell::new(Holds::default())),
+            budget: budget.clone(),
         }
     }
 }
@@ -149,6 +154,11 @@ pub fn stale(issued: u64, current: u64) -> capnp::Error {
 /// drops every capability it wraps, so what a cell set up through them stops
 /// even if the cell keeps its references — a `StreamListener` stops
 /// listening, a dialed stream closes, a child's `Process` is released.
+///
+/// The guard is also where the capabilities a cell holds are counted
+/// against its [`CellBudget`]: every guarded capability holds a lease until
+/// it is released; and where a cell that lost its capabilities (it broke
+/// its vat) is refused through every door.
 #[derive(Clone)]
 pub struct EpochGuard {
     issued: u64,
@@ -156,6 +166,8 @@ pub struct EpochGuard {
     /// Shared by every capability wrapped with this guard (one graft and
     /// everything reached from it).
     holds: Rc<RefCell<Holds>>,
+    /// The account of the cell the capabilities were issued to.
+    budget: Rc<CellBudget>,
 }
 
 /// The wrapped capabilities of one guard, released together when its epoch
@@ -224,9 +236,25 @@ impl EpochGuard {
     fn current(&self) -> u64 {
         self.rx.borrow().seq
     }
+
+    /// Whether a call may be made now, charging nothing: the epoch has not
+    /// ended and the cell still has its capabilities. For calls that finish
+    /// at once without a copy (the WIT door's direct path).
+    ///
+    /// # Errors
+    ///
+    /// `staleEpoch`, or why the cell lost its capabilities.
+    pub fn check(&self) -> Result<(), capnp::Error> {
+        match self.current() {
+            current if current == self.issued => self.budget.check_open(),
+            current => Err(stale(self.issued, current)),
+        }
+    }
 }
 
 impl Policy for EpochGuard {
+    type Lease = Lease;
+
     fn hold(&self, hold: Hold) {
         if self.current() != self.issued {
             hold.release();
@@ -238,10 +266,11 @@ impl Policy for EpochGuard {
     }
 
     fn admit(&self) -> Result<(), capnp::Error> {
-        match self.current() {
-            current if current == self.issued => Ok(()),
-            current => Err(stale(self.issued, current)),
-        }
+        self.check()
+    }
+
+    fn lease(&self) -> Result<Lease, capnp::Error> {
+        self.budget.lease()
     }
 
     fn guard(

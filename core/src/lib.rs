@@ -27,6 +27,7 @@ pub mod node;
 #[cfg(feature = "ipfs")]
 pub mod push;
 pub mod registry;
+pub mod rpc_budget;
 pub mod scaffold;
 pub mod shell;
 pub mod stem;

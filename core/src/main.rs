@@ -10,6 +10,12 @@ use tracing_subscriber::EnvFilter;
 use ww_core::node::{self, RunOptions};
 
 fn main() {
+    // Error values capture no backtraces: their Debug text reaches guests
+    // (a failed WASI stream's `to-debug-string` formats the host's error),
+    // and the host's stack is none of a guest's business. Set before any
+    // thread starts, since the standard library reads it once; panics still
+    // print theirs under RUST_BACKTRACE.
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
     let cli = Cli::parse();
     // Logs go to stderr; stdout belongs to the cell. A remote shell's own
     // host has nothing to tell a person at the prompt (its DHT has no
@@ -84,6 +90,12 @@ fn run(args: cli::RunArgs) -> i32 {
         revoke_on_hup: args.revoke_on_hup,
         max_cells: args.max_cells,
         max_memory: args.max_memory.map(|mib| mib << 20),
+        rpc: ww_core::rpc_budget::RpcLimits {
+            calls: args.max_calls_in_flight,
+            call_bytes: args.max_call_bytes,
+            queued_bytes: args.max_queued_bytes,
+            caps: args.max_caps,
+        },
         frontend: frontend(args.mcp),
         stem: args.stem.options(),
         allow_keys: args.allow_keys,

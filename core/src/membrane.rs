@@ -13,21 +13,34 @@ use ww_provider_sdk::proxy;
 use ww_provider_sdk::ww_capnp::membrane_capnp::membrane;
 
 use crate::epoch::{Epoch, EpochGuard, Epochs};
+use crate::rpc_budget::CellBudget;
 
 /// Serves `Membrane` over a fixed set of exports.
 pub struct MembraneServer {
     exports: Rc<[Export]>,
     epochs: Rc<Epochs>,
+    budget: Rc<CellBudget>,
 }
 
 impl MembraneServer {
-    /// A membrane over `exports` (sorted here by name) in `epochs`.
-    pub fn new(mut exports: Vec<Export>, epochs: Rc<Epochs>) -> MembraneServer {
+    /// A membrane over `exports` (sorted here by name) in `epochs`, for the
+    /// cell whose account is `budget`.
+    pub fn new(
+        mut exports: Vec<Export>,
+        epochs: Rc<Epochs>,
+        budget: Rc<CellBudget>,
+    ) -> MembraneServer {
         exports.sort_by(|a, b| a.name.cmp(&b.name));
         MembraneServer {
             exports: exports.into(),
             epochs,
+            budget,
         }
+    }
+
+    /// The account of the cell this membrane serves.
+    pub fn budget(&self) -> &Rc<CellBudget> {
+        &self.budget
     }
 
     /// This membrane as a capability.
@@ -42,24 +55,31 @@ impl MembraneServer {
     }
 
     /// What a graft hands out, through either door.
-    pub fn grant(&self) -> Grant {
-        let guard = self.epochs.guard();
+    ///
+    /// # Errors
+    ///
+    /// When the cell may not hold that many more capabilities, or has lost
+    /// its capabilities (see [`CellBudget`]).
+    pub fn grant(&self) -> Result<Grant, capnp::Error> {
+        let guard = self.epochs.guard(&self.budget);
         let exports = self
             .exports
             .iter()
-            .map(|export| Export {
-                cap: proxy::wrap(export.cap.clone(), guard.clone()),
-                ..export.clone()
+            .map(|export| {
+                Ok(Export {
+                    cap: proxy::wrap(export.cap.clone(), guard.clone())?,
+                    ..export.clone()
+                })
             })
-            .collect();
-        Grant {
+            .collect::<capnp::Result<_>>()?;
+        Ok(Grant {
             epoch: Epoch {
                 seq: guard.seq(),
                 ..self.epochs.current()
             },
             guard,
             exports,
-        }
+        })
     }
 
     /// The current epoch.
@@ -94,7 +114,7 @@ impl membrane::Server for MembraneServer {
         _: membrane::GraftParams,
         mut results: membrane::GraftResults,
     ) -> Result<(), capnp::Error> {
-        let grant = self.grant();
+        let grant = self.grant()?;
         let mut out = results.get();
         write_epoch(out.reborrow().init_epoch(), &grant.epoch);
         let mut caps = out.init_caps(grant.exports.len() as u32);

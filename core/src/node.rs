@@ -19,6 +19,7 @@ use crate::key::{self, KeyError};
 use crate::limits::Limits;
 use crate::membrane::MembraneServer;
 use crate::registry::{self, Plan, RegistryError};
+use crate::rpc_budget::{CellBudget, RpcLimits};
 use crate::{ipfs_layers, transport, vat};
 
 /// The configuration key under which providers receive the node key (PEM).
@@ -50,6 +51,8 @@ pub struct RunOptions {
     pub max_cells: u32,
     /// Default memory limit of a child, in bytes (`None`: the pool's slot).
     pub max_memory: Option<usize>,
+    /// What each cell may make the node hold for its RPC.
+    pub rpc: RpcLimits,
     /// A host front end for pid0's Shell: a terminal or MCP (`None`: pid0
     /// reads ww's stdin itself).
     pub frontend: Option<crate::shell::Frontend>,
@@ -172,6 +175,7 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
             cpu: None,
         },
         options.max_cells,
+        options.rpc,
     );
 
     let libraries = registry::load_libraries(&options.providers)?;
@@ -232,13 +236,24 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         }
         None => Some(image),
     };
-    let membrane = Rc::new(MembraneServer::new(started.guest_exports(), epochs.clone()));
+    let budget = CellBudget::new("pid0", options.rpc);
+    let membrane = Rc::new(MembraneServer::new(
+        started.guest_exports(),
+        epochs.clone(),
+        budget.clone(),
+    ));
     let (host_end, guest_end) = transport::pipe(&membrane);
-    let (exported, pid0_vat) = vat::connect(host_end, membrane.client().client, "pid0".into());
+    let (exported, pid0_vat) = vat::connect(host_end, membrane.client().client, budget);
     tokio::task::spawn_local(pid0_vat);
     // Held until pid0 ends: dropping it stops serving the terminal.
-    let _terminal =
-        serve_terminal(&started.guest_exports(), exported.clone(), allowed, epochs).await;
+    let _terminal = serve_terminal(
+        &started.guest_exports(),
+        exported.clone(),
+        allowed,
+        epochs,
+        options.rpc,
+    )
+    .await;
 
     let mut argv = vec!["boot/main.wasm".to_string()];
     argv.extend(options.args.iter().cloned());
@@ -298,10 +313,12 @@ async fn serve_terminal(
     pid0: ww_provider_sdk::capnp::capability::Client,
     allowed: Vec<ed25519_dalek::VerifyingKey>,
     epochs: Rc<Epochs>,
+    rpc: RpcLimits,
 ) -> Option<crate::terminal::serve::Served> {
     use crate::terminal::serve;
     let served = async {
-        let session = serve::session(exports.to_vec(), pid0, epochs.clone())?;
+        let budget = CellBudget::new("remote shell sessions", rpc);
+        let session = serve::session(exports.to_vec(), pid0, epochs.clone(), budget)?;
         serve::serve(exports, session, allowed, epochs).await
     };
     match served.await {

@@ -171,6 +171,17 @@ pub fn assert_no_panic(stderr: &str) {
     );
 }
 
+/// A `kB` field of `/proc/<pid>/status` (e.g. `VmRSS`, `VmHWM` for the peak
+/// resident set), in KiB.
+pub fn proc_status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
+}
+
 /// Sends `signal` to `pid`.
 pub fn kill(pid: u32, signal: i32) {
     // SAFETY: kill(2) has no memory-safety preconditions.

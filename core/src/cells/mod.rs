@@ -27,6 +27,7 @@ use crate::engine::{Code, Engine};
 use crate::epoch::Epochs;
 use crate::limits::Limits;
 use crate::membrane::MembraneServer;
+use crate::rpc_budget::{CellBudget, RpcLimits};
 use crate::{transport, vat};
 pub use process::ProcessServer;
 use stream::StreamServer;
@@ -42,6 +43,7 @@ pub struct Runtime {
     epochs: Rc<Epochs>,
     defaults: Limits,
     max_live: u32,
+    rpc: RpcLimits,
     live: Rc<Cell<u32>>,
     compiled: RefCell<HashMap<Key, Compiled>>,
     // Spawning by path happens on every `Executor.spawn`: a file seen before,
@@ -59,8 +61,9 @@ struct Compiled {
 }
 
 impl Runtime {
-    /// A runtime spawning from `image` with `defaults` for unset limits and
-    /// at most `max_live` children alive at once.
+    /// A runtime spawning from `image` with `defaults` for unset limits,
+    /// at most `max_live` children alive at once, and `rpc` bounds for
+    /// each child's RPC.
     pub fn new(
         engine: Rc<Engine>,
         runner: Rc<Runner>,
@@ -68,6 +71,7 @@ impl Runtime {
         epochs: Rc<Epochs>,
         defaults: Limits,
         max_live: u32,
+        rpc: RpcLimits,
     ) -> Rc<Runtime> {
         Rc::new(Runtime {
             engine,
@@ -76,6 +80,7 @@ impl Runtime {
             epochs,
             defaults,
             max_live,
+            rpc,
             live: Rc::new(Cell::new(0)),
             compiled: RefCell::new(HashMap::new()),
             opened: RefCell::new(HashMap::new()),
@@ -227,9 +232,14 @@ impl Runtime {
         };
         // The child's own membrane: exactly the capabilities it was given,
         // guarded by the current epoch like everything that leaves a membrane.
-        let membrane = Rc::new(MembraneServer::new(caps, self.epochs.clone()));
+        let budget = CellBudget::new(name.clone(), self.rpc);
+        let membrane = Rc::new(MembraneServer::new(
+            caps,
+            self.epochs.clone(),
+            budget.clone(),
+        ));
         let (host_end, guest_end) = transport::pipe(&membrane);
-        let (exported, vat) = vat::connect(host_end, membrane.client().client, name.clone());
+        let (exported, vat) = vat::connect(host_end, membrane.client().client, budget);
         tokio::task::spawn_local(vat);
 
         let (finish, exit) = watch::channel(None);

@@ -52,10 +52,11 @@ pub fn session(
     mut exports: Vec<Export>,
     pid0: capnp::capability::Client,
     epochs: Rc<Epochs>,
+    budget: Rc<crate::rpc_budget::CellBudget>,
 ) -> capnp::Result<membrane::Client> {
     let schema = SchemaNode::from_set(&builtin(), shell::Client::TYPE_ID)?;
     exports.push(Export::new(SHELL_EXPORT, pid0, schema));
-    Ok(MembraneServer::new(exports, epochs).into_client())
+    Ok(MembraneServer::new(exports, epochs, budget).into_client())
 }
 
 /// Serves a terminal in front of `session` for the holders of `allowed`

@@ -32,7 +32,9 @@ async fn signer_for(key: &SigningKey, domain: &str) -> signer::Client {
 }
 
 fn terminal_for(allowed: &SigningKey, epochs: &Rc<Epochs>) -> terminal::Client<membrane::Owned> {
-    let membrane = MembraneServer::new(Vec::new(), epochs.clone()).into_client();
+    let budget =
+        crate::rpc_budget::CellBudget::new("test", crate::rpc_budget::RpcLimits::default());
+    let membrane = MembraneServer::new(Vec::new(), epochs.clone(), budget).into_client();
     TerminalServer::new(membrane, vec![allowed.verifying_key()], epochs.clone()).into_client()
 }
 

@@ -170,8 +170,7 @@ impl<T: 'static> Direct<T> {
 
     /// The object, if the guard admits a call now.
     pub(crate) fn admit(&self) -> Result<&T, WitError> {
-        use ww_provider_sdk::proxy::Policy;
-        self.guard.admit().map_err(|e| error::to_wit(&e))?;
+        self.guard.check().map_err(|e| error::to_wit(&e))?;
         Ok(&self.server)
     }
 }

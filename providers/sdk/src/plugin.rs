@@ -140,11 +140,13 @@ impl plugin::Server for PluginServer {
             .map_err(|e| capnp::Error::failed(e.to_string()))?;
         let wrapped: Vec<Export> = exports
             .into_iter()
-            .map(|e| Export {
-                cap: wrap(e.cap, CatchPanics::new(self.name.as_str())),
-                ..e
+            .map(|e| {
+                Ok(Export {
+                    cap: wrap(e.cap, CatchPanics::new(self.name.as_str()))?,
+                    ..e
+                })
             })
-            .collect();
+            .collect::<capnp::Result<_>>()?;
         let len = u32::try_from(wrapped.len())
             .map_err(|_| capnp::Error::failed("too many exports".into()))?;
         write_list(&wrapped, results.get().init_exports(len))

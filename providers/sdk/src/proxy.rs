@@ -21,6 +21,12 @@
 //! - Parameters are forwarded as they are. A wrapped capability passed back
 //!   in and returned again therefore comes back wrapped (results are always
 //!   wrapped), possibly twice; a second layer only repeats the same checks.
+//! - Forwarding copies the parameters, and a Cap'n Proto message whose
+//!   pointers share data reads (and copies) far larger than it is. The copy
+//!   is charged to the read limit of the message the caller sent: a vat
+//!   that sets that limit relative to each message's size on the wire
+//!   bounds what a tiny message can make the proxy hold, and a call over
+//!   it fails alone, with an error that says why.
 //! - Promise pipelining works: a pipelined call on a result waits for the
 //!   results, which are wrapped, so it runs through the policy too.
 //! - Streaming methods (`-> stream`) cannot be recognised without the schema,
@@ -52,12 +58,24 @@ pub type CallFuture = LocalBoxFuture<'static, capnp::Result<Response<any_pointer
 
 /// What a wrapper checks on every call.
 pub trait Policy: Clone + 'static {
+    /// Held by every capability wrapped with this policy for as long as
+    /// the wrapper lives: e.g. a count of the capabilities a caller holds.
+    type Lease: 'static;
+
     /// Decides, before a call is forwarded, whether it may proceed.
     ///
     /// # Errors
     ///
     /// The error the caller receives instead of a result.
     fn admit(&self) -> Result<(), capnp::Error>;
+
+    /// Decides whether one more capability may be wrapped, before it is.
+    ///
+    /// # Errors
+    ///
+    /// The error the call (or graft) that would hand the capability out
+    /// fails with instead.
+    fn lease(&self) -> Result<Self::Lease, capnp::Error>;
 
     /// Wraps a forwarded call in flight, e.g. to race it against revocation
     /// or to catch a panic. Return `call` itself to add nothing.
@@ -96,11 +114,21 @@ impl Hold {
 
 /// Wraps `cap` so that every call on it, and on every capability returned
 /// from it, goes through `policy`.
-pub fn wrap<P: Policy>(cap: Client, policy: P) -> Client {
+///
+/// # Errors
+///
+/// When the policy refuses the [lease](Policy::lease) of one more wrapped
+/// capability.
+pub fn wrap<P: Policy>(cap: Client, policy: P) -> capnp::Result<Client> {
+    let lease = policy.lease()?;
     let inner = Rc::new(RefCell::new(Some(cap)));
     policy.hold(Hold(Rc::downgrade(&inner)));
-    let proxy: ProxyClient = capnp_rpc::new_client_from_rc(Rc::new(Proxy { inner, policy }));
-    Client::new(proxy.hook)
+    let proxy: ProxyClient = capnp_rpc::new_client_from_rc(Rc::new(Proxy {
+        inner,
+        policy,
+        _lease: lease,
+    }));
+    Ok(Client::new(proxy.hook))
 }
 
 /// A [`Policy`] that turns a panic inside a call into a failed call naming
@@ -120,7 +148,13 @@ impl CatchPanics {
 }
 
 impl Policy for CatchPanics {
+    type Lease = ();
+
     fn admit(&self) -> Result<(), capnp::Error> {
+        Ok(())
+    }
+
+    fn lease(&self) -> Result<(), capnp::Error> {
         Ok(())
     }
 
@@ -146,10 +180,11 @@ impl Policy for CatchPanics {
 }
 
 /// The wrapped capability and its policy.
-struct Proxy<P> {
+struct Proxy<P: Policy> {
     /// `None` once the policy released it.
     inner: Rc<RefCell<Option<Client>>>,
     policy: P,
+    _lease: P::Lease,
 }
 
 /// The client type `capnp_rpc::new_client_from_rc` builds for a [`Proxy`].
@@ -180,15 +215,15 @@ impl<P: Policy> FromServer<Proxy<P>> for ProxyClient {
 }
 
 /// capnp dispatches by value; this is the cheap clone it dispatches on.
-struct Dispatch<P>(Rc<Proxy<P>>);
+struct Dispatch<P: Policy>(Rc<Proxy<P>>);
 
-impl<P> Clone for Dispatch<P> {
+impl<P: Policy> Clone for Dispatch<P> {
     fn clone(&self) -> Self {
         Dispatch(self.0.clone())
     }
 }
 
-impl<P> Deref for Dispatch<P> {
+impl<P: Policy> Deref for Dispatch<P> {
     type Target = Proxy<P>;
 
     fn deref(&self) -> &Proxy<P> {
@@ -233,6 +268,7 @@ impl<P: Policy> Proxy<P> {
     ) -> capnp::Result<CallFuture> {
         self.policy.admit()?;
         let params = params.get()?;
+        let size = params.target_size().map_err(oversized)?;
         let inner = self.inner.borrow();
         let Some(inner) = inner.as_ref() else {
             return Err(capnp::Error::failed(
@@ -242,10 +278,25 @@ impl<P: Policy> Proxy<P> {
         let mut req = inner.new_call::<any_pointer::Owned, any_pointer::Owned>(
             interface_id,
             method_id,
-            Some(params.target_size()?),
+            Some(size),
         );
-        req.get().set_as(params)?;
+        req.get().set_as(params).map_err(oversized)?;
         Ok(Box::pin(req.send().promise))
+    }
+}
+
+/// Says why parameters that ran out of their message's read limit were
+/// refused: the limit is the caller's own doing (shared pointers).
+fn oversized(e: capnp::Error) -> capnp::Error {
+    if matches!(e.kind, capnp::ErrorKind::ReadLimitExceeded) {
+        capnp::Error::failed(
+            "the call's parameters read larger than the message that carried them allows \
+             (pointers that share data multiply what a reader must copy); send each piece \
+             of data once"
+                .into(),
+        )
+    } else {
+        e
     }
 }
 
@@ -264,8 +315,11 @@ fn copy_wrapped<P: Policy>(
     }
     let wrapped: Vec<Option<Box<dyn ClientHook>>> = caps
         .into_iter()
-        .map(|cap| cap.map(|hook| wrap(Client::new(hook), policy.clone()).hook))
-        .collect();
+        .map(|cap| {
+            cap.map(|hook| Ok(wrap(Client::new(hook), policy.clone())?.hook))
+                .transpose()
+        })
+        .collect::<capnp::Result<_>>()?;
     let mut root: any_pointer::Reader<'_> = scratch.get_root_as_reader()?;
     root.imbue(&wrapped);
     to.set_as(root)

@@ -14,6 +14,7 @@ pub mod counter_capnp {
     include!(concat!(env!("OUT_DIR"), "/counter_capnp.rs"));
 }
 
+pub mod raw_vat;
 pub mod stats;
 
 use std::io::{BufRead, Write};

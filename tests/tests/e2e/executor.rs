@@ -237,12 +237,7 @@ fn processes_and_executors_of_an_old_epoch_fail_stale() {
 
 /// Resident set size of `pid`, in KiB.
 fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS in /proc/PID/status")
+    proc_status_kib(pid, "VmRSS")
 }
 
 #[test]

@@ -36,3 +36,5 @@ mod worlds;
 mod ipfs;
 // The stem: epochs follow an Atom contract on a real chain.
 mod stem;
+// Hostile cells: amplified messages, unread answers, capability and stream floods.
+mod hostile;

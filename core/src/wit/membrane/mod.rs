@@ -45,7 +45,10 @@ impl Host for WitCtxView<'_> {
             epoch,
             guard,
             exports,
-        } = membrane.grant();
+        } = match membrane.grant() {
+            Ok(grant) => grant,
+            Err(e) => return Ok(Err(crate::wit::error::to_wit(&e))),
+        };
         let epoch = EpochInfo {
             seq: epoch.seq,
             head: epoch.head,

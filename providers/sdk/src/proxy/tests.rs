@@ -20,11 +20,17 @@ struct Counting {
 }
 
 impl Policy for Counting {
+    type Lease = ();
+
     fn admit(&self) -> Result<(), capnp::Error> {
         if self.refuse.get() {
             return Err(capnp::Error::failed("refused by policy".into()));
         }
         self.admits.set(self.admits.get() + 1);
+        Ok(())
+    }
+
+    fn lease(&self) -> Result<(), capnp::Error> {
         Ok(())
     }
 
@@ -109,7 +115,7 @@ impl terminal::Server<any_pointer::Owned> for Reflect {
 
 fn wrapped_identity<P: Policy>(policy: P) -> identity::Client {
     let inner: identity::Client = capnp_rpc::new_client(TestIdentity);
-    identity::Client::new(wrap(inner.client, policy).hook)
+    identity::Client::new(wrap(inner.client, policy).unwrap().hook)
 }
 
 async fn domain_of(signer: &signer::Client) -> capnp::Result<String> {
@@ -194,8 +200,9 @@ fn a_panicking_method_fails_only_that_call() {
 fn a_cap_passed_in_comes_back_wrapped() {
     let policy = Counting::default();
     let inner: terminal::Client<any_pointer::Owned> = capnp_rpc::new_client(Reflect);
-    let terminal =
-        terminal::Client::<any_pointer::Owned>::new(wrap(inner.client, policy.clone()).hook);
+    let terminal = terminal::Client::<any_pointer::Owned>::new(
+        wrap(inner.client, policy.clone()).unwrap().hook,
+    );
     let signer: signer::Client = capnp_rpc::new_client(TestSigner {
         domain: "mine".into(),
     });
