@@ -83,7 +83,9 @@ fn run(args: cli::RunArgs) -> i32 {
         cache_dir,
         revoke_on_hup: args.revoke_on_hup,
         max_cells: args.max_cells,
-        max_memory: args.max_memory.map(|mib| mib << 20),
+        max_memory: args.max_memory.map(mib),
+        max_memory_pid0: args.max_memory_pid0.map(mib),
+        max_memory_total: args.max_memory_total.map(mib),
         frontend: frontend(args.mcp),
         stem: args.stem.options(),
         allow_keys: args.allow_keys,
@@ -99,6 +101,11 @@ fn run(args: cli::RunArgs) -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// MiB as bytes (saturating: a huge flag is refused later as too large).
+fn mib(mib: usize) -> usize {
+    mib.saturating_mul(1 << 20)
 }
 
 /// `ww shell MULTIADDR`.

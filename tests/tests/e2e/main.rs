@@ -36,3 +36,5 @@ mod worlds;
 mod ipfs;
 // The stem: epochs follow an Atom contract on a real chain.
 mod stem;
+// The node's memory budget: hostile children, pid0's limit, the flags.
+mod memory;
