@@ -44,6 +44,9 @@ pub const DEFAULT_CHILD_MEMORY: usize = 64 * MIB;
 /// instance slot.
 pub const DEFAULT_PID0_MEMORY: usize = POOL_MEMORY;
 
+// The defaults must fit in an instance slot (checked when compiling).
+const _: () = assert!(DEFAULT_CHILD_MEMORY <= POOL_MEMORY && DEFAULT_PID0_MEMORY <= POOL_MEMORY);
+
 /// The total when the machine's memory cannot be read (no `/proc`).
 pub const FALLBACK_TOTAL: usize = 2048 * MIB;
 
@@ -330,7 +333,6 @@ mod tests {
         let limits = MemoryLimits::new(Some(1024 * MIB), None, None).unwrap();
         assert_eq!(limits.pid0, DEFAULT_PID0_MEMORY);
         assert_eq!(limits.child, DEFAULT_CHILD_MEMORY);
-        assert!(DEFAULT_CHILD_MEMORY < POOL_MEMORY);
         let err = MemoryLimits::new(None, None, Some(POOL_MEMORY + MIB)).unwrap_err();
         assert!(err.to_string().starts_with("--max-memory 257 MiB"), "{err}");
         let err = MemoryLimits::new(Some(100 * MIB), None, None).unwrap_err();
