@@ -16,7 +16,11 @@ trap 'rm -rf "$image" "$cache"' EXIT
 mkdir -p "$image/boot" "$image/bin"
 cp "$guests/bench-spawn.wasm" "$image/boot/main.wasm"
 cp "$guests/hello.wasm" "$guests/upcase.wasm" "$image/bin/"
-run() { "$ww" run --cache-dir "$cache" --max-cells $((idle + 10)) --config max-children=$((idle + 10)) "$image" -- "$@"; }
+# Many idle children: each is limited to 8 MiB (they need ~2) and the
+# node's memory budget is sized to hold them all, on any machine.
+many=(--max-cells $((idle + 10)) --config max-children=$((idle + 10))
+      --max-memory 8 --max-memory-total $(( (idle + 10) * 8 + 256 )))
+run() { "$ww" run --cache-dir "$cache" "${many[@]}" "$image" -- "$@"; }
 if [ "${SKIP_LATENCY:-}" != 1 ]; then
     run latency 20 >/dev/null 2>&1   # fill the compile cache
     run latency "$spawns" 2>/dev/null
@@ -30,7 +34,7 @@ exec 3<>"$fifo"; rm "$fifo"
 (exec "$ww" run --cache-dir "$cache" "$image" -- idle 0 <&3 >"$image/out0" 2>/dev/null) & pid=$!
 until grep -q "^idle" "$image/out0" 2>/dev/null; do sleep 0.1; done
 base=$(awk '/VmRSS/ {print $2}' /proc/$pid/status); echo >&3; wait $pid || true
-(exec "$ww" run --cache-dir "$cache" --max-cells $((idle + 10)) --config max-children=$((idle + 10)) \
+(exec "$ww" run --cache-dir "$cache" "${many[@]}" \
     "$image" -- idle "$idle" <&3 >"$image/out1" 2>/dev/null) & pid=$!
 until grep -q "^idle" "$image/out1" 2>/dev/null; do sleep 0.1; done
 full=$(awk '/VmRSS/ {print $2}' /proc/$pid/status); echo >&3; wait $pid || true

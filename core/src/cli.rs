@@ -118,7 +118,8 @@ pub struct RunArgs {
     /// Cells (children of pid0 and theirs) alive at once on this node.
     #[arg(long, default_value_t = 1000, value_name = "N")]
     pub max_cells: u32,
-    /// Default memory limit of a child cell, in MiB (a spawn may set its own).
+    /// Memory limit of a child cell that sets none, in MiB [default: 64].
+    /// A spawn may ask for its own, up to 256 (an instance slot).
     #[arg(long, value_name = "MIB")]
     pub max_memory: Option<usize>,
     /// Calls a cell may have in flight (sent, not yet answered); at the
@@ -138,6 +139,16 @@ pub struct RunArgs {
     /// hand it more fails with `overloaded`.
     #[arg(long, default_value_t = RpcLimits::CAPS, value_name = "N")]
     pub max_caps: usize,
+    /// Memory limit of pid0, in MiB (at most 256, an instance slot)
+    /// [default: 256]. Past it pid0 stops with status 125.
+    #[arg(long, value_name = "MIB")]
+    pub max_memory_pid0: Option<usize>,
+    /// The node's memory budget, in MiB: the memory limits of all live
+    /// cells, pid0 included, may add up to this; a spawn that does not fit
+    /// is refused (Overloaded) [default: half the machine's memory, or of
+    /// its cgroup's limit].
+    #[arg(long, value_name = "MIB")]
+    pub max_memory_total: Option<usize>,
     /// Listen for libp2p peers on this multiaddr (repeatable; WW_LISTEN
     /// takes a comma-separated list) [default: TCP and QUIC on
     /// 127.0.0.1:2025].

@@ -27,9 +27,9 @@ pub const TICK: Duration = Duration::from_millis(10);
 /// Live component instances the pooling allocator reserves slots for when
 /// the node does not say (see [`Engine::with_pool`]).
 pub const DEFAULT_POOL: u32 = 1000;
-/// Largest linear memory a pooled slot holds; cells that need more run
-/// with on-demand allocation only if the pool is off.
-const POOL_MEMORY: usize = 256 << 20;
+/// Largest linear memory a pooled slot holds, and so the largest memory
+/// limit a cell may have (see [`memory_budget`](crate::memory_budget)).
+pub const POOL_MEMORY: usize = 256 << 20;
 
 /// Compiled code: a WASI P2 component or a WASI P1 core module.
 #[derive(Clone)]

@@ -23,6 +23,7 @@ pub mod ipfs_layers;
 pub mod key;
 pub mod limits;
 pub mod membrane;
+pub mod memory_budget;
 pub mod node;
 #[cfg(feature = "ipfs")]
 pub mod push;

@@ -33,6 +33,11 @@ pub mod status {
 }
 
 /// Limits for one cell; `None` means unlimited (within the host's own).
+///
+/// Every cell the node runs gets a memory limit (pid0's from
+/// `--max-memory-pid0`, a child's from its spawn or `--max-memory`), since
+/// each is reserved from the node's memory budget (see
+/// [`memory_budget`](crate::memory_budget)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Limits {
     /// Largest linear memory, in bytes.
@@ -66,16 +71,25 @@ pub struct CpuExhausted(pub Duration);
 #[derive(Debug, thiserror::Error)]
 #[error("the cell tried to grow its memory to {desired} bytes, past its limit of {limit} bytes")]
 pub struct MemoryExhausted {
-    /// What it asked for.
+    /// What it asked for: all its linear memories together.
     pub desired: usize,
     /// Its limit.
     pub limit: usize,
 }
 
 /// The resource limiter of one cell's store.
+///
+/// The limit holds for all the linear memories of the store together, not
+/// for each: a component may instantiate many core modules, each with its
+/// own memory, and the node-wide budget
+/// ([`memory_budget`](crate::memory_budget)) counts one limit per cell.
 #[derive(Debug, Default)]
 pub struct Limiter {
     memory: Option<usize>,
+    // Bytes of all the store's memories (they are freed only with the store).
+    used: usize,
+    // The growth last allowed, taken back if Wasmtime then fails it.
+    growing: usize,
 }
 
 impl Limiter {
@@ -83,6 +97,8 @@ impl Limiter {
     pub fn new(limits: &Limits) -> Limiter {
         Limiter {
             memory: limits.memory,
+            used: 0,
+            growing: 0,
         }
     }
 }
@@ -90,14 +106,29 @@ impl Limiter {
 impl wasmtime::ResourceLimiter for Limiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
+        let growing = desired.saturating_sub(current);
+        let after = self.used.saturating_add(growing);
         match self.memory {
-            Some(limit) if desired > limit => Err(MemoryExhausted { desired, limit }.into()),
-            _ => Ok(true),
+            Some(limit) if after > limit => Err(MemoryExhausted {
+                desired: after,
+                limit,
+            }
+            .into()),
+            _ => {
+                self.used = after;
+                self.growing = growing;
+                Ok(true)
+            }
         }
+    }
+
+    fn memory_grow_failed(&mut self, _error: wasmtime::Error) -> wasmtime::Result<()> {
+        self.used = self.used.saturating_sub(std::mem::take(&mut self.growing));
+        Ok(())
     }
 
     fn table_growing(
@@ -152,4 +183,40 @@ pub fn time_slices<T: 'static>(store: &mut Store<T>, limits: &Limits) {
             )),
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use wasmtime::ResourceLimiter;
+
+    use super::*;
+
+    fn limiter(bytes: usize) -> Limiter {
+        Limiter::new(&Limits {
+            memory: Some(bytes),
+            cpu: None,
+        })
+    }
+
+    #[test]
+    fn the_limit_holds_for_all_memories_of_a_cell_together() {
+        let mut limiter = limiter(100);
+        assert!(limiter.memory_growing(0, 60, None).unwrap());
+        // A second memory (another core instance of the same component).
+        assert!(limiter.memory_growing(0, 40, None).unwrap());
+        let err = limiter.memory_growing(40, 41, None).unwrap_err();
+        let exhausted = err.downcast_ref::<MemoryExhausted>().expect("typed trap");
+        assert_eq!((exhausted.desired, exhausted.limit), (101, 100));
+        assert_eq!(exit_status(&err), Some(status::MEMORY_LIMIT));
+    }
+
+    #[test]
+    fn a_growth_that_fails_after_it_was_allowed_is_not_counted() {
+        let mut limiter = limiter(100);
+        assert!(limiter.memory_growing(0, 90, None).unwrap());
+        limiter
+            .memory_grow_failed(wasmtime::format_err!("no room"))
+            .unwrap();
+        assert!(limiter.memory_growing(0, 100, None).unwrap());
+    }
 }

@@ -89,13 +89,15 @@ fn run(args: cli::RunArgs) -> i32 {
         cache_dir,
         revoke_on_hup: args.revoke_on_hup,
         max_cells: args.max_cells,
-        max_memory: args.max_memory.map(|mib| mib << 20),
         rpc: ww_core::rpc_budget::RpcLimits {
             calls: args.max_calls_in_flight,
             call_bytes: args.max_call_bytes,
             queued_bytes: args.max_queued_bytes,
             caps: args.max_caps,
         },
+        max_memory: args.max_memory.map(mib),
+        max_memory_pid0: args.max_memory_pid0.map(mib),
+        max_memory_total: args.max_memory_total.map(mib),
         frontend: frontend(args.mcp),
         stem: args.stem.options(),
         allow_keys: args.allow_keys,
@@ -111,6 +113,11 @@ fn run(args: cli::RunArgs) -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// MiB as bytes (saturating: a huge flag is refused later as too large).
+fn mib(mib: usize) -> usize {
+    mib.saturating_mul(1 << 20)
 }
 
 /// `ww shell MULTIADDR`.

@@ -18,6 +18,7 @@ use crate::image::{Image, ImageError};
 use crate::key::{self, KeyError};
 use crate::limits::Limits;
 use crate::membrane::MembraneServer;
+use crate::memory_budget::{MemoryBudget, MemoryConfigError, MemoryLimits};
 use crate::registry::{self, Plan, RegistryError};
 use crate::rpc_budget::{CellBudget, RpcLimits};
 use crate::{ipfs_layers, transport, vat};
@@ -49,10 +50,17 @@ pub struct RunOptions {
     pub revoke_on_hup: bool,
     /// Children alive at once on this node.
     pub max_cells: u32,
-    /// Default memory limit of a child, in bytes (`None`: the pool's slot).
+    /// Memory limit of a child that sets none, in bytes (`None`:
+    /// [`DEFAULT_CHILD_MEMORY`](crate::memory_budget::DEFAULT_CHILD_MEMORY)).
     pub max_memory: Option<usize>,
     /// What each cell may make the node hold for its RPC.
     pub rpc: RpcLimits,
+    /// pid0's memory limit, in bytes (`None`:
+    /// [`DEFAULT_PID0_MEMORY`](crate::memory_budget::DEFAULT_PID0_MEMORY)).
+    pub max_memory_pid0: Option<usize>,
+    /// The node's memory budget, in bytes (`None`: half the machine's; see
+    /// [`memory_budget`](crate::memory_budget)).
+    pub max_memory_total: Option<usize>,
     /// A host front end for pid0's Shell: a terminal or MCP (`None`: pid0
     /// reads ww's stdin itself).
     pub frontend: Option<crate::shell::Frontend>,
@@ -96,6 +104,9 @@ pub enum NodeError {
     /// A malformed `--env` or `--config`.
     #[error("{0}")]
     Usage(String),
+    /// Memory flags that cannot work together.
+    #[error(transparent)]
+    Memory(#[from] MemoryConfigError),
 }
 
 impl NodeError {
@@ -105,7 +116,7 @@ impl NodeError {
             NodeError::Image(ImageError::NoBoot { .. }) => EXIT_NOT_FOUND,
             NodeError::Wasm(e) => e.exit_code(),
             NodeError::Cell(e) => e.exit_code(),
-            NodeError::Usage(_) => 2,
+            NodeError::Usage(_) | NodeError::Memory(_) => 2,
             NodeError::Stem(crate::stem::StemError::Usage { .. }) => 2,
             _ => 1,
         }
@@ -121,6 +132,17 @@ impl NodeError {
 /// exit status.
 pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let env = guest_env(&options.env)?;
+    // Every cell's memory limit, pid0's first, is reserved from one budget
+    // (see `memory_budget`); pid0's reservation is held until it ends.
+    let memory = MemoryLimits::new(
+        options.max_memory_total,
+        options.max_memory_pid0,
+        options.max_memory,
+    )?;
+    let budget = MemoryBudget::new(memory.total);
+    let _pid0_memory = budget
+        .reserve(memory.pid0)
+        .map_err(|e| NodeError::Usage(format!("pid0's memory limit: {e}")))?;
     let node_key = identity_key(options.identity.as_ref())?;
     let mut allowed = vec![node_key.verifying_key()];
     for spec in &options.allow_keys {
@@ -171,11 +193,12 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         root,
         epochs.clone(),
         Limits {
-            memory: options.max_memory,
+            memory: Some(memory.child),
             cpu: None,
         },
         options.max_cells,
         options.rpc,
+        budget,
     );
 
     let libraries = registry::load_libraries(&options.providers)?;
@@ -236,14 +259,14 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         }
         None => Some(image),
     };
-    let budget = CellBudget::new("pid0", options.rpc);
+    let rpc_budget = CellBudget::new("pid0", options.rpc);
     let membrane = Rc::new(MembraneServer::new(
         started.guest_exports(),
         epochs.clone(),
-        budget.clone(),
+        rpc_budget.clone(),
     ));
     let (host_end, guest_end) = transport::pipe(&membrane);
-    let (exported, pid0_vat) = vat::connect(host_end, membrane.client().client, budget);
+    let (exported, pid0_vat) = vat::connect(host_end, membrane.client().client, rpc_budget);
     tokio::task::spawn_local(pid0_vat);
     // Held until pid0 ends: dropping it stops serving the terminal.
     let _terminal = serve_terminal(
@@ -262,6 +285,10 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         argv,
         env,
         root: Some(root),
+        limits: Limits {
+            memory: Some(memory.pid0),
+            cpu: None,
+        },
         ..Spec::default()
     };
     // A terminal or MCP front end drives pid0's exported Shell.

@@ -14,6 +14,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
@@ -23,10 +24,11 @@ use ww_provider_sdk::export::Export;
 use ww_provider_sdk::ww_capnp::system_capnp::{cells, code, limits};
 
 use crate::cell::{CellError, Cells as Runner, Linked, Spec, Stdio};
-use crate::engine::{Code, Engine};
+use crate::engine::{Code, Engine, POOL_MEMORY};
 use crate::epoch::Epochs;
 use crate::limits::Limits;
 use crate::membrane::MembraneServer;
+use crate::memory_budget::{show, MemoryBudget, Reservation};
 use crate::rpc_budget::{CellBudget, RpcLimits};
 use crate::{transport, vat};
 pub use process::ProcessServer;
@@ -45,6 +47,7 @@ pub struct Runtime {
     max_live: u32,
     rpc: RpcLimits,
     live: Rc<Cell<u32>>,
+    budget: Arc<MemoryBudget>,
     compiled: RefCell<HashMap<Key, Compiled>>,
     // Spawning by path happens on every `Executor.spawn`: a file seen before,
     // unchanged (same size and mtime), is not read or hashed again.
@@ -62,8 +65,9 @@ struct Compiled {
 
 impl Runtime {
     /// A runtime spawning from `image` with `defaults` for unset limits,
-    /// at most `max_live` children alive at once, and `rpc` bounds for
-    /// each child's RPC.
+    /// at most `max_live` children alive at once, `rpc` bounds for each
+    /// child's RPC, and each child's memory limit reserved from `budget`
+    /// while it lives.
     pub fn new(
         engine: Rc<Engine>,
         runner: Rc<Runner>,
@@ -72,6 +76,7 @@ impl Runtime {
         defaults: Limits,
         max_live: u32,
         rpc: RpcLimits,
+        budget: Arc<MemoryBudget>,
     ) -> Rc<Runtime> {
         Rc::new(Runtime {
             engine,
@@ -82,6 +87,7 @@ impl Runtime {
             max_live,
             rpc,
             live: Rc::new(Cell::new(0)),
+            budget,
             compiled: RefCell::new(HashMap::new()),
             opened: RefCell::new(HashMap::new()),
         })
@@ -212,11 +218,12 @@ impl Runtime {
             }
         };
         let limits = read_limits(params.get_limits()?).or(self.defaults);
+        let name = argv.first().cloned().unwrap_or_else(|| "child".into());
+        let reserved = self.reserve(&name, &limits)?;
 
         let (stdin_host, stdin) = tokio::io::duplex(PIPE);
         let (stdout_host, stdout) = tokio::io::duplex(PIPE);
         let (stderr_host, stderr) = tokio::io::duplex(PIPE);
-        let name = argv.first().cloned().unwrap_or_else(|| "child".into());
         let linked = self.linked(&key, &name);
         let spec = Spec {
             name: name.clone(),
@@ -248,7 +255,10 @@ impl Runtime {
         let runtime = self.clone();
         let done = finish.clone();
         let task = tokio::task::spawn_local(async move {
+            // Both end with the task: when the child exits, or once a kill
+            // has aborted it (and its store, with its memory, is dropped).
             let _live = live;
+            let _reserved = reserved;
             let started = match linked {
                 Ok(linked) => {
                     runtime
@@ -284,6 +294,51 @@ impl Runtime {
         };
         results.get().set_process(capnp_rpc::new_client(process));
         Ok(())
+    }
+}
+
+impl Runtime {
+    /// Reserves the memory limit of the child `name` from the node's
+    /// budget, refusing a limit no cell can have (`failed`: asking again
+    /// cannot help) or one that does not fit now (`overloaded`: it may
+    /// once other cells exit).
+    fn reserve(&self, name: &str, limits: &Limits) -> capnp::Result<Reservation> {
+        // `defaults` sets a memory limit, so this is the child's or the
+        // node's; a child without one would be bounded by its slot.
+        let limit = limits.memory.unwrap_or(POOL_MEMORY);
+        let total = self.budget.total();
+        if limit > POOL_MEMORY {
+            return Err(capnp::Error::failed(format!(
+                "cannot spawn {name}: a memory limit of {} (limits.maxMemoryBytes) is more than \
+                 one cell can have ({}, an instance slot); ask for at most {POOL_MEMORY} bytes",
+                show(limit),
+                show(POOL_MEMORY)
+            )));
+        }
+        if limit > total {
+            return Err(capnp::Error::failed(format!(
+                "cannot spawn {name}: a memory limit of {} (limits.maxMemoryBytes) is more than \
+                 this node's whole memory budget ({}, --max-memory-total); ask for less",
+                show(limit),
+                show(total)
+            )));
+        }
+        self.budget.reserve(limit).map_err(|e| {
+            if self.budget.should_warn() {
+                tracing::warn!(
+                    "memory budget full: refused to spawn cell {name}: {e} (--max-memory-total)"
+                );
+            }
+            capnp::Error::overloaded(format!(
+                "cannot spawn {name}: its memory limit of {} does not fit in this node's memory \
+                 budget (--max-memory-total {}, of which live cells have reserved {}); wait for \
+                 a cell to exit or ask for a smaller limits.maxMemoryBytes (the operator can \
+                 raise --max-memory-total)",
+                show(limit),
+                show(total),
+                show(e.reserved)
+            ))
+        })
     }
 }
 

@@ -38,3 +38,5 @@ mod ipfs;
 mod stem;
 // Hostile cells: amplified messages, unread answers, capability and stream floods.
 mod hostile;
+// The node's memory budget: hostile children, pid0's limit, the flags.
+mod memory;

@@ -17,7 +17,15 @@
 //! - `kill-spinners`: three busy children with no CPU budget; kill each in
 //!   turn (killing one must not stall the others or the node);
 //! - `kill-after-refusal`: (with `--config max-children=2`) two idle
-//!   children, a third refused, then kill both.
+//!   children, a third refused, then kill both;
+//! - `hogs N FILL LIMIT`: memory-hungry children against the node's memory
+//!   budget: a child asking for more than a cell may have is refused; an
+//!   idle sibling; then up to N balloons with a limit of LIMIT MiB (0: the
+//!   node's default) each holding FILL MiB, until a spawn is refused (then
+//!   ten more attempts); `full K`, a line of stdin (the test samples the
+//!   node's memory); each hog let go runs into its limit; the sibling
+//!   still answers; a spawn with the hogs' limit fits again; `done`, a line
+//!   of stdin.
 
 use std::process::ExitCode;
 
@@ -298,6 +306,100 @@ async fn kill_spinners(executor: &executor::Client) -> Result<()> {
     Ok(())
 }
 
+/// The first line `s` gives (without its newline), or all of it at its end.
+async fn read_line(s: &byte_stream::Client) -> std::result::Result<String, capnp::Error> {
+    let mut out = Vec::new();
+    while !out.contains(&b'\n') {
+        let mut req = s.read_request();
+        req.get().set_max(1024);
+        let reply = req.send().promise.await?;
+        let data = reply.get()?.get_data()?;
+        if data.is_empty() {
+            break;
+        }
+        out.extend_from_slice(data);
+    }
+    Ok(String::from_utf8_lossy(&out).trim_end().to_string())
+}
+
+async fn hogs(executor: &executor::Client, max: usize, fill: u64, limit_mib: u64) -> Result<()> {
+    let limit = limit_mib << 20;
+    // More than any one cell may have (an instance slot is 256 MiB).
+    match spawn(executor, &["/bin/balloon.wasm"], &[], 512 << 20, 0).await {
+        Ok(p) => println!("too big: spawned, exit {}", wait(&p).await?),
+        Err(e) => println!("too big: {:?} {e}", e.kind),
+    }
+    let sibling = spawn(executor, &["/bin/upcase.wasm"], &[], 0, 0).await?;
+    let fill = fill.to_string();
+    let args = ["/bin/balloon.wasm", fill.as_str()];
+    let mut held = Vec::new();
+    for i in 1..=max {
+        match spawn(executor, &args, &[], limit, 0).await {
+            Ok(p) => {
+                let line = read_line(&stream(&p, "stdout").await?).await?;
+                if line != "full" {
+                    return Err(format!("hog {i} said {line:?}, not full").into());
+                }
+                held.push(p);
+            }
+            Err(e) => {
+                println!("refused {i}: {:?} {e}", e.kind);
+                // Hammering a full budget is refused each time.
+                let mut again = 0;
+                for _ in 0..10 {
+                    if spawn(executor, &args, &[], limit, 0).await.is_err() {
+                        again += 1;
+                    }
+                }
+                println!("refused again: {again}");
+                break;
+            }
+        }
+    }
+    println!("full {}", held.len());
+    ready_then_wait()?;
+    for (i, p) in held.iter().enumerate() {
+        close_stdin(p).await?;
+        println!("hog {}: {}", i + 1, wait(p).await?);
+    }
+    let stdin = stream(&sibling, "stdin").await?;
+    let mut req = stdin.write_request();
+    req.get().set_data(b"still here");
+    req.send().await?;
+    stdin.close_request().send().promise.await?;
+    let out = read_all(&stream(&sibling, "stdout").await?).await?;
+    println!("sibling: {} {}", wait(&sibling).await?, out);
+    // The hogs' reservations come back as their tasks end.
+    let p = spawn_with_room(executor, &["/bin/upcase.wasm"], limit).await?;
+    close_stdin(&p).await?;
+    println!("after hogs: exit {}", wait(&p).await?);
+    println!("done");
+    ready_then_wait()?;
+    Ok(())
+}
+
+/// Spawns `args` with a memory limit, retrying (a bounded number of times)
+/// while the node refuses it for its memory budget: a killed or exited
+/// child's reservation is released when its task ends, a moment after its
+/// parent learns of the exit.
+async fn spawn_with_room(
+    executor: &executor::Client,
+    args: &[&str],
+    memory: u64,
+) -> std::result::Result<process::Client, capnp::Error> {
+    let mut attempts = 0;
+    loop {
+        match spawn(executor, args, &[], memory, 0).await {
+            Ok(p) => return Ok(p),
+            Err(e) if attempts < 100 && e.kind == capnp::ErrorKind::Overloaded => {
+                attempts += 1;
+                executor.echo_request().send().promise.await?;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 async fn kill_after_refusal(executor: &executor::Client) -> Result<()> {
     let mut held = Vec::new();
     for i in 1..=3 {
@@ -350,6 +452,7 @@ fn main() -> ExitCode {
             Some("kill-sibling") => kill_sibling(&executor).await,
             Some("kill-spinners") => kill_spinners(&executor).await,
             Some("kill-after-refusal") => kill_after_refusal(&executor).await,
+            Some("hogs") => hogs(&executor, number(2), number(3) as u64, number(4) as u64).await,
             other => Err(format!("unknown scenario {other:?}").into()),
         }
     })
