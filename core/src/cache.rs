@@ -147,7 +147,9 @@ impl CompileCache {
         // SAFETY: the file was written by `put` from Wasmtime's own
         // serialization for an engine with this compatibility hash, in a
         // directory as trusted as this binary (see the module docs).
-        let cached = self.get(wasm, |path| unsafe { Component::deserialize_file(engine, path) });
+        let cached = self.get(wasm, |path| unsafe {
+            Component::deserialize_file(engine, path)
+        });
         if let Some(component) = cached {
             return Ok(component);
         }
@@ -167,7 +169,9 @@ impl CompileCache {
         compile: impl FnOnce() -> Result<Module, E>,
     ) -> Result<Module, E> {
         // SAFETY: as in `get_or_compile`.
-        let cached = self.get(wasm, |path| unsafe { Module::deserialize_file(engine, path) });
+        let cached = self.get(wasm, |path| unsafe {
+            Module::deserialize_file(engine, path)
+        });
         if let Some(module) = cached {
             return Ok(module);
         }
@@ -299,7 +303,10 @@ mod tests {
         // A hit makes `a` the most recently used.
         assert_eq!(cache.get(b"a", |p| Ok(std::fs::read(p)?.len())), Some(1000));
         cache.put(b"d", &[0; 1000]);
-        assert!(!cache.path_for(b"b").exists(), "b was the least recently used");
+        assert!(
+            !cache.path_for(b"b").exists(),
+            "b was the least recently used"
+        );
         for kept in [&b"a"[..], b"c", b"d"] {
             assert!(cache.path_for(kept).exists());
         }
@@ -321,6 +328,10 @@ mod tests {
         assert!(cache.get(b"a", |p| Ok(std::fs::read(p)?)).is_none());
         let mut read = Vec::new();
         std::io::Read::read_to_end(&mut open, &mut read).unwrap();
-        assert_eq!(read, vec![7; 1000], "the evicted file stays readable to its reader");
+        assert_eq!(
+            read,
+            vec![7; 1000],
+            "the evicted file stays readable to its reader"
+        );
     }
 }

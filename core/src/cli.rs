@@ -178,12 +178,24 @@ pub struct CompileArgs {
     #[arg(long, default_value_t = 64, value_name = "MIB")]
     pub max_module_size: usize,
     /// Seconds one compile of a cell's code may run; at the deadline its
-    /// compile worker is stopped and the load fails.
-    #[arg(long, default_value_t = 60.0, value_name = "SECS", value_parser = parse_seconds)]
+    /// compile worker is stopped and the load fails (a debug build of ww
+    /// compiles far slower and defaults to 600).
+    #[arg(
+        long,
+        default_value_t = ww_core::compile::DEFAULT_TIMEOUT.as_secs_f64(),
+        value_name = "SECS",
+        value_parser = parse_seconds
+    )]
     pub compile_timeout: f64,
     /// Seconds of compiling each cell may spend per 10 minutes (refilled
-    /// as time passes); a cell past it is refused until it refills.
-    #[arg(long, default_value_t = 120.0, value_name = "SECS", value_parser = parse_seconds)]
+    /// as time passes); a cell past it is refused until it refills (a debug
+    /// build of ww defaults to 1200).
+    #[arg(
+        long,
+        default_value_t = ww_core::compile::DEFAULT_BUDGET.as_secs_f64(),
+        value_name = "SECS",
+        value_parser = parse_seconds
+    )]
     pub compile_budget: f64,
     /// MiB of compiled code the node keeps in memory (the least recently
     /// used is dropped first; running cells keep theirs).
@@ -191,7 +203,12 @@ pub struct CompileArgs {
     pub code_cache_max_size: usize,
     /// MiB of compiled code kept in the cache directory (the least recently
     /// used is removed first; several ww may share the directory).
-    #[arg(long, env = "WW_CACHE_MAX_SIZE", default_value_t = 1024, value_name = "MIB")]
+    #[arg(
+        long,
+        env = "WW_CACHE_MAX_SIZE",
+        default_value_t = 1024,
+        value_name = "MIB"
+    )]
     pub cache_max_size: u64,
 }
 

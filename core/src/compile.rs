@@ -28,6 +28,8 @@
 //!   at that many seconds per [`BUDGET_WINDOW`]; the wall time of each of
 //!   its compiles (the whole deadline, for one stopped there) is taken
 //!   from it, and a cell whose bucket is empty is refused until it refills.
+//!   A load its caller gives up on is charged the whole deadline: its
+//!   worker runs on, holding the compile slot, until it ends itself.
 //!   Code found in a cache costs nothing. The cell is known from the task
 //!   its call runs in: the node runs each cell, and its RPC vat, under
 //!   [`on_behalf_of`] that cell's [`Account`]; calls that come from no
@@ -55,11 +57,15 @@ use crate::engine::{self, Code, Engine, WasmError};
 /// built as a component) are tens of MiB.
 pub const DEFAULT_MAX_MODULE_SIZE: usize = 64 << 20;
 /// Longest one compile may run, unless the node says (`--compile-timeout`).
-/// A 1.5 MiB component compiles in well under a second in a release build.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// A 1.5 MiB component compiles in well under a second in a release build;
+/// a debug build of ww runs an unoptimized Cranelift, some 20 to 50 times
+/// slower, so its default is ten times longer.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60 * DEBUG_FACTOR);
 /// Compile time a cell may spend per [`BUDGET_WINDOW`], unless the node says
-/// (`--compile-budget`).
-pub const DEFAULT_BUDGET: Duration = Duration::from_secs(120);
+/// (`--compile-budget`); ten times more in a debug build of ww, as
+/// [`DEFAULT_TIMEOUT`].
+pub const DEFAULT_BUDGET: Duration = Duration::from_secs(120 * DEBUG_FACTOR);
+const DEBUG_FACTOR: u64 = if cfg!(debug_assertions) { 10 } else { 1 };
 /// The period over which a cell's compile budget refills in full.
 pub const BUDGET_WINDOW: Duration = Duration::from_secs(600);
 
@@ -355,8 +361,12 @@ impl Compiler {
             .acquire_owned()
             .await
             .map_err(|e| CompileError::Worker(e.to_string()))?;
-        let started = Instant::now();
         let timeout = self.options.timeout;
+        let mut charge = Charge {
+            account,
+            started: Instant::now(),
+            abandoned: timeout,
+        };
         let artefact = match &self.options.worker {
             Some(exe) => {
                 let (exe, input) = (exe.clone(), wasm.clone());
@@ -375,7 +385,7 @@ impl Compiler {
             }
             None => in_process(engine.wasmtime().clone(), wasm.clone(), timeout, slot).await,
         };
-        account.charge(started.elapsed());
+        charge.done();
         let artefact = artefact.map_err(|e| match e {
             CompileError::TimedOut { limit, .. } => CompileError::TimedOut {
                 what: what.to_string(),
@@ -390,6 +400,27 @@ impl Compiler {
             other => other,
         })?;
         Ok(engine.from_artefact(&wasm, &artefact, what)?)
+    }
+}
+
+/// Charges a compile's wall time to its account when it ends; a compile
+/// whose caller went away is charged its whole deadline, since the worker
+/// goes on (holding the node's compile slot) until it ends itself.
+struct Charge<'a> {
+    account: &'a Account,
+    started: Instant,
+    abandoned: Duration,
+}
+
+impl Charge<'_> {
+    fn done(&mut self) {
+        self.abandoned = self.started.elapsed();
+    }
+}
+
+impl Drop for Charge<'_> {
+    fn drop(&mut self) {
+        self.account.charge(self.abandoned);
     }
 }
 
@@ -589,6 +620,9 @@ mod tests {
             .await
             .err()
             .unwrap();
-        assert!(matches!(err, CompileError::Wasm(WasmError::Invalid { .. })), "{err}");
+        assert!(
+            matches!(err, CompileError::Wasm(WasmError::Invalid { .. })),
+            "{err}"
+        );
     }
 }

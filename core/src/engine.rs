@@ -295,14 +295,12 @@ impl Engine {
             // SAFETY: the cache holds only artefacts Wasmtime serialized for
             // an engine with this compatibility hash, in a directory as
             // trusted as this binary (see `cache`).
-            Ok(
-                match wasmtime::Engine::detect_precompiled_file(path)? {
-                    Some(wasmtime::Precompiled::Component) => {
-                        Code::Component(unsafe { Component::deserialize_file(engine, path)? })
-                    }
-                    _ => Code::Module(unsafe { Module::deserialize_file(engine, path)? }),
-                },
-            )
+            Ok(match wasmtime::Engine::detect_precompiled_file(path)? {
+                Some(wasmtime::Precompiled::Component) => {
+                    Code::Component(unsafe { Component::deserialize_file(engine, path)? })
+                }
+                _ => Code::Module(unsafe { Module::deserialize_file(engine, path)? }),
+            })
         })?;
         Some(runnable(code, what))
     }
@@ -314,7 +312,12 @@ impl Engine {
     ///
     /// When the artefact does not load into this engine, or is a core
     /// module without `_start`.
-    pub fn from_artefact(&self, wasm: &[u8], artefact: &[u8], what: &str) -> Result<Code, WasmError> {
+    pub fn from_artefact(
+        &self,
+        wasm: &[u8],
+        artefact: &[u8],
+        what: &str,
+    ) -> Result<Code, WasmError> {
         let invalid = |e: wasmtime::Error| WasmError::Invalid {
             path: what.to_string(),
             reason: format!("compiled code does not load: {e:#}"),
@@ -325,7 +328,9 @@ impl Engine {
             Some(wasmtime::Precompiled::Component) => Code::Component(
                 unsafe { Component::deserialize(&self.engine, artefact) }.map_err(invalid)?,
             ),
-            _ => Code::Module(unsafe { Module::deserialize(&self.engine, artefact) }.map_err(invalid)?),
+            _ => Code::Module(
+                unsafe { Module::deserialize(&self.engine, artefact) }.map_err(invalid)?,
+            ),
         };
         let code = runnable(code, what)?;
         if let Some(cache) = &self.cache {
@@ -352,7 +357,11 @@ impl Code {
 /// # Errors
 ///
 /// When `wasm` is not a component or core module, or does not validate.
-pub fn precompile(engine: &wasmtime::Engine, wasm: &[u8], what: &str) -> Result<Vec<u8>, WasmError> {
+pub fn precompile(
+    engine: &wasmtime::Engine,
+    wasm: &[u8],
+    what: &str,
+) -> Result<Vec<u8>, WasmError> {
     let invalid = |e: wasmtime::Error| WasmError::Invalid {
         path: what.to_string(),
         reason: format!("{e:#}"),

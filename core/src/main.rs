@@ -56,9 +56,9 @@ fn main() {
             }))
         }
         Command::Shell(args) => shell(args),
-        Command::CompileWorker { timeout_ms } => ww_core::compile::worker_main(
-            std::time::Duration::from_millis(timeout_ms),
-        ),
+        Command::CompileWorker { timeout_ms } => {
+            ww_core::compile::worker_main(std::time::Duration::from_millis(timeout_ms))
+        }
         Command::Build { dir, bin } => report(
             ww_core::guest_build::build(&dir, bin.as_deref()).map(|path| {
                 eprintln!("wrote {}", path.display());

@@ -245,10 +245,7 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let (exported, pid0_vat) = vat::connect(host_end, membrane.client().client, "pid0".into());
     // What pid0 asks the node to compile is charged to it.
     let pid0_account = engine.compiler().account("pid0");
-    tokio::task::spawn_local(crate::compile::on_behalf_of(
-        pid0_account.clone(),
-        pid0_vat,
-    ));
+    tokio::task::spawn_local(crate::compile::on_behalf_of(pid0_account.clone(), pid0_vat));
     // Held until pid0 ends: dropping it stops serving the terminal.
     let _terminal =
         serve_terminal(&started.guest_exports(), exported.clone(), allowed, epochs).await;
@@ -267,10 +264,8 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         .frontend
         .map(|f| crate::shell::attach(f, exported, &mut spec));
     let code = Code::Component(kernel);
-    let pid0 = crate::compile::on_behalf_of(
-        pid0_account,
-        cells.run(&engine, &code, spec, guest_end),
-    );
+    let pid0 =
+        crate::compile::on_behalf_of(pid0_account, cells.run(&engine, &code, spec, guest_end));
     Ok(match frontend {
         None => pid0.await?,
         Some((frontend, drained)) => tokio::select! {

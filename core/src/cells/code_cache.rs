@@ -12,7 +12,7 @@ use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use futures::future::{LocalBoxFuture, Shared};
+use futures::future::{LocalBoxFuture, Shared, WeakShared};
 use ww_provider_sdk::capnp;
 
 use crate::cell::{CellError, Cells as Runner, Linked};
@@ -64,11 +64,14 @@ impl Compiled {
 
 /// A compile in flight, awaited by every load of the same bytes.
 pub type InFlight = Shared<LocalBoxFuture<'static, Result<Rc<Compiled>, capnp::Error>>>;
+type CompileFuture = LocalBoxFuture<'static, Result<Rc<Compiled>, capnp::Error>>;
 
 /// Compiled code by content hash, bounded in bytes.
 pub struct CodeCache {
     entries: HashMap<Key, Entry>,
-    in_flight: HashMap<Key, InFlight>,
+    // Weak: a compile every caller gave up on is dropped (with the wasm it
+    // holds) rather than kept for a caller that may never come.
+    in_flight: HashMap<Key, WeakShared<CompileFuture>>,
     bytes: usize,
     max_bytes: usize,
     clock: u64,
@@ -136,14 +139,18 @@ impl CodeCache {
         }
     }
 
-    /// The compile of `key` in flight, if any.
+    /// The compile of `key` in flight, if any caller still awaits it.
     pub fn in_flight(&self, key: &Key) -> Option<InFlight> {
-        self.in_flight.get(key).cloned()
+        self.in_flight.get(key).and_then(WeakShared::upgrade)
     }
 
-    /// Records the compile of `key` in flight.
-    pub fn start(&mut self, key: Key, compile: InFlight) {
-        self.in_flight.insert(key, compile);
+    /// Records the compile of `key` in flight (and forgets those every
+    /// caller gave up on).
+    pub fn start(&mut self, key: Key, compile: &InFlight) {
+        self.in_flight.retain(|_, c| c.upgrade().is_some());
+        if let Some(weak) = compile.downgrade() {
+            self.in_flight.insert(key, weak);
+        }
     }
 
     /// The compile of `key` ended: held when it succeeded.

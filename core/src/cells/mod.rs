@@ -120,7 +120,7 @@ impl Runtime {
                 }
                 .boxed_local()
                 .shared();
-                self.compiled.borrow_mut().start(key, compile.clone());
+                self.compiled.borrow_mut().start(key, &compile);
                 compile
             }
         };
@@ -159,14 +159,14 @@ impl Runtime {
 
     /// The code of `key` linked for running, linking it on first use.
     fn linked(&self, key: &Key, name: &str) -> Result<Linked, CellError> {
-        let compiled = self
-            .compiled
-            .borrow_mut()
-            .get(key)
-            .ok_or_else(|| CellError::NotRunnable {
-                what: name.to_string(),
-                reason: "its compiled code was dropped (a bug in ww)".to_string(),
-            })?;
+        let compiled =
+            self.compiled
+                .borrow_mut()
+                .get(key)
+                .ok_or_else(|| CellError::NotRunnable {
+                    what: name.to_string(),
+                    reason: "its compiled code was dropped (a bug in ww)".to_string(),
+                })?;
         compiled.linked(&self.runner, name)
     }
 

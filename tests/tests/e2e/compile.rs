@@ -31,7 +31,11 @@ const CAT: &str = r#"
 fn bomb_image() -> tempfile::TempDir {
     let img = image("compile-bomb");
     std::fs::create_dir_all(img.path().join("bin")).unwrap();
-    std::fs::write(img.path().join("bin/cat.wasm"), wat::parse_str(CAT).unwrap()).unwrap();
+    std::fs::write(
+        img.path().join("bin/cat.wasm"),
+        wat::parse_str(CAT).unwrap(),
+    )
+    .unwrap();
     img
 }
 
@@ -56,7 +60,14 @@ fn memory_kib(pid: u32, field: &str) -> u64 {
     status
         .lines()
         .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.trim_start_matches(':').trim().trim_end_matches("kB").trim().parse().ok())
+        .and_then(|v| {
+            v.trim_start_matches(':')
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()
+        })
         .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
 }
 

@@ -164,7 +164,10 @@ async fn bomb(executor: &executor::Client, kib: usize, big_kib: usize) -> Result
     };
     println!("bomb: {}", outcome(result));
     println!("while compiling: {echoes} echoes, {trips} sibling round trips");
-    println!("after: {}", outcome(load(&runtime, &module(3, 64, 0)).await));
+    println!(
+        "after: {}",
+        outcome(load(&runtime, &module(3, 64, 0)).await)
+    );
     echo(executor).await?;
     round_trip(&sibling).await?;
     println!("node: answering");
@@ -229,11 +232,8 @@ fn main() -> ExitCode {
         let caps = ww_guest::graft(&membrane).await?;
         let executor: executor::Client = caps.get("executor")?;
         let args: Vec<String> = std::env::args().collect();
-        let number = |i: usize, default: usize| {
-            args.get(i)
-                .and_then(|a| a.parse().ok())
-                .unwrap_or(default)
-        };
+        let number =
+            |i: usize, default: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(default);
         match args.get(1).map(String::as_str) {
             Some("bomb") => bomb(&executor, number(2, 1024), number(3, 2048)).await,
             Some("flood") => flood(&executor, number(2, 100) as u32).await,
