@@ -79,20 +79,26 @@ impl CompileCache {
 
     /// Where the artefact for `wasm` lives (whether or not it exists).
     pub fn path_for(&self, wasm: &[u8]) -> PathBuf {
-        let digest = hex::encode(Sha256::digest(wasm));
-        self.dir.join(format!("{digest}-{}.cwasm", self.engine_key))
+        self.path_for_key(&key(wasm))
     }
 
-    /// The artefact for `wasm`, loaded by `load`, when the cache holds a
+    /// Where the artefact for the wasm whose SHA-256 is `key` lives.
+    pub fn path_for_key(&self, key: &[u8; 32]) -> PathBuf {
+        self.dir
+            .join(format!("{}-{}.cwasm", hex::encode(key), self.engine_key))
+    }
+
+    /// The artefact for the wasm whose SHA-256 is `key` (see [`key`]),
+    /// loaded by `load`, when the cache holds a
     /// usable one; a hit counts as a use for eviction. An unusable artefact
     /// is logged and treated as a miss (the caller compiles and stores a
     /// new one over it).
     pub fn get<T>(
         &self,
-        wasm: &[u8],
+        key: &[u8; 32],
         load: impl FnOnce(&Path) -> wasmtime::Result<T>,
     ) -> Option<T> {
-        let path = self.path_for(wasm);
+        let path = self.path_for_key(key);
         if !path.is_file() {
             return None;
         }
@@ -116,11 +122,12 @@ impl CompileCache {
         }
     }
 
-    /// Stores `artefact` as the compiled form of `wasm`, then evicts the
+    /// Stores `artefact` as the compiled form of the wasm whose SHA-256 is
+    /// `key`, then evicts the
     /// least recently used artefacts past the cap. Failures are logged and
     /// never fail a load: the cache is only a shortcut.
-    pub fn put(&self, wasm: &[u8], artefact: &[u8]) {
-        let path = self.path_for(wasm);
+    pub fn put(&self, key: &[u8; 32], artefact: &[u8]) {
+        let path = self.path_for_key(key);
         if artefact.len() as u64 > self.max_size {
             tracing::debug!(
                 bytes = artefact.len(),
@@ -147,7 +154,8 @@ impl CompileCache {
         // SAFETY: the file was written by `put` from Wasmtime's own
         // serialization for an engine with this compatibility hash, in a
         // directory as trusted as this binary (see the module docs).
-        let cached = self.get(wasm, |path| unsafe {
+        let key = key(wasm);
+        let cached = self.get(&key, |path| unsafe {
             Component::deserialize_file(engine, path)
         });
         if let Some(component) = cached {
@@ -155,7 +163,7 @@ impl CompileCache {
         }
         let component = compile()?;
         match component.serialize() {
-            Ok(bytes) => self.put(wasm, &bytes),
+            Ok(bytes) => self.put(&key, &bytes),
             Err(e) => tracing::warn!("cannot serialize a compiled component: {e:#}"),
         }
         Ok(component)
@@ -169,7 +177,8 @@ impl CompileCache {
         compile: impl FnOnce() -> Result<Module, E>,
     ) -> Result<Module, E> {
         // SAFETY: as in `get_or_compile`.
-        let cached = self.get(wasm, |path| unsafe {
+        let key = key(wasm);
+        let cached = self.get(&key, |path| unsafe {
             Module::deserialize_file(engine, path)
         });
         if let Some(module) = cached {
@@ -177,7 +186,7 @@ impl CompileCache {
         }
         let module = compile()?;
         match module.serialize() {
-            Ok(bytes) => self.put(wasm, &bytes),
+            Ok(bytes) => self.put(&key, &bytes),
             Err(e) => tracing::warn!("cannot serialize a compiled module: {e:#}"),
         }
         Ok(module)
@@ -246,6 +255,11 @@ impl CompileCache {
     }
 }
 
+/// The content key of `wasm`: its SHA-256.
+pub fn key(wasm: &[u8]) -> [u8; 32] {
+    Sha256::digest(wasm).into()
+}
+
 /// Marks `path` as just used (its mtime is the eviction order).
 fn touch(path: &Path) {
     if let Ok(file) = std::fs::File::open(path) {
@@ -294,15 +308,18 @@ mod tests {
             file.set_modified(SystemTime::now() - Duration::from_secs(secs))
                 .unwrap();
         };
-        cache.put(b"a", &[0; 1000]);
+        cache.put(&key(b"a"), &[0; 1000]);
         age(b"a", 30);
-        cache.put(b"b", &[0; 1000]);
+        cache.put(&key(b"b"), &[0; 1000]);
         age(b"b", 20);
-        cache.put(b"c", &[0; 1000]);
+        cache.put(&key(b"c"), &[0; 1000]);
         age(b"c", 10);
         // A hit makes `a` the most recently used.
-        assert_eq!(cache.get(b"a", |p| Ok(std::fs::read(p)?.len())), Some(1000));
-        cache.put(b"d", &[0; 1000]);
+        assert_eq!(
+            cache.get(&key(b"a"), |p| Ok(std::fs::read(p)?.len())),
+            Some(1000)
+        );
+        cache.put(&key(b"d"), &[0; 1000]);
         assert!(
             !cache.path_for(b"b").exists(),
             "b was the least recently used"
@@ -312,7 +329,7 @@ mod tests {
         }
         assert_eq!(bytes_in(dir.path()), (3, 3000));
         // Bigger than the whole cap: not kept, nothing else evicted for it.
-        cache.put(b"huge", &[0; 4000]);
+        cache.put(&key(b"huge"), &[0; 4000]);
         assert!(!cache.path_for(b"huge").exists());
         assert_eq!(bytes_in(dir.path()), (3, 3000));
     }
@@ -322,10 +339,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let engine = wasmtime::Engine::default();
         let cache = CompileCache::new(dir.path(), &engine).with_max_size(1000);
-        cache.put(b"a", &[7; 1000]);
+        cache.put(&key(b"a"), &[7; 1000]);
         let mut open = std::fs::File::open(cache.path_for(b"a")).unwrap();
-        cache.put(b"b", &[8; 1000]);
-        assert!(cache.get(b"a", |p| Ok(std::fs::read(p)?)).is_none());
+        cache.put(&key(b"b"), &[8; 1000]);
+        assert!(cache.get(&key(b"a"), |p| Ok(std::fs::read(p)?)).is_none());
         let mut read = Vec::new();
         std::io::Read::read_to_end(&mut open, &mut read).unwrap();
         assert_eq!(

@@ -311,8 +311,9 @@ impl Compiler {
             .unwrap_or_else(|_| self.anonymous.clone())
     }
 
-    /// The code for `wasm`: from the disk cache, or compiled within the
-    /// bounds and charged to `account` (then stored in the cache).
+    /// The code for `wasm`, whose SHA-256 is `key`: from the disk cache, or
+    /// compiled within the bounds and charged to `account` (then stored in
+    /// the cache).
     ///
     /// # Errors
     ///
@@ -321,10 +322,11 @@ impl Compiler {
         &self,
         engine: &Engine,
         account: &Account,
+        key: &[u8; 32],
         wasm: Arc<Vec<u8>>,
         what: &str,
     ) -> Result<Code, CompileError> {
-        let result = self.compile_inner(engine, account, wasm, what).await;
+        let result = self.compile_inner(engine, account, key, wasm, what).await;
         if let Err(e) = &result {
             account.report(e);
         }
@@ -335,6 +337,7 @@ impl Compiler {
         &self,
         engine: &Engine,
         account: &Account,
+        key: &[u8; 32],
         wasm: Arc<Vec<u8>>,
         what: &str,
     ) -> Result<Code, CompileError> {
@@ -346,7 +349,7 @@ impl Compiler {
                 max: self.options.max_module_size,
             });
         }
-        if let Some(cached) = engine.cached(&wasm, what) {
+        if let Some(cached) = engine.cached(key, what) {
             return Ok(cached?);
         }
         let _turn = account
@@ -399,7 +402,7 @@ impl Compiler {
             }
             other => other,
         })?;
-        Ok(engine.from_artefact(&wasm, &artefact, what)?)
+        Ok(engine.from_artefact(key, &artefact, what)?)
     }
 }
 
@@ -555,7 +558,13 @@ mod tests {
         });
         let account = compiler.account("big");
         let err = compiler
-            .compile(&engine, &account, Arc::new(module(100)), "m")
+            .compile(
+                &engine,
+                &account,
+                &crate::cache::key(&module(100)),
+                Arc::new(module(100)),
+                "m",
+            )
             .await
             .err()
             .unwrap();
@@ -573,12 +582,24 @@ mod tests {
         });
         let account = compiler.account("greedy");
         compiler
-            .compile(&engine, &account, Arc::new(module(2000)), "first")
+            .compile(
+                &engine,
+                &account,
+                &crate::cache::key(&module(2000)),
+                Arc::new(module(2000)),
+                "first",
+            )
             .await
             .unwrap();
         account.charge(Duration::from_secs(1));
         let err = compiler
-            .compile(&engine, &account, Arc::new(module(1)), "second")
+            .compile(
+                &engine,
+                &account,
+                &crate::cache::key(&module(1)),
+                Arc::new(module(1)),
+                "second",
+            )
             .await
             .err()
             .unwrap();
@@ -589,7 +610,13 @@ mod tests {
         // Another cell has its own budget.
         let other = compiler.account("other");
         compiler
-            .compile(&engine, &other, Arc::new(module(1)), "other")
+            .compile(
+                &engine,
+                &other,
+                &crate::cache::key(&module(1)),
+                Arc::new(module(1)),
+                "other",
+            )
             .await
             .unwrap();
     }
@@ -602,7 +629,13 @@ mod tests {
         });
         let account = compiler.account("slow");
         let err = compiler
-            .compile(&engine, &account, Arc::new(module(20_000)), "bomb")
+            .compile(
+                &engine,
+                &account,
+                &crate::cache::key(&module(20_000)),
+                Arc::new(module(20_000)),
+                "bomb",
+            )
             .await
             .err()
             .unwrap();
@@ -616,7 +649,13 @@ mod tests {
         let account = compiler.account("c");
         let truncated = vec![0, b'a', b's', b'm', 1, 0, 0, 0, 1, 0xff];
         let err = compiler
-            .compile(&engine, &account, Arc::new(truncated), "t")
+            .compile(
+                &engine,
+                &account,
+                &crate::cache::key(&truncated),
+                Arc::new(truncated),
+                "t",
+            )
             .await
             .err()
             .unwrap();

@@ -286,12 +286,12 @@ impl Engine {
         }
     }
 
-    /// The code for `wasm` from the disk cache, if it holds it (a cheap
-    /// deserialization: nothing is compiled).
-    pub fn cached(&self, wasm: &[u8], what: &str) -> Option<Result<Code, WasmError>> {
+    /// The code for the wasm whose SHA-256 is `key` from the disk cache, if
+    /// it holds it (a cheap deserialization: nothing is compiled).
+    pub fn cached(&self, key: &[u8; 32], what: &str) -> Option<Result<Code, WasmError>> {
         let cache = self.cache.as_ref()?;
         let engine = &self.engine;
-        let code = cache.get(wasm, |path| {
+        let code = cache.get(key, |path| {
             // SAFETY: the cache holds only artefacts Wasmtime serialized for
             // an engine with this compatibility hash, in a directory as
             // trusted as this binary (see `cache`).
@@ -306,7 +306,8 @@ impl Engine {
     }
 
     /// Loads an artefact [`precompile`] made (here or in a compile
-    /// worker) and stores it in the disk cache under `wasm`.
+    /// worker) and stores it in the disk cache under `key`, the SHA-256 of
+    /// its wasm.
     ///
     /// # Errors
     ///
@@ -314,7 +315,7 @@ impl Engine {
     /// module without `_start`.
     pub fn from_artefact(
         &self,
-        wasm: &[u8],
+        key: &[u8; 32],
         artefact: &[u8],
         what: &str,
     ) -> Result<Code, WasmError> {
@@ -334,7 +335,7 @@ impl Engine {
         };
         let code = runnable(code, what)?;
         if let Some(cache) = &self.cache {
-            cache.put(wasm, artefact);
+            cache.put(key, artefact);
         }
         Ok(code)
     }

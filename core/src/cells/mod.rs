@@ -21,7 +21,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures::FutureExt;
-use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 use ww_provider_sdk::capnp;
 use ww_provider_sdk::export::Export;
@@ -94,7 +93,7 @@ impl Runtime {
         wasm: Vec<u8>,
         what: &str,
     ) -> capnp::Result<(Key, Rc<Compiled>)> {
-        let key: Key = Sha256::digest(&wasm).into();
+        let (key, wasm) = content_key(wasm).await?;
         if let Some(compiled) = self.compiled.borrow_mut().get(&key) {
             return Ok((key, compiled));
         }
@@ -111,7 +110,7 @@ impl Runtime {
                     let result = runtime
                         .engine
                         .compiler()
-                        .compile(&runtime.engine, &account, Arc::new(wasm), &what)
+                        .compile(&runtime.engine, &account, &key, wasm, &what)
                         .await
                         .map(|code| Rc::new(Compiled::new(code)))
                         .map_err(|e| e.to_capnp());
@@ -299,6 +298,23 @@ impl Runtime {
         results.get().set_process(capnp_rpc::new_client(process));
         Ok(())
     }
+}
+
+/// Wasm this big is hashed on a blocking thread, not the node's (SHA-256 of
+/// tens of MiB takes a noticeable while, far longer in a debug build).
+const HASH_INLINE: usize = 256 << 10;
+
+/// The content key of `wasm` (its SHA-256), and the wasm, shareable.
+async fn content_key(wasm: Vec<u8>) -> capnp::Result<(Key, Arc<Vec<u8>>)> {
+    let wasm = Arc::new(wasm);
+    if wasm.len() <= HASH_INLINE {
+        return Ok((crate::cache::key(&wasm), wasm));
+    }
+    let hashed = wasm.clone();
+    let key = tokio::task::spawn_blocking(move || crate::cache::key(&hashed))
+        .await
+        .map_err(|e| capnp::Error::failed(format!("cannot hash the wasm: {e}")))?;
+    Ok((key, wasm))
 }
 
 /// Counts a live child for as long as its task lives (also when aborted).

@@ -85,15 +85,16 @@ const RSS_BOUND_KIB: u64 = 512 * 1024;
 #[test]
 fn a_compile_bomb_is_stopped_at_its_bounds_while_the_node_and_a_sibling_answer() {
     let img = bomb_image();
-    // The bomb (1 MiB, one function) takes tens of seconds to compile in a
-    // debug build: the 2 s deadline stops it; the 1 s budget is then spent.
+    // The bomb (3.5 MiB, one function) takes several seconds to compile in
+    // a debug build, more on a busy machine: the 1 s deadline stops it, and
+    // the 1 s budget is then spent. The 5 MiB module is refused for its size.
     let mut node = Running::start(
         ww_run(&ww())
-            .args(["--max-module-size", "2"])
-            .args(["--compile-timeout", "2"])
+            .args(["--max-module-size", "4"])
+            .args(["--compile-timeout", "1"])
             .args(["--compile-budget", "1"])
             .arg(img.path())
-            .args(["--", "bomb", "1024", "3072"]),
+            .args(["--", "bomb", "3584", "5120"]),
     );
     node.wait_for(Stream::Stdout, "done");
     let peak = memory_kib(node.pid(), "VmHWM");
