@@ -311,6 +311,30 @@ impl Compiler {
             .unwrap_or_else(|_| self.anonymous.clone())
     }
 
+    /// Refuses wasm over `--max-module-size` before anything (even hashing
+    /// it) is spent on it; the refusal is reported like [`Compiler::compile`]'s.
+    ///
+    /// # Errors
+    ///
+    /// [`CompileError::TooLarge`].
+    pub fn check_size(
+        &self,
+        account: &Account,
+        size: usize,
+        what: &str,
+    ) -> Result<(), CompileError> {
+        if size <= self.options.max_module_size {
+            return Ok(());
+        }
+        let e = CompileError::TooLarge {
+            what: what.to_string(),
+            size,
+            max: self.options.max_module_size,
+        };
+        account.report(&e);
+        Err(e)
+    }
+
     /// The code for `wasm`, whose SHA-256 is `key`: from the disk cache, or
     /// compiled within the bounds and charged to `account` (then stored in
     /// the cache).

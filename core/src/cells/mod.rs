@@ -93,6 +93,13 @@ impl Runtime {
         wasm: Vec<u8>,
         what: &str,
     ) -> capnp::Result<(Key, Rc<Compiled>)> {
+        // Charged to the caller, read here: a shared compile may be driven
+        // by another cell's task.
+        let account = self.engine.compiler().caller();
+        self.engine
+            .compiler()
+            .check_size(&account, wasm.len(), what)
+            .map_err(|e| e.to_capnp())?;
         let (key, wasm) = content_key(wasm).await?;
         if let Some(compiled) = self.compiled.borrow_mut().get(&key) {
             return Ok((key, compiled));
@@ -101,9 +108,6 @@ impl Runtime {
         let compile = match in_flight {
             Some(compile) => compile,
             None => {
-                // Charged to the caller, read here: the shared compile may
-                // be driven by another cell's task.
-                let account = self.engine.compiler().caller();
                 let runtime = self.clone();
                 let what = what.to_string();
                 let compile = async move {
