@@ -78,6 +78,14 @@ pub enum Command {
         #[arg(long)]
         bin: Option<String>,
     },
+    /// A compile worker of a running node (wasm on stdin, compiled code on
+    /// stdout); the node starts it, people do not.
+    #[command(name = "compile-worker", hide = true)]
+    CompileWorker {
+        /// The worker ends itself after this many milliseconds.
+        #[arg(long, value_name = "MS")]
+        timeout_ms: u64,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -188,6 +196,66 @@ pub struct RunArgs {
     pub allow_keys: Vec<String>,
     #[command(flatten)]
     pub stem: StemArgs,
+    #[command(flatten)]
+    pub compile: CompileArgs,
+}
+
+/// Bounds on compiling the code cells load, and on the code caches.
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// Largest wasm (module or component), in MiB, a cell may have the node
+    /// compile; bigger is refused before anything is spent on it.
+    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    pub max_module_size: usize,
+    /// Seconds one compile of a cell's code may run; at the deadline its
+    /// compile worker is stopped and the load fails (a debug build of ww
+    /// compiles far slower and defaults to 600).
+    #[arg(
+        long,
+        default_value_t = ww_core::compile::DEFAULT_TIMEOUT.as_secs_f64(),
+        value_name = "SECS",
+        value_parser = parse_seconds
+    )]
+    pub compile_timeout: f64,
+    /// Seconds of compiling each cell may spend per 10 minutes (refilled
+    /// as time passes); a cell past it is refused until it refills (a debug
+    /// build of ww defaults to 1200).
+    #[arg(
+        long,
+        default_value_t = ww_core::compile::DEFAULT_BUDGET.as_secs_f64(),
+        value_name = "SECS",
+        value_parser = parse_seconds
+    )]
+    pub compile_budget: f64,
+    /// MiB of compiled code the node keeps in memory (the least recently
+    /// used is dropped first; running cells keep theirs).
+    #[arg(long, default_value_t = 256, value_name = "MIB")]
+    pub code_cache_max_size: usize,
+    /// MiB of compiled code kept in the cache directory (the least recently
+    /// used is removed first; several ww may share the directory).
+    #[arg(
+        long,
+        env = "WW_CACHE_MAX_SIZE",
+        default_value_t = 1024,
+        value_name = "MIB"
+    )]
+    pub cache_max_size: u64,
+}
+
+impl CompileArgs {
+    /// The node's compile options; workers run from this very binary.
+    pub fn options(&self) -> ww_core::compile::CompileOptions {
+        use std::time::Duration;
+        ww_core::compile::CompileOptions {
+            max_module_size: self.max_module_size.saturating_mul(1 << 20),
+            timeout: Duration::from_secs_f64(self.compile_timeout),
+            budget: Duration::from_secs_f64(self.compile_budget),
+            // The running binary's own file, even if it was replaced since.
+            worker: Some(PathBuf::from("/proc/self/exe")),
+            code_cache_max_size: self.code_cache_max_size.saturating_mul(1 << 20),
+            cache_max_size: self.cache_max_size.saturating_mul(1 << 20),
+        }
+    }
 }
 
 /// `ww shell`.

@@ -20,6 +20,7 @@ use wasmtime::component::Component;
 use wasmtime::Module;
 
 use crate::cache::CompileCache;
+use crate::compile::{CompileOptions, Compiler};
 
 /// How often running cells yield and are charged CPU time.
 pub const TICK: Duration = Duration::from_millis(10);
@@ -100,6 +101,7 @@ pub struct EngineError(String);
 pub struct Engine {
     engine: wasmtime::Engine,
     cache: Option<CompileCache>,
+    compiler: Compiler,
 }
 
 impl Engine {
@@ -120,12 +122,7 @@ impl Engine {
     /// When Wasmtime refuses the configuration on this host.
     pub fn with_pool(cache_dir: Option<&Path>, instances: u32) -> Result<Engine, EngineError> {
         let instances = instances.max(1);
-        let mut config = wasmtime::Config::new();
-        config.wasm_component_model(true);
-        // Component-model async bookkeeping roughly doubles the cost of a
-        // trivial host call (FIELD-NOTES); cells use WASI P2 streams instead.
-        config.concurrency_support(false);
-        config.epoch_interruption(true);
+        let config = code_config();
         let mut pooling = wasmtime::PoolingAllocationConfig::default();
         pooling
             .total_component_instances(instances)
@@ -145,7 +142,11 @@ impl Engine {
         };
         start_ticker(&engine);
         let cache = cache_dir.map(|dir| CompileCache::new(dir, &engine));
-        Ok(Engine { engine, cache })
+        Ok(Engine {
+            engine,
+            cache,
+            compiler: Compiler::new(CompileOptions::default()),
+        })
     }
 
     /// The underlying Wasmtime engine.
@@ -231,6 +232,160 @@ impl Engine {
             None => compile(),
         }
     }
+}
+
+/// The part of the engine's configuration that compiled code depends on
+/// (a compile worker builds its engine from it alone, so its artefacts load
+/// into the node's engine; the allocator is not part of it).
+pub fn code_config() -> wasmtime::Config {
+    let mut config = wasmtime::Config::new();
+    config.wasm_component_model(true);
+    // Component-model async bookkeeping roughly doubles the cost of a
+    // trivial host call (FIELD-NOTES); cells use WASI P2 streams instead.
+    config.concurrency_support(false);
+    config.epoch_interruption(true);
+    config
+}
+
+impl Engine {
+    /// The on-disk compile cache, when the node has one.
+    pub fn cache(&self) -> Option<&CompileCache> {
+        self.cache.as_ref()
+    }
+
+    /// The same engine compiling cells' code within `options`.
+    pub fn with_compile_options(mut self, options: CompileOptions) -> Engine {
+        self.compiler = Compiler::new(options);
+        self
+    }
+
+    /// What compiles cells' code, within its bounds.
+    pub fn compiler(&self) -> &Compiler {
+        &self.compiler
+    }
+
+    /// The same engine with its disk cache capped at `bytes` (see
+    /// [`CompileCache`]).
+    pub fn with_cache_max_size(mut self, bytes: u64) -> Engine {
+        self.cache = self.cache.map(|c| c.with_max_size(bytes));
+        self
+    }
+
+    /// Checks that `bytes` is a component or a core module before anything
+    /// is spent compiling it.
+    ///
+    /// # Errors
+    ///
+    /// When `bytes` does not start like either.
+    pub fn check_wasm(bytes: &[u8], what: &str) -> Result<(), WasmError> {
+        match classify(bytes) {
+            Kind::NotWasm => Err(WasmError::NotWasm {
+                path: what.to_string(),
+            }),
+            Kind::Module | Kind::Component => Ok(()),
+        }
+    }
+
+    /// The code for the wasm whose SHA-256 is `key` from the disk cache, if
+    /// it holds it (a cheap deserialization: nothing is compiled).
+    pub fn cached(&self, key: &[u8; 32], what: &str) -> Option<Result<Code, WasmError>> {
+        let cache = self.cache.as_ref()?;
+        let engine = &self.engine;
+        let code = cache.get(key, |path| {
+            // SAFETY: the cache holds only artefacts Wasmtime serialized for
+            // an engine with this compatibility hash, in a directory as
+            // trusted as this binary (see `cache`).
+            Ok(match wasmtime::Engine::detect_precompiled_file(path)? {
+                Some(wasmtime::Precompiled::Component) => {
+                    Code::Component(unsafe { Component::deserialize_file(engine, path)? })
+                }
+                _ => Code::Module(unsafe { Module::deserialize_file(engine, path)? }),
+            })
+        })?;
+        Some(runnable(code, what))
+    }
+
+    /// Loads an artefact [`precompile`] made (here or in a compile
+    /// worker) and stores it in the disk cache under `key`, the SHA-256 of
+    /// its wasm.
+    ///
+    /// # Errors
+    ///
+    /// When the artefact does not load into this engine, or is a core
+    /// module without `_start`.
+    pub fn from_artefact(
+        &self,
+        key: &[u8; 32],
+        artefact: &[u8],
+        what: &str,
+    ) -> Result<Code, WasmError> {
+        let invalid = |e: wasmtime::Error| WasmError::Invalid {
+            path: what.to_string(),
+            reason: format!("compiled code does not load: {e:#}"),
+        };
+        // SAFETY: `artefact` comes from `precompile`, run by this process or
+        // by a compile worker that is this same binary (see `compile`).
+        let code = match wasmtime::Engine::detect_precompiled(artefact) {
+            Some(wasmtime::Precompiled::Component) => Code::Component(
+                unsafe { Component::deserialize(&self.engine, artefact) }.map_err(invalid)?,
+            ),
+            _ => Code::Module(
+                unsafe { Module::deserialize(&self.engine, artefact) }.map_err(invalid)?,
+            ),
+        };
+        let code = runnable(code, what)?;
+        if let Some(cache) = &self.cache {
+            cache.put(key, artefact);
+        }
+        Ok(code)
+    }
+}
+
+impl Code {
+    /// Bytes of compiled machine code and data it keeps mapped.
+    pub fn image_size(&self) -> usize {
+        let range = match self {
+            Code::Component(c) => c.image_range(),
+            Code::Module(m) => m.image_range(),
+        };
+        (range.end as usize).saturating_sub(range.start as usize)
+    }
+}
+
+/// Compiles `wasm` to an artefact (Wasmtime's serialized code) on the
+/// calling thread: the work a compile worker does (see [`crate::compile`]).
+///
+/// # Errors
+///
+/// When `wasm` is not a component or core module, or does not validate.
+pub fn precompile(
+    engine: &wasmtime::Engine,
+    wasm: &[u8],
+    what: &str,
+) -> Result<Vec<u8>, WasmError> {
+    let invalid = |e: wasmtime::Error| WasmError::Invalid {
+        path: what.to_string(),
+        reason: format!("{e:#}"),
+    };
+    match classify(wasm) {
+        Kind::NotWasm => Err(WasmError::NotWasm {
+            path: what.to_string(),
+        }),
+        Kind::Module => engine.precompile_module(wasm).map_err(invalid),
+        Kind::Component => engine.precompile_component(wasm).map_err(invalid),
+    }
+}
+
+/// Refuses a core module that cannot run as a cell.
+fn runnable(code: Code, what: &str) -> Result<Code, WasmError> {
+    if let Code::Module(module) = &code {
+        if module.get_export("_start").is_none() {
+            return Err(WasmError::NoEntryPoint {
+                path: what.to_string(),
+            });
+        }
+    }
+    Ok(code)
 }
 
 /// Advances the engine's epoch every [`TICK`] for as long as the process

@@ -13,6 +13,7 @@
 pub mod cache;
 pub mod cell;
 pub mod cells;
+pub mod compile;
 pub mod core_exports;
 pub mod engine;
 pub mod epoch;

@@ -62,6 +62,9 @@ fn main() {
             }))
         }
         Command::Shell(args) => shell(args),
+        Command::CompileWorker { timeout_ms } => {
+            ww_core::compile::worker_main(std::time::Duration::from_millis(timeout_ms))
+        }
         Command::Build { dir, bin } => report(
             ww_core::guest_build::build(&dir, bin.as_deref()).map(|path| {
                 eprintln!("wrote {}", path.display());
@@ -101,6 +104,7 @@ fn run(args: cli::RunArgs) -> i32 {
         frontend: frontend(args.mcp),
         stem: args.stem.options(),
         allow_keys: args.allow_keys,
+        compile: args.compile.options(),
     };
     let Some(runtime) = runtime() else {
         return 1;

@@ -69,6 +69,10 @@ pub struct RunOptions {
     /// `--allow-key`: who may log in to the node's terminal besides the
     /// holder of its own key (see [`crate::terminal::keys`]).
     pub allow_keys: Vec<String>,
+    /// Bounds on compiling cells' code and on the code caches
+    /// (`--max-module-size`, `--compile-timeout`, `--compile-budget`,
+    /// `--code-cache-max-size`, `--cache-max-size`).
+    pub compile: crate::compile::CompileOptions,
 }
 
 /// Why a node could not run its image.
@@ -160,10 +164,14 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         None => options.layers.clone(),
     };
     // pid0 and every child need a pooled slot.
-    let engine = Rc::new(Engine::with_pool(
-        options.cache_dir.as_deref(),
-        options.max_cells.saturating_add(1),
-    )?);
+    let engine = Rc::new(
+        Engine::with_pool(
+            options.cache_dir.as_deref(),
+            options.max_cells.saturating_add(1),
+        )?
+        .with_cache_max_size(options.compile.cache_max_size)
+        .with_compile_options(options.compile.clone()),
+    );
     // IPFS layers are fetched once the providers run; the image's root is
     // chosen now, since the cell runtime (a provider itself) needs it.
     // A stem swaps the base under a merged root, never in a layer itself.
@@ -267,7 +275,9 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     ));
     let (host_end, guest_end) = transport::pipe(&membrane);
     let (exported, pid0_vat) = vat::connect(host_end, membrane.client().client, rpc_budget);
-    tokio::task::spawn_local(pid0_vat);
+    // What pid0 asks the node to compile is charged to it.
+    let pid0_account = engine.compiler().account("pid0");
+    tokio::task::spawn_local(crate::compile::on_behalf_of(pid0_account.clone(), pid0_vat));
     // Held until pid0 ends: dropping it stops serving the terminal.
     let _terminal = serve_terminal(
         &started.guest_exports(),
@@ -296,7 +306,8 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         .frontend
         .map(|f| crate::shell::attach(f, exported, &mut spec));
     let code = Code::Component(kernel);
-    let pid0 = cells.run(&engine, &code, spec, guest_end);
+    let pid0 =
+        crate::compile::on_behalf_of(pid0_account, cells.run(&engine, &code, spec, guest_end));
     Ok(match frontend {
         None => pid0.await?,
         Some((frontend, drained)) => tokio::select! {

@@ -5,8 +5,11 @@
 //!
 //! A child runs as a task on the node's `LocalSet`, next to the RPC servers;
 //! the engine's time slices (see [`engine`](crate::engine)) make a busy
-//! child yield to everything else.
+//! child yield to everything else. Code is compiled off the node's thread,
+//! within the bounds of [`compile`](crate::compile), and kept in
+//! [`code_cache`].
 
+pub mod code_cache;
 mod process;
 mod stream;
 
@@ -17,20 +20,21 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use sha2::{Digest, Sha256};
+use futures::FutureExt;
 use tokio::sync::watch;
 use ww_provider_sdk::capnp;
 use ww_provider_sdk::export::Export;
 use ww_provider_sdk::ww_capnp::system_capnp::{cells, code, limits};
 
 use crate::cell::{CellError, Cells as Runner, Linked, Spec, Stdio};
-use crate::engine::{Code, Engine, POOL_MEMORY};
+use crate::engine::{Engine, POOL_MEMORY};
 use crate::epoch::Epochs;
 use crate::limits::Limits;
 use crate::membrane::MembraneServer;
 use crate::memory_budget::{show, MemoryBudget, Reservation};
 use crate::rpc_budget::{CellBudget, RpcLimits};
 use crate::{transport, vat};
+use code_cache::{CodeCache, Compiled, Key};
 pub use process::ProcessServer;
 use stream::StreamServer;
 
@@ -48,19 +52,10 @@ pub struct Runtime {
     rpc: RpcLimits,
     live: Rc<Cell<u32>>,
     budget: Arc<MemoryBudget>,
-    compiled: RefCell<HashMap<Key, Compiled>>,
+    compiled: RefCell<CodeCache>,
     // Spawning by path happens on every `Executor.spawn`: a file seen before,
     // unchanged (same size and mtime), is not read or hashed again.
     opened: RefCell<HashMap<PathBuf, (u64, SystemTime, Key)>>,
-}
-
-/// SHA-256 of the wasm.
-type Key = [u8; 32];
-
-/// Code compiled once, and linked once it has been spawned.
-struct Compiled {
-    code: Code,
-    linked: Option<Linked>,
 }
 
 impl Runtime {
@@ -79,7 +74,7 @@ impl Runtime {
         budget: Arc<MemoryBudget>,
     ) -> Rc<Runtime> {
         Rc::new(Runtime {
-            engine,
+            engine: engine.clone(),
             runner,
             image,
             epochs,
@@ -88,7 +83,9 @@ impl Runtime {
             rpc,
             live: Rc::new(Cell::new(0)),
             budget,
-            compiled: RefCell::new(HashMap::new()),
+            compiled: RefCell::new(CodeCache::new(
+                engine.compiler().options().code_cache_max_size,
+            )),
             opened: RefCell::new(HashMap::new()),
         })
     }
@@ -98,25 +95,53 @@ impl Runtime {
         capnp_rpc::new_client(CellsServer(self.clone()))
     }
 
-    /// Compiles `wasm`, or returns the code compiled from the same bytes
-    /// before (then nothing is compiled or even deserialized).
-    fn compile(&self, wasm: &[u8], what: &str) -> capnp::Result<Key> {
-        let key: Key = Sha256::digest(wasm).into();
-        if self.compiled.borrow().contains_key(&key) {
-            return Ok(key);
+    /// Compiles `wasm` (off the node's thread, charged to the calling
+    /// cell), or returns the code compiled from the same bytes before. Loads
+    /// of the same bytes at once share one compile.
+    async fn compile(
+        self: &Rc<Self>,
+        wasm: Vec<u8>,
+        what: &str,
+    ) -> capnp::Result<(Key, Rc<Compiled>)> {
+        // Charged to the caller, read here: a shared compile may be driven
+        // by another cell's task.
+        let account = self.engine.compiler().caller();
+        self.engine
+            .compiler()
+            .check_size(&account, wasm.len(), what)
+            .map_err(|e| e.to_capnp())?;
+        let (key, wasm) = content_key(wasm).await?;
+        if let Some(compiled) = self.compiled.borrow_mut().get(&key) {
+            return Ok((key, compiled));
         }
-        let code = self
-            .engine
-            .load(wasm, what)
-            .map_err(|e| capnp::Error::failed(format!("{e} (status {})", e.exit_code())))?;
-        self.compiled
-            .borrow_mut()
-            .insert(key, Compiled { code, linked: None });
-        Ok(key)
+        let in_flight = self.compiled.borrow().in_flight(&key);
+        let compile = match in_flight {
+            Some(compile) => compile,
+            None => {
+                let runtime = self.clone();
+                let what = what.to_string();
+                let compile = async move {
+                    let result = runtime
+                        .engine
+                        .compiler()
+                        .compile(&runtime.engine, &account, &key, wasm, &what)
+                        .await
+                        .map(|code| Rc::new(Compiled::new(code)))
+                        .map_err(|e| e.to_capnp());
+                    runtime.compiled.borrow_mut().finish(key, &result);
+                    result
+                }
+                .boxed_local()
+                .shared();
+                self.compiled.borrow_mut().start(key, &compile);
+                compile
+            }
+        };
+        Ok((key, compile.await?))
     }
 
     /// The file at `path` of the image, compiled (see `opened`).
-    fn open(&self, path: &str) -> capnp::Result<Key> {
+    async fn open(self: &Rc<Self>, path: &str) -> capnp::Result<(Key, Rc<Compiled>)> {
         let file = self.resolve(path)?;
         let not_found = |e: std::io::Error| {
             capnp::Error::failed(format!(
@@ -129,34 +154,33 @@ impl Runtime {
             meta.len(),
             meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
         );
-        if let Some(&(len, mtime, key)) = self.opened.borrow().get(&file) {
-            if (len, mtime) == stamp && self.compiled.borrow().contains_key(&key) {
-                return Ok(key);
+        let seen = self.opened.borrow().get(&file).copied();
+        if let Some((len, mtime, key)) = seen {
+            if (len, mtime) == stamp {
+                if let Some(compiled) = self.compiled.borrow_mut().get(&key) {
+                    return Ok((key, compiled));
+                }
             }
         }
         let wasm = std::fs::read(&file).map_err(not_found)?;
-        let key = self.compile(&wasm, path)?;
+        let (key, compiled) = self.compile(wasm, path).await?;
         self.opened
             .borrow_mut()
             .insert(file, (stamp.0, stamp.1, key));
-        Ok(key)
+        Ok((key, compiled))
     }
 
     /// The code of `key` linked for running, linking it on first use.
     fn linked(&self, key: &Key, name: &str) -> Result<Linked, CellError> {
-        let mut compiled = self.compiled.borrow_mut();
-        let entry = compiled
-            .get_mut(key)
-            .ok_or_else(|| CellError::NotRunnable {
-                what: name.to_string(),
-                reason: "its compiled code was dropped (a bug in ww)".to_string(),
-            })?;
-        if let Some(linked) = &entry.linked {
-            return Ok(linked.clone());
-        }
-        let linked = self.runner.link(&entry.code, name)?;
-        entry.linked = Some(linked.clone());
-        Ok(linked)
+        let compiled =
+            self.compiled
+                .borrow_mut()
+                .get(key)
+                .ok_or_else(|| CellError::NotRunnable {
+                    what: name.to_string(),
+                    reason: "its compiled code was dropped (a bug in ww)".to_string(),
+                })?;
+        compiled.linked(&self.runner, name)
     }
 
     /// `path` inside the image, refusing anything that would leave it.
@@ -247,14 +271,16 @@ impl Runtime {
         ));
         let (host_end, guest_end) = transport::pipe(&membrane);
         let (exported, vat) = vat::connect(host_end, membrane.client().client, budget);
-        tokio::task::spawn_local(vat);
+        // What the child asks of the node is charged to it (see `compile`).
+        let account = self.engine.compiler().account(&name);
+        tokio::task::spawn_local(crate::compile::on_behalf_of(account.clone(), vat));
 
         let (finish, exit) = watch::channel(None);
         let finish = Rc::new(finish);
         let live = LiveCell::enter(&self.live);
         let runtime = self.clone();
         let done = finish.clone();
-        let task = tokio::task::spawn_local(async move {
+        let task = tokio::task::spawn_local(crate::compile::on_behalf_of(account, async move {
             // Both end with the task: when the child exits, or once a kill
             // has aborted it (and its store, with its memory, is dropped).
             let _live = live;
@@ -282,7 +308,7 @@ impl Runtime {
                 }
                 first
             });
-        });
+        }));
         let process = ProcessServer {
             stdin: StreamServer::writing(stdin_host, "the child's stdin"),
             stdout: StreamServer::reading(stdout_host, "the child's stdout"),
@@ -342,6 +368,23 @@ impl Runtime {
     }
 }
 
+/// Wasm this big is hashed on a blocking thread, not the node's (SHA-256 of
+/// tens of MiB takes a noticeable while, far longer in a debug build).
+const HASH_INLINE: usize = 256 << 10;
+
+/// The content key of `wasm` (its SHA-256), and the wasm, shareable.
+async fn content_key(wasm: Vec<u8>) -> capnp::Result<(Key, Arc<Vec<u8>>)> {
+    let wasm = Arc::new(wasm);
+    if wasm.len() <= HASH_INLINE {
+        return Ok((crate::cache::key(&wasm), wasm));
+    }
+    let hashed = wasm.clone();
+    let key = tokio::task::spawn_blocking(move || crate::cache::key(&hashed))
+        .await
+        .map_err(|e| capnp::Error::failed(format!("cannot hash the wasm: {e}")))?;
+    Ok((key, wasm))
+}
+
 /// Counts a live child for as long as its task lives (also when aborted).
 struct LiveCell(Rc<Cell<u32>>);
 
@@ -373,10 +416,11 @@ fn read_limits(limits: limits::Reader<'_>) -> Limits {
 struct CellsServer(Rc<Runtime>);
 
 impl CellsServer {
-    fn code(&self, key: Key) -> code::Client {
+    fn code(&self, (key, compiled): (Key, Rc<Compiled>)) -> code::Client {
         capnp_rpc::new_client(CodeServer {
             runtime: self.0.clone(),
             key,
+            compiled,
         })
     }
 }
@@ -387,10 +431,9 @@ impl cells::Server for CellsServer {
         params: cells::LoadParams,
         mut results: cells::LoadResults,
     ) -> Result<(), capnp::Error> {
-        let key = self
-            .0
-            .compile(params.get()?.get_wasm()?, "the loaded wasm")?;
-        results.get().set_code(self.code(key));
+        let wasm = params.get()?.get_wasm()?.to_vec();
+        let compiled = self.0.compile(wasm, "the loaded wasm").await?;
+        results.get().set_code(self.code(compiled));
         Ok(())
     }
 
@@ -399,15 +442,19 @@ impl cells::Server for CellsServer {
         params: cells::OpenParams,
         mut results: cells::OpenResults,
     ) -> Result<(), capnp::Error> {
-        let key = self.0.open(params.get()?.get_path()?.to_str()?)?;
-        results.get().set_code(self.code(key));
+        let path = params.get()?.get_path()?.to_str()?.to_string();
+        let compiled = self.0.open(&path).await?;
+        results.get().set_code(self.code(compiled));
         Ok(())
     }
 }
 
+/// Holds its own reference to the code, so the code cache may evict it
+/// while the capability lives.
 struct CodeServer {
     runtime: Rc<Runtime>,
     key: Key,
+    compiled: Rc<Compiled>,
 }
 
 impl code::Server for CodeServer {
@@ -416,6 +463,11 @@ impl code::Server for CodeServer {
         params: code::SpawnParams,
         mut results: code::SpawnResults,
     ) -> Result<(), capnp::Error> {
+        // Held again (the most recently used) for the spawn to link it.
+        self.runtime
+            .compiled
+            .borrow_mut()
+            .insert(self.key, self.compiled.clone());
         self.runtime.spawn(self.key, params, &mut results)
     }
 }

@@ -16,6 +16,8 @@ mod build;
 mod executor;
 // Bad input: never a host panic, always a clear error and status.
 mod bad_input;
+// Compilation: a compile bomb and a compile flood stay within their bounds.
+mod compile;
 // The sandbox: what a cell cannot reach.
 mod sandbox;
 // The libp2p host: two nodes on loopback connect and see each other.
