@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use crate::cell::{CellError, Cells, Spec};
-use crate::cells::Runtime;
+use crate::cells::{ChildBounds, Runtime};
 use crate::core_exports::CoreExports;
 use crate::engine::{Code, Engine, EngineError, WasmError};
 use crate::epoch::Epochs;
@@ -200,12 +200,14 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         cells.clone(),
         root,
         epochs.clone(),
-        Limits {
-            memory: Some(memory.child),
-            cpu: None,
+        ChildBounds {
+            defaults: Limits {
+                memory: Some(memory.child),
+                cpu: None,
+            },
+            max_live: options.max_cells,
+            rpc: options.rpc,
         },
-        options.max_cells,
-        options.rpc,
         budget,
     );
 

@@ -58,21 +58,33 @@ pub struct Runtime {
     opened: RefCell<HashMap<PathBuf, (u64, SystemTime, Key)>>,
 }
 
+/// What bounds every child of a node, besides the memory budget.
+#[derive(Clone, Copy, Debug)]
+pub struct ChildBounds {
+    /// Limits of a child whose spawn sets none.
+    pub defaults: Limits,
+    /// Children alive at once (`--max-cells`).
+    pub max_live: u32,
+    /// What each child may make the node hold for its RPC.
+    pub rpc: RpcLimits,
+}
+
 impl Runtime {
-    /// A runtime spawning from `image` with `defaults` for unset limits,
-    /// at most `max_live` children alive at once, `rpc` bounds for each
-    /// child's RPC, and each child's memory limit reserved from `budget`
-    /// while it lives.
+    /// A runtime spawning from `image` within `bounds`, each child's memory
+    /// limit reserved from `budget` while it lives.
     pub fn new(
         engine: Rc<Engine>,
         runner: Rc<Runner>,
         image: PathBuf,
         epochs: Rc<Epochs>,
-        defaults: Limits,
-        max_live: u32,
-        rpc: RpcLimits,
+        bounds: ChildBounds,
         budget: Arc<MemoryBudget>,
     ) -> Rc<Runtime> {
+        let ChildBounds {
+            defaults,
+            max_live,
+            rpc,
+        } = bounds;
         Rc::new(Runtime {
             engine: engine.clone(),
             runner,
