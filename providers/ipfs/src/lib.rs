@@ -38,4 +38,6 @@ pub use provider::{provider, IpfsProvider};
 ww_provider_sdk::export!(IpfsProvider);
 
 #[cfg(test)]
+mod reader_tests;
+#[cfg(test)]
 mod tests;

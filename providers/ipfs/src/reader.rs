@@ -55,11 +55,23 @@ impl Kind {
     }
 }
 
+/// Runs a rust-unixfs decoder on a block from outside. It decodes with
+/// quick-protobuf, whose skipping of an unknown field can step past the end
+/// of a nested message on a malformed block and then panic (an arithmetic
+/// overflow, or a slice out of range); such a block must fail as malformed,
+/// never take the provider down. `None` when the decoder panicked.
+fn decode<T>(decoder: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decoder)).ok()
+}
+
+/// Why a block that made the decoder panic is refused.
+const UNDECODABLE: &str = "malformed dag-pb node (its protobuf does not decode)";
+
 /// What `block` (the block of `cid`) is.
 pub fn kind_of(cid: &Cid, block: &[u8]) -> Kind {
     match cid.codec() {
         RAW => Kind::File(block.len() as u64),
-        DAG_PB => match describe(block) {
+        DAG_PB => match decode(|| describe(block)).unwrap_or(NodeDescription::Other) {
             NodeDescription::File { size } => Kind::File(size),
             NodeDescription::Directory { .. } | NodeDescription::HamtShard { .. } => {
                 Kind::Directory
@@ -121,7 +133,13 @@ async fn entries(
     // Shards still to read: (block, whether it is a shard).
     let mut pending = vec![(*cid, block.to_vec())];
     while let Some((cid, block)) = pending.pop() {
-        match describe(&block) {
+        let Some(description) = decode(|| describe(&block)) else {
+            return Err(IpfsError::Malformed {
+                cid: cid.to_string(),
+                reason: UNDECODABLE.into(),
+            });
+        };
+        match description {
             NodeDescription::Directory { links } => {
                 out.extend(links.into_iter().map(|l| (l.name, l.target, l.tsize)))
             }
@@ -220,8 +238,8 @@ pub async fn stream_file(
         let (content, _, _, visit) = IdleFileVisit::default().start_from_raw(&block);
         (content.to_vec(), visit)
     } else {
-        let (content, _, _, visit) = IdleFileVisit::default()
-            .start(&block)
+        let (content, _, _, visit) = decode(|| IdleFileVisit::default().start(&block))
+            .ok_or_else(|| malformed(&UNDECODABLE))?
             .map_err(|e| malformed(&e))?;
         (content.to_vec(), visit)
     };
@@ -236,8 +254,8 @@ pub async fn stream_file(
             blocks.prefetch(cid, &root);
         }
         let data = blocks.get(&next, &root).await?;
-        let (content, rest) = v
-            .continue_walk(&data, &mut cache)
+        let (content, rest) = decode(|| v.continue_walk(&data, &mut cache))
+            .ok_or_else(|| malformed(&UNDECODABLE))?
             .map_err(|e| malformed(&e))?;
         if !content.is_empty() && sink.send(content.to_vec()).await.is_err() {
             return Ok(());
