@@ -4,16 +4,17 @@
 # node's peak RSS after SECONDS of attack, and how long the kernel's shell
 # takes to answer `(+ 40 2)` while the attack runs (the attacker is the
 # kernel's service `attack`).
-# Usage: WW=path/to/ww bench/hostile.sh [SECONDS]
+# Usage: WW=path/to/ww [CACHE=dir] bench/hostile.sh [SECONDS]
+# (CACHE: a compile cache kept between runs, e.g. to compare two builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir="${CARGO_TARGET_DIR:-target}"
 ww="${WW:-$target_dir/release/ww}"
 seconds="${1:-10}"
 guests="$target_dir/wasm32-wasip2/release"
-cache=$(mktemp -d)
+cache="${CACHE:-$(mktemp -d)}"
 work=$(mktemp -d)
-trap 'rm -rf "$cache" "$work"' EXIT
+trap 'rm -rf "$work"; [ -n "${CACHE:-}" ] || rm -rf "$cache"' EXIT
 
 image() { # image DIR WORDS: the kernel with the hostile service running WORDS
     mkdir -p "$1/boot" "$1/bin" "$1/svc/attack/boot" "$1/svc/attack/etc" "$1/etc/init.d"
@@ -21,7 +22,7 @@ image() { # image DIR WORDS: the kernel with the hostile service running WORDS
     cp "$guests/hostile.wasm" "$1/svc/attack/boot/main.wasm"
     cp "$guests/hostile.wasm" "$1/bin/hostile.wasm"
     echo "$2" >"$1/svc/attack/etc/attack"
-    echo '(grant "attack" executor)' >"$1/etc/init.d/00-grant.glia"
+    echo '(grant "attack" executor identity)' >"$1/etc/init.d/00-grant.glia"
 }
 
 now_ms() { date +%s%3N; }

@@ -142,19 +142,28 @@ fn patch_question(frame: &mut [u8], q: u32) {
     frame[at..at + 4].copy_from_slice(&q.to_le_bytes());
 }
 
+/// `Membrane.graft` and `Membrane.epoch`.
+const GRAFT: u16 = 0;
+const EPOCH: u16 = 1;
+
+/// A call of `method` on the membrane (the bootstrap, question 0) as
+/// question `q`.
+fn membrane_call(q: u32, method: u16) -> Result<Vec<u8>> {
+    Ok(RawVat::call_frame(
+        q,
+        Target::Answer(0, &[]),
+        membrane::Client::TYPE_ID,
+        method,
+        |_| Ok(()),
+    )?)
+}
+
 async fn unread(count: u32) -> Result<()> {
     let mut vat = RawVat::connect()?;
     vat.bootstrap(0).await?;
     println!("unread: sending");
     for q in 1..=count {
-        let call = RawVat::call_frame(
-            q,
-            Target::Answer(0, &[]),
-            membrane::Client::TYPE_ID,
-            1,
-            |_| Ok(()),
-        )?;
-        vat.write_frame(&call).await?;
+        vat.write_frame(&membrane_call(q, EPOCH)?).await?;
     }
     println!("unread: sent {count}");
     ww_test_guests::ready_then_wait()?;
@@ -167,14 +176,7 @@ async fn caps(count: u32) -> Result<()> {
     // One graft at a time, each answer read but never finished or
     // released, so every capability it handed out stays held.
     for q in 1..=count {
-        let call = RawVat::call_frame(
-            q,
-            Target::Answer(0, &[]),
-            membrane::Client::TYPE_ID,
-            0,
-            |_| Ok(()),
-        )?;
-        vat.write_frame(&call).await?;
+        vat.write_frame(&membrane_call(q, GRAFT)?).await?;
         if let Answer::Exception(e) = vat.answer(q).await? {
             println!("caps: graft {q} refused: {e}");
             ww_test_guests::ready_then_wait()?;
