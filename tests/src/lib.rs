@@ -88,10 +88,16 @@ pub fn image_from_bytes(bytes: &[u8]) -> tempfile::TempDir {
 /// `ww run` with the shared cache, a clean environment and free loopback
 /// listen ports: the arguments are appended after `run`.
 pub fn ww_run(binary: &Path) -> Command {
+    ww_run_with_cache(binary, &cache_dir())
+}
+
+/// [`ww_run`] with the compile cache in `cache` (a test of the cache
+/// itself, or one that must not share it).
+pub fn ww_run_with_cache(binary: &Path, cache: &Path) -> Command {
     let mut cmd = Command::new(binary);
     cmd.arg("run")
         .arg("--cache-dir")
-        .arg(cache_dir())
+        .arg(cache)
         .env_remove("WW_IDENTITY")
         // Free loopback ports: tests run in parallel and must not contend
         // for the default port.

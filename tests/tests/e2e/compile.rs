@@ -4,7 +4,6 @@
 //! their bounds.
 
 use std::path::Path;
-use std::process::Command;
 
 use ww_tests::*;
 
@@ -39,38 +38,6 @@ fn bomb_image() -> tempfile::TempDir {
     img
 }
 
-/// `ww run` as [`ww_run`] sets it up, with the compile cache in `cache`.
-fn ww_run_with_cache(cache: &Path) -> Command {
-    let mut cmd = Command::new(ww());
-    cmd.arg("run")
-        .arg("--cache-dir")
-        .arg(cache)
-        .env_remove("WW_IDENTITY")
-        .env(
-            "WW_LISTEN",
-            "/ip4/127.0.0.1/tcp/0,/ip4/127.0.0.1/udp/0/quic-v1",
-        )
-        .env("RUST_LOG", "warn,ww=info,ww_core=info");
-    cmd
-}
-
-/// A field of `/proc/PID/status` in KiB (VmRSS now, VmHWM the peak).
-fn memory_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| {
-            v.trim_start_matches(':')
-                .trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse()
-                .ok()
-        })
-        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
-}
-
 fn line<'a>(stdout: &'a [String], prefix: &str) -> &'a str {
     stdout
         .iter()
@@ -97,7 +64,7 @@ fn a_compile_bomb_is_stopped_at_its_bounds_while_the_node_and_a_sibling_answer()
             .args(["--", "bomb", "3584", "5120"]),
     );
     node.wait_for(Stream::Stdout, "done");
-    let peak = memory_kib(node.pid(), "VmHWM");
+    let peak = proc_status_kib(node.pid(), "VmHWM");
     node.send_line("go");
     let (status, stdout, stderr) = node.finish();
     let logs = stderr.join("\n");
@@ -176,14 +143,14 @@ fn a_compile_flood_keeps_the_caches_within_their_caps() {
     seed_cache(cache.path(), "compile-bomb");
     let modules = 30;
     let mut node = Running::start(
-        ww_run_with_cache(cache.path())
+        ww_run_with_cache(&ww(), cache.path())
             .args(["--cache-max-size", "1"])
             .args(["--code-cache-max-size", "1"])
             .arg(img.path())
             .args(["--", "flood", &modules.to_string()]),
     );
     node.wait_for(Stream::Stdout, "done");
-    let peak = memory_kib(node.pid(), "VmHWM");
+    let peak = proc_status_kib(node.pid(), "VmHWM");
     let (files, bytes) = cache_usage(cache.path());
     node.send_line("go");
     let (status, stdout, stderr) = node.finish();
