@@ -63,9 +63,11 @@ interface Process {
   stdout @1 () -> (stream :ByteStream);
   stderr @2 () -> (stream :ByteStream);
 
-  wait @3 () -> (exitCode :Int32);
+  wait @3 () -> (exitCode :Int32, cpuMicros :UInt64);
   # Resolves when the child exits: 0 success, 1 trap or error, 124 CPU limit,
   # 125 memory limit, 126 not executable, 127 not found, 137 killed.
+  # `cpuMicros` is the CPU time the child's own code used (not its
+  # children's), as the node measured and charged it.
 
   kill @4 ();
   # Stops the child; `wait` then returns 137.

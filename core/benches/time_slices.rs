@@ -1,12 +1,13 @@
-//! What the CPU-limit mechanism costs a busy cell: the same compute loop on
-//! an engine without epoch interruption, and on ww's engine (a ticker thread
-//! advancing the epoch every 10 ms, every cell yielding at each tick and
-//! charging its budget).
+//! What time slices cost a busy cell: the same compute loop on an engine
+//! without epoch interruption, and on ww's engine (a ticker thread
+//! advancing the epoch every tick, the cell yielding at each tick, every
+//! poll measured and charged by the CPU scheduler, the budget checked).
 //!
 //! `cargo bench -p ww --bench time_slices`
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use wasmtime::{Engine, Module, Store};
+use ww_core::cpu::Scheduler;
 use ww_core::limits::{time_slices, Limits};
 
 /// `run(n)`: n rounds of a 64-bit LCG; the result depends on every round.
@@ -29,13 +30,16 @@ const LOOP: &str = r#"
 const ROUNDS: i64 = 20_000_000;
 
 /// One call of `run(ROUNDS)` in a fresh store (compiled beforehand: only
-/// instantiation and the loop are timed).
-fn run(module: &Module, sliced: Option<Limits>, rt: &tokio::runtime::Runtime) -> i64 {
+/// instantiation and the loop are timed), run by turns as a cell when
+/// `sliced`.
+fn run(module: &Module, sliced: Option<(Limits, &Scheduler)>, rt: &tokio::runtime::Runtime) -> i64 {
     let mut store = Store::new(module.engine(), ());
-    if let Some(limits) = sliced {
-        time_slices(&mut store, &limits);
-    }
-    rt.block_on(async {
+    let share = sliced.map(|(limits, scheduler)| {
+        let share = scheduler.top("loop");
+        time_slices(&mut store, &limits, share.meter());
+        share
+    });
+    let execution = async move {
         let instance = wasmtime::Instance::new_async(&mut store, module, &[])
             .await
             .expect("instantiates");
@@ -43,7 +47,12 @@ fn run(module: &Module, sliced: Option<Limits>, rt: &tokio::runtime::Runtime) ->
             .get_typed_func::<i64, i64>(&mut store, "run")
             .expect("exports run");
         run.call_async(&mut store, ROUNDS).await.expect("runs")
-    })
+    };
+    let local = tokio::task::LocalSet::new();
+    match share {
+        Some(share) => local.block_on(rt, share.run(execution)),
+        None => local.block_on(rt, execution),
+    }
 }
 
 fn bench(c: &mut Criterion) {
@@ -62,15 +71,16 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("compute loop, 20M rounds");
     group.sample_size(20);
     group.bench_function("no time slices", |b| b.iter(|| run(&plain, None, &rt)));
+    let scheduler = Scheduler::new();
     group.bench_function("ww time slices", |b| {
-        b.iter(|| run(&sliced, Some(Limits::default()), &rt))
+        b.iter(|| run(&sliced, Some((Limits::default(), &scheduler)), &rt))
     });
     let budget = Limits {
         cpu: Some(std::time::Duration::from_secs(3600)),
         ..Limits::default()
     };
     group.bench_function("ww time slices + CPU budget", |b| {
-        b.iter(|| run(&sliced, Some(budget), &rt))
+        b.iter(|| run(&sliced, Some((budget, &scheduler)), &rt))
     });
     group.finish();
 }

@@ -18,6 +18,7 @@ use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::{FsPerms, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use crate::cpu::Share;
 use crate::engine::{Code, Engine};
 use crate::limits::{self, status, Limiter, Limits};
 use crate::transport::{self, GuestEnd, TransportCtxView, TransportView};
@@ -98,6 +99,8 @@ pub struct Spec {
     pub stdio: Stdio,
     /// Its memory and CPU limits.
     pub limits: Limits,
+    /// Its place in the node's CPU tree; `None` makes it a top-level cell.
+    pub share: Option<Share>,
 }
 
 /// The state of one component cell's store.
@@ -253,66 +256,78 @@ impl Cells {
             root,
             stdio,
             limits,
+            share,
         } = spec;
+        let share = share.unwrap_or_else(|| engine.cpu().top(&name));
         let wasi = wasi_builder(&argv, &env, root.as_ref(), stdio)?;
         let limiter = Limiter::new(&limits);
         let not_runnable = |reason: String| CellError::NotRunnable {
             what: name.clone(),
             reason,
         };
-        let result = match linked {
-            Linked::Component(pre) => {
-                let mut wasi = wasi;
-                let state = CellState {
-                    wasi: wasi.build(),
-                    table: ResourceTable::new(),
-                    transport,
-                    limiter,
-                };
-                let mut store = Store::new(engine.wasmtime(), state);
-                store.limiter(|s| &mut s.limiter);
-                limits::time_slices(&mut store, &limits);
-                let command = pre
-                    .instantiate_async(&mut store)
-                    .await
-                    .map_err(|e| not_runnable(format!("{e:#}")))?;
-                command.wasi_cli_run().call_run(&mut store).await
-            }
-            Linked::Module(pre) => {
-                let mut wasi = wasi;
-                let state = ModuleState {
-                    wasi: wasi.build_p1(),
-                    limiter,
-                };
-                let mut store = Store::new(engine.wasmtime(), state);
-                store.limiter(|s| &mut s.limiter);
-                limits::time_slices(&mut store, &limits);
-                let instance = pre
-                    .instantiate_async(&mut store)
-                    .await
-                    .map_err(|e| not_runnable(format!("{e:#}")))?;
-                match instance.get_typed_func::<(), ()>(&mut store, "_start") {
-                    Ok(start) => start.call_async(&mut store, ()).await.map(Ok),
-                    Err(e) => Err(e),
+        // Everything the cell's code does runs by turns, charged to it.
+        let execution = async {
+            Ok(match linked {
+                Linked::Component(pre) => {
+                    let mut wasi = wasi;
+                    let state = CellState {
+                        wasi: wasi.build(),
+                        table: ResourceTable::new(),
+                        transport,
+                        limiter,
+                    };
+                    let mut store = Store::new(engine.wasmtime(), state);
+                    store.limiter(|s| &mut s.limiter);
+                    limits::time_slices(&mut store, &limits, share.meter());
+                    let command = pre
+                        .instantiate_async(&mut store)
+                        .await
+                        .map_err(|e| not_runnable(format!("{e:#}")))?;
+                    command.wasi_cli_run().call_run(&mut store).await
                 }
-            }
+                Linked::Module(pre) => {
+                    let mut wasi = wasi;
+                    let state = ModuleState {
+                        wasi: wasi.build_p1(),
+                        limiter,
+                    };
+                    let mut store = Store::new(engine.wasmtime(), state);
+                    store.limiter(|s| &mut s.limiter);
+                    limits::time_slices(&mut store, &limits, share.meter());
+                    let instance = pre
+                        .instantiate_async(&mut store)
+                        .await
+                        .map_err(|e| not_runnable(format!("{e:#}")))?;
+                    match instance.get_typed_func::<(), ()>(&mut store, "_start") {
+                        Ok(start) => start.call_async(&mut store, ()).await.map(Ok),
+                        Err(e) => Err(e),
+                    }
+                }
+            })
         };
-        Ok(match result {
+        let result = share.run(execution).await?;
+        let cpu = share.used();
+        let status = match result {
             Ok(Ok(())) => status::OK,
             Ok(Err(())) => status::FAILURE,
             Err(e) => match limits::exit_status(&e) {
                 Some(code) => {
                     if code == status::CPU_LIMIT || code == status::MEMORY_LIMIT {
-                        tracing::warn!("cell {name} stopped (status {code}): {}", e.root_cause());
+                        tracing::warn!(
+                            "cell {name} stopped (status {code}) after {cpu:.1?} of CPU: {}",
+                            e.root_cause()
+                        );
                     }
                     code
                 }
                 None => {
-                    tracing::error!("cell {name} trapped: {e:?}");
+                    tracing::error!("cell {name} trapped after {cpu:.1?} of CPU: {e:?}");
                     status::FAILURE
                 }
             },
-        })
+        };
+        tracing::debug!("cell {name} exited with status {status} after {cpu:.1?} of CPU");
+        Ok(status)
     }
 }
 

@@ -31,15 +31,14 @@
 //!   A load its caller gives up on is charged the whole deadline: its
 //!   worker runs on, holding the compile slot, until it ends itself.
 //!   Code found in a cache costs nothing. The cell is known from the task
-//!   its call runs in: the node runs each cell, and its RPC vat, under
-//!   [`on_behalf_of`] that cell's [`Account`]; calls that come from no
-//!   cell (a remote session, a provider of its own) share one account.
+//!   its call runs in (see [`caller`](crate::caller)); calls that come
+//!   from no cell (a remote session, a provider of its own) share one
+//!   account.
 //!
 //! Hitting a bound fails that load only, and logs one WARN per cell and
 //! bound, naming both.
 
 use std::cell::Cell;
-use std::future::Future;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -189,18 +188,6 @@ impl CompileError {
     }
 }
 
-tokio::task_local! {
-    /// The cell on whose behalf the current task runs.
-    static CALLER: Rc<Account>;
-}
-
-/// Runs `task` on behalf of `account`: what it asks to compile is charged
-/// there. The node wraps each cell's own task and its RPC vat (capnp-rpc
-/// dispatches a cell's calls to local servers inside the vat's task).
-pub fn on_behalf_of<F: Future>(account: Rc<Account>, task: F) -> impl Future<Output = F::Output> {
-    CALLER.scope(account, task)
-}
-
 /// One cell's compile budget.
 pub struct Account {
     name: String,
@@ -304,11 +291,11 @@ impl Compiler {
     }
 
     /// The account of the cell the current task runs for (see
-    /// [`on_behalf_of`]), or the one shared by calls from no cell.
+    /// [`caller`](crate::caller)), or the one shared by calls from no cell.
     pub fn caller(&self) -> Rc<Account> {
-        CALLER
-            .try_with(Rc::clone)
-            .unwrap_or_else(|_| self.anonymous.clone())
+        crate::caller::current()
+            .map(|c| c.compile)
+            .unwrap_or_else(|| self.anonymous.clone())
     }
 
     /// Refuses wasm over `--max-module-size` before anything (even hashing

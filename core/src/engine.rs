@@ -5,8 +5,9 @@
 //!
 //! - **Time slices.** Wasmtime's epoch interruption is on and a ticker thread
 //!   advances the engine's epoch every [`TICK`]: at each tick a running cell
-//!   yields to the others (so one busy cell cannot starve its siblings or
-//!   the RPC servers on the same thread) and its CPU budget is charged.
+//!   yields (so one busy cell cannot starve its siblings or the RPC servers
+//!   on the same thread), its CPU budget is checked, and the
+//!   [`cpu`](crate::cpu) scheduler chooses who runs next.
 //! - **Instances.** The pooling allocator (pre-reserved slots, copy-on-write
 //!   heap images) makes instantiation cheap; where the host cannot reserve
 //!   its address space the engine falls back to on-demand allocation.
@@ -21,9 +22,12 @@ use wasmtime::Module;
 
 use crate::cache::CompileCache;
 use crate::compile::{CompileOptions, Compiler};
+use crate::cpu::Scheduler;
 
-/// How often running cells yield and are charged CPU time.
-pub const TICK: Duration = Duration::from_millis(10);
+/// How often a running cell yields: the longest slice of the thread a cell
+/// holds at a time, and so what the control plane (and a cell that was
+/// idle) may wait, per hop, behind busy cells (see [`cpu`](crate::cpu)).
+pub const TICK: Duration = Duration::from_millis(2);
 
 /// Live component instances the pooling allocator reserves slots for when
 /// the node does not say (see [`Engine::with_pool`]).
@@ -102,6 +106,7 @@ pub struct Engine {
     engine: wasmtime::Engine,
     cache: Option<CompileCache>,
     compiler: Compiler,
+    cpu: Scheduler,
 }
 
 impl Engine {
@@ -146,7 +151,13 @@ impl Engine {
             engine,
             cache,
             compiler: Compiler::new(CompileOptions::default()),
+            cpu: Scheduler::new(),
         })
+    }
+
+    /// Who of the cells on this engine runs next (see [`cpu`](crate::cpu)).
+    pub fn cpu(&self) -> &Scheduler {
+        &self.cpu
     }
 
     /// The underlying Wasmtime engine.

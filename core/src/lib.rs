@@ -11,10 +11,12 @@
 #![deny(missing_docs)]
 
 pub mod cache;
+pub mod caller;
 pub mod cell;
 pub mod cells;
 pub mod compile;
 pub mod core_exports;
+pub mod cpu;
 pub mod engine;
 pub mod epoch;
 pub mod guest_build;

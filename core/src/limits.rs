@@ -2,17 +2,18 @@
 //!
 //! Memory is capped by a Wasmtime resource limiter: growing past the cap
 //! traps (instead of `memory.grow` returning -1, which most guests turn into
-//! an abort with a less useful message). CPU is charged in ticks of the
-//! engine's epoch (see [`engine::TICK`](crate::engine::TICK)): at every tick
-//! a running cell yields to the others, and once its budget is spent it
-//! traps. The traps carry typed errors so the exit status says which limit
-//! was hit.
+//! an abort with a less useful message). CPU is measured by the
+//! [`cpu`](crate::cpu) scheduler; at every tick of the engine's epoch (see
+//! [`engine::TICK`](crate::engine::TICK)) a running cell yields, and once
+//! its budget is spent it traps. The traps carry typed errors so the exit
+//! status says which limit was hit.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use wasmtime::{Store, UpdateDeadline};
 
-use crate::engine::TICK;
+use crate::cpu::Meter;
 
 /// Exit statuses of the cell API.
 pub mod status {
@@ -53,12 +54,6 @@ impl Limits {
             memory: self.memory.or(defaults.memory),
             cpu: self.cpu.or(defaults.cpu),
         }
-    }
-
-    /// CPU budget in engine ticks (at least one).
-    pub(crate) fn cpu_ticks(&self) -> Option<u64> {
-        self.cpu
-            .map(|cpu| (cpu.as_millis() / TICK.as_millis().max(1)).max(1) as u64)
     }
 }
 
@@ -157,30 +152,27 @@ pub fn exit_status(error: &wasmtime::Error) -> Option<i32> {
 }
 
 /// Makes a cell's store yield at every engine tick and trap with
-/// [`CpuExhausted`] once its CPU budget (if any) is spent: the CPU-limit
-/// mechanism, applied to every cell.
+/// [`CpuExhausted`] once the CPU time `meter` measured passes its budget
+/// (if any): the CPU-limit mechanism, applied to every cell. The budget is
+/// checked at ticks, so a cell may overrun it by up to one.
 ///
 /// The yield is tokio's `yield_now`, not Wasmtime's plain `Yield`: that one
 /// wakes the cell at once, so a `LocalSet` full of busy cells polled them
-/// up to 61 times in a row (61 time slices, ~0.6 s) before the runtime ran
-/// its own tasks and polled its drivers — among them the workers of every
-/// cell's WASI streams, so each RPC hop of a sibling waited that long
-/// (`Process.kill` of one of three busy children took seconds). `yield_now`
-/// defers the wake-up until the runtime has run everything else that is
-/// ready, so a busy cell costs its siblings one slice, not sixty.
-pub fn time_slices<T: 'static>(store: &mut Store<T>, limits: &Limits) {
+/// up to 61 times in a row (61 time slices) before the runtime ran its own
+/// tasks and polled its drivers. `yield_now` defers the wake-up until the
+/// runtime has run everything else that is ready; which cell runs next is
+/// then the [`cpu`](crate::cpu) scheduler's choice.
+pub fn time_slices<T: 'static>(store: &mut Store<T>, limits: &Limits, meter: Arc<Meter>) {
     store.set_epoch_deadline(1);
-    let budget = limits.cpu_ticks();
-    let cpu = limits.cpu.unwrap_or_default();
-    let mut used: u64 = 0;
-    store.epoch_deadline_callback(move |_| {
-        used += 1;
-        match budget {
-            Some(budget) if used >= budget => Err(CpuExhausted(cpu).into()),
-            _ => Ok(UpdateDeadline::YieldCustom(
+    let budget = limits.cpu;
+    store.epoch_deadline_callback(move |_| match budget {
+        Some(budget) if meter.used() >= budget => Err(CpuExhausted(budget).into()),
+        _ => {
+            meter.slice_ended();
+            Ok(UpdateDeadline::YieldCustom(
                 1,
                 Box::pin(tokio::task::yield_now()),
-            )),
+            ))
         }
     });
 }

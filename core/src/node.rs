@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
+use crate::caller::{self, Caller};
 use crate::cell::{CellError, Cells, Spec};
 use crate::cells::{ChildBounds, Runtime};
 use crate::core_exports::CoreExports;
@@ -277,9 +278,14 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     ));
     let (host_end, guest_end) = transport::pipe(&membrane);
     let (exported, pid0_vat) = vat::connect(host_end, membrane.client().client, rpc_budget);
-    // What pid0 asks the node to compile is charged to it.
-    let pid0_account = engine.compiler().account("pid0");
-    tokio::task::spawn_local(crate::compile::on_behalf_of(pid0_account.clone(), pid0_vat));
+    // What pid0 asks of the node is charged to it; its children take their
+    // CPU shares inside its own.
+    let pid0_share = engine.cpu().top("pid0");
+    let pid0 = Caller {
+        compile: engine.compiler().account("pid0"),
+        cpu: pid0_share.clone(),
+    };
+    tokio::task::spawn_local(caller::on_behalf_of(pid0.clone(), pid0_vat));
     // Held until pid0 ends: dropping it stops serving the terminal.
     let _terminal = serve_terminal(
         &started.guest_exports(),
@@ -301,6 +307,7 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
             memory: Some(memory.pid0),
             cpu: None,
         },
+        share: Some(pid0_share),
         ..Spec::default()
     };
     // A terminal or MCP front end drives pid0's exported Shell.
@@ -308,8 +315,7 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         .frontend
         .map(|f| crate::shell::attach(f, exported, &mut spec));
     let code = Code::Component(kernel);
-    let pid0 =
-        crate::compile::on_behalf_of(pid0_account, cells.run(&engine, &code, spec, guest_end));
+    let pid0 = caller::on_behalf_of(pid0, cells.run(&engine, &code, spec, guest_end));
     Ok(match frontend {
         None => pid0.await?,
         Some((frontend, drained)) => tokio::select! {

@@ -26,6 +26,7 @@ use ww_provider_sdk::capnp;
 use ww_provider_sdk::export::Export;
 use ww_provider_sdk::ww_capnp::system_capnp::{cells, code, limits};
 
+use crate::caller::{self, Caller};
 use crate::cell::{CellError, Cells as Runner, Linked, Spec, Stdio};
 use crate::engine::{Engine, POOL_MEMORY};
 use crate::epoch::Epochs;
@@ -261,6 +262,16 @@ impl Runtime {
         let (stdout_host, stdout) = tokio::io::duplex(PIPE);
         let (stderr_host, stderr) = tokio::io::duplex(PIPE);
         let linked = self.linked(&key, &name);
+        // The child's CPU share is a group inside its parent's, and what it
+        // asks of the node is charged to it.
+        let share = match caller::current() {
+            Some(parent) => parent.cpu.child(&name),
+            None => self.engine.cpu().top(&name),
+        };
+        let me = Caller {
+            compile: self.engine.compiler().account(&name),
+            cpu: share.clone(),
+        };
         let spec = Spec {
             name: name.clone(),
             argv,
@@ -272,6 +283,7 @@ impl Runtime {
                 stderr,
             },
             limits,
+            share: Some(share.clone()),
         };
         // The child's own membrane: exactly the capabilities it was given,
         // guarded by the current epoch like everything that leaves a membrane.
@@ -283,16 +295,14 @@ impl Runtime {
         ));
         let (host_end, guest_end) = transport::pipe(&membrane);
         let (exported, vat) = vat::connect(host_end, membrane.client().client, budget);
-        // What the child asks of the node is charged to it (see `compile`).
-        let account = self.engine.compiler().account(&name);
-        tokio::task::spawn_local(crate::compile::on_behalf_of(account.clone(), vat));
+        tokio::task::spawn_local(caller::on_behalf_of(me.clone(), vat));
 
         let (finish, exit) = watch::channel(None);
         let finish = Rc::new(finish);
         let live = LiveCell::enter(&self.live);
         let runtime = self.clone();
         let done = finish.clone();
-        let task = tokio::task::spawn_local(crate::compile::on_behalf_of(account, async move {
+        let task = tokio::task::spawn_local(caller::on_behalf_of(me, async move {
             // Both end with the task: when the child exits, or once a kill
             // has aborted it (and its store, with its memory, is dropped).
             let _live = live;
@@ -329,6 +339,7 @@ impl Runtime {
             finish,
             task: task.abort_handle(),
             exported,
+            share,
         };
         results.get().set_process(capnp_rpc::new_client(process));
         Ok(())

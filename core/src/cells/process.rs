@@ -7,6 +7,7 @@ use tokio::task::AbortHandle;
 use ww_provider_sdk::capnp;
 use ww_provider_sdk::ww_capnp::system_capnp::{byte_stream, process};
 
+use crate::cpu::Share;
 use crate::limits::status;
 
 /// The parent's handle on one child.
@@ -18,6 +19,7 @@ pub struct ProcessServer {
     pub(crate) finish: Rc<watch::Sender<Option<i32>>>,
     pub(crate) task: AbortHandle,
     pub(crate) exported: capnp::capability::Client,
+    pub(crate) share: Share,
 }
 
 impl process::Server for ProcessServer {
@@ -58,7 +60,9 @@ impl process::Server for ProcessServer {
             Ok(code) => code.unwrap_or(status::FAILURE),
             Err(_) => status::FAILURE,
         };
-        results.get().set_exit_code(code);
+        let mut results = results.get();
+        results.set_exit_code(code);
+        results.set_cpu_micros(self.share.used().as_micros() as u64);
         Ok(())
     }
 

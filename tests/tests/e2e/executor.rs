@@ -27,7 +27,9 @@ fn spawner_image() -> tempfile::TempDir {
     let img = image("spawner");
     let bin = img.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
-    for child in ["upcase", "kernel", "spin", "balloon", "exporter", "sandbox"] {
+    for child in [
+        "upcase", "kernel", "spin", "balloon", "exporter", "sandbox", "spawner",
+    ] {
         std::fs::copy(guest(child), bin.join(format!("{child}.wasm"))).unwrap();
     }
     std::fs::write(bin.join("p1.wasm"), wat::parse_str(P1_HELLO).unwrap()).unwrap();
@@ -37,18 +39,49 @@ fn spawner_image() -> tempfile::TempDir {
     img
 }
 
-fn scenario(img: &Path, name: &str) -> (String, String) {
-    let out = output(ww_run(&ww()).arg(img).args(["--", name]));
+fn scenario(img: &Path, args: &[&str]) -> (String, String) {
+    let out = output(ww_run(&ww()).arg(img).arg("--").args(args));
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_no_panic(&stderr);
     assert_exit(&out, 0);
     (stdout, stderr)
 }
 
+/// The number after `key` in `text` (`key 12.5 ms` gives 12.5).
+fn figure_after(text: &str, key: &str) -> f64 {
+    let at = text
+        .find(key)
+        .unwrap_or_else(|| panic!("no `{key}` in {text}"));
+    text[at + key.len()..]
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after `{key}` in {text}"))
+}
+
+#[test]
+fn sixteen_spinners_of_one_child_get_what_one_spinner_beside_them_gets() {
+    let img = spawner_image();
+    let (stdout, stderr) = scenario(img.path(), &["fair", "16", "400"]);
+    // The lone spinner ran into its budget while the sixteen spun beside it.
+    let lone = figure_after(&stdout, "lone: 124 after");
+    assert!(lone >= 400.0, "{stdout}");
+    // The swarm's group and the lone spinner's shared the thread about
+    // half and half: together the sixteen got about what the lone one got
+    // (a sixteenth each), where turns by cell would have given them
+    // sixteen times as much.
+    let swarm = figure_after(&stdout, "swarm: 16 spinners used");
+    assert!(
+        swarm < 2.0 * lone,
+        "the swarm used {swarm} ms while the lone spinner used {lone} ms:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("swarm exit: 0"), "{stdout}");
+}
+
 #[test]
 fn a_child_gets_stdin_and_its_stdout_stderr_and_status_come_back() {
     let img = spawner_image();
-    let (stdout, _) = scenario(img.path(), "stdio");
+    let (stdout, _) = scenario(img.path(), &["stdio"]);
     assert!(stdout.contains("stdout: HELLO CHILD"), "{stdout}");
     assert!(stdout.contains("stderr: upcase: 12 bytes"), "{stdout}");
     assert!(stdout.contains("exit: 7"), "{stdout}");
@@ -57,7 +90,7 @@ fn a_child_gets_stdin_and_its_stdout_stderr_and_status_come_back() {
 #[test]
 fn a_child_gets_exactly_the_capabilities_passed() {
     let img = spawner_image();
-    let (stdout, _) = scenario(img.path(), "attenuate");
+    let (stdout, _) = scenario(img.path(), &["attenuate"]);
     assert!(
         stdout.contains("child: ww kernel: epoch 1, 1 capability"),
         "{stdout}"
@@ -70,7 +103,7 @@ fn a_child_gets_exactly_the_capabilities_passed() {
 #[test]
 fn limits_stop_a_cpu_hog_and_a_memory_hog_while_a_sibling_finishes() {
     let img = spawner_image();
-    let (stdout, stderr) = scenario(img.path(), "limits");
+    let (stdout, stderr) = scenario(img.path(), &["limits"]);
     assert!(stdout.contains("sibling: 0 STILL HERE"), "{stdout}");
     assert!(stdout.contains("balloon: 125"), "{stdout}");
     assert!(stdout.contains("spin: 124"), "{stdout}");
@@ -84,7 +117,7 @@ fn limits_stop_a_cpu_hog_and_a_memory_hog_while_a_sibling_finishes() {
 #[test]
 fn kill_one_of_two_live_children() {
     let img = spawner_image();
-    let (stdout, _) = scenario(img.path(), "kill-sibling");
+    let (stdout, _) = scenario(img.path(), &["kill-sibling"]);
     assert!(stdout.contains("killed: 137"), "{stdout}");
     assert!(stdout.contains("sibling: 0"), "{stdout}");
 }
@@ -95,7 +128,7 @@ fn kill_one_of_two_live_children() {
 #[test]
 fn killing_busy_children_one_by_one_leaves_the_others_running() {
     let img = spawner_image();
-    let (stdout, _) = scenario(img.path(), "kill-spinners");
+    let (stdout, _) = scenario(img.path(), &["kill-spinners"]);
     for i in 0..3 {
         assert!(stdout.contains(&format!("spinner {i}: 137")), "{stdout}");
     }
@@ -125,14 +158,14 @@ fn children_are_killed_after_a_spawn_was_refused_for_the_limit() {
 #[test]
 fn a_killed_child_exits_137() {
     let img = spawner_image();
-    let (stdout, _) = scenario(img.path(), "kill");
+    let (stdout, _) = scenario(img.path(), &["kill"]);
     assert!(stdout.contains("killed: 137"), "{stdout}");
 }
 
 #[test]
 fn a_child_exports_a_capability_its_parent_calls() {
     let img = spawner_image();
-    let (stdout, _) = scenario(img.path(), "bootstrap");
+    let (stdout, _) = scenario(img.path(), &["bootstrap"]);
     assert!(stdout.contains("bootstrap: child echoes ping"), "{stdout}");
     assert!(stdout.contains("exit: 137"), "{stdout}");
 }
@@ -140,14 +173,14 @@ fn a_child_exports_a_capability_its_parent_calls() {
 #[test]
 fn a_wasi_p1_core_module_runs_as_a_child() {
     let img = spawner_image();
-    let (stdout, _) = scenario(img.path(), "p1");
+    let (stdout, _) = scenario(img.path(), &["p1"]);
     assert!(stdout.contains("p1: 0 hello from p1"), "{stdout}");
 }
 
 #[test]
 fn bad_children_fail_clearly_with_the_cell_api_status() {
     let img = spawner_image();
-    let (stdout, _) = scenario(img.path(), "errors");
+    let (stdout, _) = scenario(img.path(), &["errors"]);
     let line = |prefix: &str| {
         stdout
             .lines()
@@ -174,7 +207,7 @@ fn bad_children_fail_clearly_with_the_cell_api_status() {
 #[test]
 fn runtime_load_compiles_raw_bytes_and_a_child_can_have_no_file_system() {
     let img = spawner_image();
-    let (stdout, _) = scenario(img.path(), "load");
+    let (stdout, _) = scenario(img.path(), &["load"]);
     assert!(
         stdout.contains("loaded child: read-image: denied"),
         "{stdout}"

@@ -17,7 +17,11 @@ pub(crate) struct Node {
 impl Node {
     /// Starts `std/kernel` with `extra` flags and waits for its terminal.
     pub(crate) fn start(extra: &[&str]) -> Node {
-        let image = image("kernel");
+        Node::start_image(image("kernel"), extra)
+    }
+
+    /// Starts `image` (a kernel image) like [`Node::start`].
+    pub(crate) fn start_image(image: tempfile::TempDir, extra: &[&str]) -> Node {
         let mut run = Running::start(
             ww_run(&ww())
                 .args(extra)
@@ -127,6 +131,42 @@ fn the_node_key_opens_its_shell_and_exit_ends_only_the_session() {
     let out = shell(&node.addr, &node_key, &[], "(* n 6)\n");
     assert_exit(&out, 0);
     assert_eq!(text(&out.stdout).trim(), "42");
+}
+
+#[test]
+fn the_shell_answers_while_sixty_four_children_of_a_service_spin() {
+    let keys = tempfile::tempdir().unwrap();
+    let (node_key, _) = keygen(keys.path(), "node.key");
+    // A service holding 64 children that compute without end.
+    let img = image("kernel");
+    let svc = img.path().join("svc/swarm");
+    std::fs::create_dir_all(svc.join("boot")).unwrap();
+    std::fs::create_dir_all(svc.join("etc")).unwrap();
+    std::fs::copy(guest("spawner"), svc.join("boot/main.wasm")).unwrap();
+    std::fs::write(svc.join("etc/scenario"), "hold 64").unwrap();
+    std::fs::create_dir_all(img.path().join("bin")).unwrap();
+    std::fs::copy(guest("spin"), img.path().join("bin/spin.wasm")).unwrap();
+    let init = img.path().join("etc/init.d");
+    std::fs::create_dir_all(&init).unwrap();
+    std::fs::write(init.join("00-grant.glia"), "(grant \"swarm\" executor)\n").unwrap();
+    let mut node = Node::start_image(
+        img,
+        &[
+            "--identity",
+            node_key.to_str().unwrap(),
+            "--config",
+            "max-children=128",
+        ],
+    );
+    node.run.wait_for(Stream::Stdout, "holding 64 spinners");
+
+    // Each evaluation waits behind at most a time slice per hop, not behind
+    // every spinner: twenty of them (and the login) fit in the bounded wait
+    // of one step, where turns by cell took seconds each.
+    let out = shell(&node.addr, &node_key, &[], &"(+ 1 2)\n".repeat(20));
+    assert_exit(&out, 0);
+    assert_no_panic(&text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().collect::<Vec<_>>(), ["3"; 20]);
 }
 
 #[test]

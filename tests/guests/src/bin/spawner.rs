@@ -14,6 +14,14 @@
 //! - `load`: `Runtime.load` of raw bytes, a child with no file system;
 //! - `count`: the per-executor cap on live children;
 //! - `kill-sibling`: kill one of two live children;
+//! - `fair N MS`: CPU shares follow the tree: a child `swarm N` (itself,
+//!   with the executor) and a lone spinner with a CPU budget of MS ms,
+//!   side by side; once the lone one is stopped (124), the swarm stops its
+//!   spinners and says how much CPU they used together;
+//! - `swarm N`: N spinners with no budget; on a line of stdin, kills them
+//!   and prints `swarm: N spinners used T ms` (their CPU time together);
+//! - `hold N`: N spinners with no budget, held for good (`holding N
+//!   spinners` once all run);
 //! - `kill-spinners`: three busy children with no CPU budget; kill each in
 //!   turn (killing one must not stall the others or the node);
 //! - `kill-after-refusal`: (with `--config max-children=2`) two idle
@@ -90,12 +98,14 @@ async fn read_all(s: &byte_stream::Client) -> std::result::Result<String, capnp:
 }
 
 async fn wait(p: &process::Client) -> std::result::Result<i32, capnp::Error> {
-    Ok(p.wait_request()
-        .send()
-        .promise
-        .await?
-        .get()?
-        .get_exit_code())
+    Ok(wait_cpu(p).await?.0)
+}
+
+/// The exit status, and the CPU time in ms the child's own code used.
+async fn wait_cpu(p: &process::Client) -> std::result::Result<(i32, f64), capnp::Error> {
+    let reply = p.wait_request().send().promise.await?;
+    let r = reply.get()?;
+    Ok((r.get_exit_code(), r.get_cpu_micros() as f64 / 1000.0))
 }
 
 async fn stdio(executor: &executor::Client) -> Result<()> {
@@ -288,6 +298,57 @@ async fn kill_sibling(executor: &executor::Client) -> Result<()> {
     Ok(())
 }
 
+async fn fair(executor: &executor::Client, caps: &Caps, n: usize, ms: u64) -> Result<()> {
+    let only = caps
+        .iter()
+        .find(|c| c.name() == "executor")
+        .ok_or("no executor in the graft")?;
+    let n = n.to_string();
+    let swarm = spawn(executor, &["/bin/spawner.wasm", "swarm", &n], &[only], 0, 0).await?;
+    let lone = spawn(executor, &["/bin/spin.wasm"], &[], 0, ms).await?;
+    let (status, used) = wait_cpu(&lone).await?;
+    println!("lone: {status} after {used:.0} ms");
+    let stdin = stream(&swarm, "stdin").await?;
+    let mut req = stdin.write_request();
+    req.get().set_data(b"stop\n");
+    req.send().await?;
+    let out = read_all(&stream(&swarm, "stdout").await?).await?;
+    print!("{out}");
+    println!("swarm exit: {}", wait(&swarm).await?);
+    Ok(())
+}
+
+async fn swarm(executor: &executor::Client, n: usize) -> Result<()> {
+    let mut spinners = Vec::new();
+    for _ in 0..n {
+        spinners.push(spawn(executor, &["/bin/spin.wasm"], &[], 0, 0).await?);
+    }
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut line)?;
+    let mut used = 0.0;
+    for p in &spinners {
+        p.kill_request().send().promise.await?;
+        used += wait_cpu(p).await?.1;
+    }
+    println!(
+        "swarm: {n} spinners used {used:.0} ms (asked to {})",
+        line.trim()
+    );
+    Ok(())
+}
+
+async fn hold(executor: &executor::Client, n: usize) -> Result<()> {
+    let mut spinners = Vec::new();
+    for _ in 0..n {
+        spinners.push(spawn(executor, &["/bin/spin.wasm"], &[], 0, 0).await?);
+    }
+    println!("holding {n} spinners");
+    for p in &spinners {
+        wait(p).await?;
+    }
+    Ok(())
+}
+
 async fn kill_spinners(executor: &executor::Client) -> Result<()> {
     let mut spinners = Vec::new();
     for _ in 0..3 {
@@ -435,7 +496,13 @@ fn main() -> ExitCode {
     ww_guest::run(|membrane| async move {
         let caps = ww_guest::graft(&membrane).await?;
         let executor: executor::Client = caps.get("executor")?;
-        let args: Vec<String> = std::env::args().collect();
+        let mut args: Vec<String> = std::env::args().collect();
+        // Run as a kernel's service (no argv): the words of /etc/scenario.
+        if args.len() < 2 {
+            if let Ok(words) = std::fs::read_to_string("/etc/scenario") {
+                args.extend(words.split_whitespace().map(String::from));
+            }
+        }
         let number = |i: usize| args.get(i).and_then(|a| a.parse().ok()).unwrap_or(10);
         match args.get(1).map(String::as_str) {
             Some("stdio") => stdio(&executor).await,
@@ -450,6 +517,9 @@ fn main() -> ExitCode {
             Some("load") => load(&executor).await,
             Some("count") => count(&executor).await,
             Some("kill-sibling") => kill_sibling(&executor).await,
+            Some("fair") => fair(&executor, &caps, number(2), number(3) as u64).await,
+            Some("swarm") => swarm(&executor, number(2)).await,
+            Some("hold") => hold(&executor, number(2)).await,
             Some("kill-spinners") => kill_spinners(&executor).await,
             Some("kill-after-refusal") => kill_after_refusal(&executor).await,
             Some("hogs") => hogs(&executor, number(2), number(3) as u64, number(4) as u64).await,

@@ -1,0 +1,475 @@
+//! CPU shares that follow the cell tree.
+//!
+//! Every cell runs on the node's one thread, next to the control plane
+//! (the RPC servers of providers, the terminal, remote shells, libp2p).
+//! Two things decide who gets that thread:
+//!
+//! - **Time slices** ([`limits::time_slices`](crate::limits::time_slices)):
+//!   a running cell yields at every engine tick, so no cell holds the
+//!   thread for longer than a tick at a time.
+//! - **This scheduler**: a cell may run only when the scheduler lets it.
+//!   Each cell's execution is wrapped in [`Share::run`]; when several cells
+//!   are ready, the one whose place in the tree has used the least CPU
+//!   lately runs next, and the next one is only chosen once the runtime
+//!   has polled its I/O drivers and run its other ready tasks. So between
+//!   two guest slices the control plane always gets its turn: a remote
+//!   shell waits for at most one slice per hop, however many cells spin.
+//!
+//! Shares are hierarchical, like cgroups' CPU shares: a cell and all its
+//! descendants form one group, which competes with its siblings as one. At
+//! each level the group with the least *recent* use (CPU seconds decayed
+//! with a half-life of [`HALF_LIFE`]) wins; within a cell's group, its own
+//! code is one more member beside its children's groups. So 64 spinning
+//! children of one service cost the rest of the node what one spinner
+//! costs, and a mostly idle cell (the kernel answering a shell) runs as
+//! soon as the slice in progress ends.
+//!
+//! The time a cell runs (every poll of its execution, host calls made from
+//! it included) is measured and charged to it: that measure is the cell's
+//! CPU use as reported ([`Share::used`]) and what its CPU budget is checked
+//! against ([`Meter`]). Work the node does for a cell on other tasks (its
+//! RPC vat, the providers it calls) is bounded by the per-cell RPC bounds
+//! ([`rpc_budget`](crate::rpc_budget)), not charged here.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// How fast past CPU use is forgotten when groups are compared: use this
+/// long ago counts half. Long enough that shares hold over many slices,
+/// short enough that a group busy a while ago is not held back for long.
+pub const HALF_LIFE: Duration = Duration::from_millis(500);
+
+/// One node of the tree: a cell's whole group, or the cell's own code.
+struct Group {
+    id: u64,
+    depth: u32,
+    parent: Option<Rc<Group>>,
+    // CPU seconds, decayed to `stamp`.
+    usage: Cell<f64>,
+    stamp: Cell<Instant>,
+}
+
+impl Group {
+    fn new(id: u64, parent: Option<Rc<Group>>, now: Instant) -> Rc<Group> {
+        Rc::new(Group {
+            id,
+            depth: parent.as_ref().map_or(0, |p| p.depth + 1),
+            parent,
+            usage: Cell::new(0.0),
+            stamp: Cell::new(now),
+        })
+    }
+
+    /// Recent use as of `now`.
+    fn recent(&self, now: Instant) -> f64 {
+        let age = now
+            .saturating_duration_since(self.stamp.get())
+            .as_secs_f64();
+        self.usage.get() * (-age / HALF_LIFE.as_secs_f64()).exp2()
+    }
+
+    fn charge(&self, now: Instant, seconds: f64) {
+        self.usage.set(self.recent(now) + seconds);
+        self.stamp.set(now);
+    }
+}
+
+/// Whether the cell whose own node is `a` should run before the one whose
+/// own node is `b`: compare the two groups, one on each side, that are
+/// siblings (the first level where their paths from the root part).
+/// Lexicographic on those paths, so a total order at any one `now`.
+fn runs_before(a: &Rc<Group>, b: &Rc<Group>, now: Instant) -> bool {
+    let (mut x, mut y) = (a, b);
+    while x.depth > y.depth {
+        x = x.parent.as_ref().expect("a deeper node has a parent");
+    }
+    while y.depth > x.depth {
+        y = y.parent.as_ref().expect("a deeper node has a parent");
+    }
+    if Rc::ptr_eq(x, y) {
+        return a.id < b.id;
+    }
+    loop {
+        match (&x.parent, &y.parent) {
+            (Some(px), Some(py)) if !Rc::ptr_eq(px, py) => {
+                x = px;
+                y = py;
+            }
+            _ => break,
+        }
+    }
+    let (ux, uy) = (x.recent(now), y.recent(now));
+    ux < uy || (ux == uy && x.id < y.id)
+}
+
+struct Waiter {
+    own: Rc<Group>,
+    waker: Waker,
+}
+
+/// Whose turn it is to use the thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Turn {
+    /// No cell has used up a slice since the last choice: a cell that is
+    /// ready runs at once (a cell that blocks on I/O before its slice ends
+    /// never waits for the scheduler).
+    Open,
+    /// A cell used up its slice (or cells are waiting): the next to run is
+    /// chosen once the runtime has polled its drivers and run its other
+    /// ready tasks.
+    Closed,
+    /// This cell (its own node's id) runs next.
+    Granted(u64),
+}
+
+struct State {
+    root: Rc<Group>,
+    next_id: Cell<u64>,
+    turn: Cell<Turn>,
+    // A cell is running now (the thread is inside its poll).
+    running: Cell<bool>,
+    // Cells ready to run, waiting for their turn. Empty while `Open`.
+    waiting: RefCell<Vec<Waiter>>,
+    // A task that will choose the next cell is on its way.
+    choosing: Cell<bool>,
+}
+
+impl State {
+    fn id(&self) -> u64 {
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        id
+    }
+
+    /// Whether the cell `own` may run now; if not, it waits (woken by
+    /// `waker` when its turn comes).
+    fn admit(self: &Rc<Self>, own: &Rc<Group>, waker: &Waker) -> bool {
+        if self.running.get() {
+            // Polled from inside another cell's poll (not something the
+            // node does): run it as part of that slice.
+            return true;
+        }
+        match self.turn.get() {
+            Turn::Open => true,
+            Turn::Granted(id) if id == own.id => {
+                self.turn.set(Turn::Closed);
+                self.leave_queue(own.id);
+                true
+            }
+            Turn::Granted(_) | Turn::Closed => {
+                self.wait(own, waker);
+                self.choose_soon();
+                false
+            }
+        }
+    }
+
+    /// After a cell's poll: if it used up its slice, or others wait, the
+    /// next cell is chosen later; if it only blocked, the turn stays open.
+    fn after_run(self: &Rc<Self>, sliced: bool) {
+        if sliced || !self.waiting.borrow().is_empty() {
+            self.turn.set(Turn::Closed);
+            self.choose_soon();
+        } else {
+            self.turn.set(Turn::Open);
+        }
+    }
+
+    fn wait(&self, own: &Rc<Group>, waker: &Waker) {
+        let mut waiting = self.waiting.borrow_mut();
+        match waiting.iter_mut().find(|w| w.own.id == own.id) {
+            Some(w) => w.waker.clone_from(waker),
+            None => waiting.push(Waiter {
+                own: own.clone(),
+                waker: waker.clone(),
+            }),
+        }
+    }
+
+    fn leave_queue(&self, id: u64) {
+        self.waiting.borrow_mut().retain(|w| w.own.id != id);
+    }
+
+    /// Chooses the next cell once the runtime has run everything else that
+    /// is ready and polled its drivers (`yield_now` defers the wake-up to
+    /// then): the control plane's turn comes between any two slices.
+    fn choose_soon(self: &Rc<Self>) {
+        if self.choosing.get() {
+            return;
+        }
+        self.choosing.set(true);
+        let state = self.clone();
+        tokio::task::spawn_local(async move {
+            tokio::task::yield_now().await;
+            state.choosing.set(false);
+            state.choose();
+        });
+    }
+
+    fn choose(&self) {
+        if matches!(self.turn.get(), Turn::Granted(_)) {
+            return;
+        }
+        let now = Instant::now();
+        let mut waiting = self.waiting.borrow_mut();
+        let Some(best) = (0..waiting.len()).reduce(|best, i| {
+            if runs_before(&waiting[i].own, &waiting[best].own, now) {
+                i
+            } else {
+                best
+            }
+        }) else {
+            self.turn.set(Turn::Open);
+            return;
+        };
+        let chosen = waiting.swap_remove(best);
+        self.turn.set(Turn::Granted(chosen.own.id));
+        drop(waiting);
+        chosen.waker.wake();
+    }
+
+    /// Charges `spent` to `own` and every group above it (the root, shared
+    /// by all, is left out).
+    fn charge(&self, own: &Rc<Group>, now: Instant, spent: Duration) {
+        let seconds = spent.as_secs_f64();
+        let mut node = Some(own);
+        while let Some(group) = node {
+            if group.parent.is_none() {
+                break;
+            }
+            group.charge(now, seconds);
+            node = group.parent.as_ref();
+        }
+    }
+
+    fn forget(self: &Rc<Self>, id: u64) {
+        self.leave_queue(id);
+        if self.turn.get() == Turn::Granted(id) {
+            self.turn.set(Turn::Closed);
+            self.choose_soon();
+        }
+    }
+}
+
+/// The node's CPU scheduler: one per node, on the node's thread.
+pub struct Scheduler {
+    state: Rc<State>,
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scheduler {
+    /// A scheduler with an empty tree.
+    pub fn new() -> Scheduler {
+        let now = Instant::now();
+        Scheduler {
+            state: Rc::new(State {
+                root: Group::new(0, None, now),
+                next_id: Cell::new(1),
+                turn: Cell::new(Turn::Open),
+                running: Cell::new(false),
+                waiting: RefCell::new(Vec::new()),
+                choosing: Cell::new(false),
+            }),
+        }
+    }
+
+    /// The place of a top-level cell (pid0, or a cell started on behalf of
+    /// no cell): a child of the tree's root.
+    pub fn top(&self, name: &str) -> Share {
+        Share::under(&self.state, &self.state.root, name)
+    }
+}
+
+/// A cell's place in the tree: the group of the cell and its descendants,
+/// the cell's own code within it, and the meter of its CPU time.
+#[derive(Clone)]
+pub struct Share {
+    inner: Rc<ShareInner>,
+}
+
+struct ShareInner {
+    state: Rc<State>,
+    name: String,
+    group: Rc<Group>,
+    own: Rc<Group>,
+    meter: Arc<Meter>,
+}
+
+impl fmt::Debug for Share {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Share")
+            .field("name", &self.inner.name)
+            .field("depth", &self.inner.group.depth)
+            .field("used", &self.used())
+            .finish()
+    }
+}
+
+impl Share {
+    fn under(state: &Rc<State>, parent: &Rc<Group>, name: &str) -> Share {
+        let now = Instant::now();
+        // A new group starts as used as its least used sibling would be
+        // counted: at zero, which gives a newcomer the first slice; its
+        // siblings' use fades in a few half-lives, so no group keeps its
+        // head start for long.
+        let group = Group::new(state.id(), Some(parent.clone()), now);
+        let own = Group::new(state.id(), Some(group.clone()), now);
+        Share {
+            inner: Rc::new(ShareInner {
+                state: state.clone(),
+                name: name.to_string(),
+                group,
+                own,
+                meter: Arc::new(Meter::default()),
+            }),
+        }
+    }
+
+    /// The place of a child of this cell: a group inside this cell's.
+    pub fn child(&self, name: &str) -> Share {
+        Share::under(&self.inner.state, &self.inner.group, name)
+    }
+
+    /// The cell's name, as logs show it.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// CPU time the cell's own code has used so far.
+    pub fn used(&self) -> Duration {
+        self.inner.meter.used()
+    }
+
+    /// The meter the cell's store checks its CPU budget against.
+    pub fn meter(&self) -> Arc<Meter> {
+        self.inner.meter.clone()
+    }
+
+    /// Runs `execution` (everything the cell's code does) as this cell:
+    /// each poll waits for the cell's turn, and its time is charged here.
+    pub fn run<F: Future>(&self, execution: F) -> Fair<F> {
+        Fair {
+            share: self.clone(),
+            execution: Box::pin(execution),
+        }
+    }
+}
+
+/// A cell's execution, run by turns (see [`Share::run`]).
+pub struct Fair<F> {
+    share: Share,
+    execution: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for Fair<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let share = self.share.inner.clone();
+        let state = &share.state;
+        if !state.admit(&share.own, cx.waker()) {
+            return Poll::Pending;
+        }
+        let nested = state.running.replace(true);
+        let start = Instant::now();
+        share.meter.start(start);
+        let polled = self.execution.as_mut().poll(cx);
+        let end = Instant::now();
+        share.meter.stop(end);
+        state.running.set(nested);
+        if !nested {
+            state.charge(&share.own, end, end.saturating_duration_since(start));
+            state.after_run(share.meter.take_slice_end());
+        }
+        polled
+    }
+}
+
+impl<F> Drop for Fair<F> {
+    fn drop(&mut self) {
+        let share = &self.share.inner;
+        share.state.forget(share.own.id);
+    }
+}
+
+/// The CPU time of one cell: what its runs were charged, plus the run in
+/// progress. Shared with the cell's store, whose epoch callback checks the
+/// cell's budget against it (on the same thread, but the callback must be
+/// `Send`).
+#[derive(Debug)]
+pub struct Meter {
+    origin: Instant,
+    // Nanoseconds charged for finished runs.
+    used: AtomicU64,
+    // Nanoseconds since `origin` when the run in progress began; `IDLE`
+    // when none is.
+    since: AtomicU64,
+    // The cell yielded at the end of a time slice during the run.
+    sliced: AtomicBool,
+}
+
+const IDLE: u64 = u64::MAX;
+
+impl Default for Meter {
+    fn default() -> Self {
+        Meter {
+            origin: Instant::now(),
+            used: AtomicU64::new(0),
+            since: AtomicU64::new(IDLE),
+            sliced: AtomicBool::new(false),
+        }
+    }
+}
+
+impl Meter {
+    fn nanos(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.origin).as_nanos() as u64
+    }
+
+    fn start(&self, at: Instant) {
+        self.since.store(self.nanos(at), Ordering::Relaxed);
+    }
+
+    fn stop(&self, at: Instant) {
+        let since = self.since.swap(IDLE, Ordering::Relaxed);
+        if since != IDLE {
+            let spent = self.nanos(at).saturating_sub(since);
+            self.used.fetch_add(spent, Ordering::Relaxed);
+        }
+    }
+
+    /// Notes that the cell yields because its time slice ended (the
+    /// store's epoch callback calls this), not because it waits for I/O.
+    pub fn slice_ended(&self) {
+        self.sliced.store(true, Ordering::Relaxed);
+    }
+
+    fn take_slice_end(&self) -> bool {
+        self.sliced.swap(false, Ordering::Relaxed)
+    }
+
+    /// CPU time used so far, the run in progress included.
+    pub fn used(&self) -> Duration {
+        let mut used = self.used.load(Ordering::Relaxed);
+        let since = self.since.load(Ordering::Relaxed);
+        if since != IDLE {
+            used += self.nanos(Instant::now()).saturating_sub(since);
+        }
+        Duration::from_nanos(used)
+    }
+}
+
+#[cfg(test)]
+mod tests;
