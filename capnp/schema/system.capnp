@@ -22,11 +22,15 @@ struct Limits {
 
   maxMemoryBytes @0 :UInt64;
   # Linear memory the cell may grow to; past it, memory.grow traps and the
-  # cell exits with status 125.
+  # cell exits with status 125. The host's default is `ww run --max-memory`
+  # (64 MiB); at most 256 MiB (an instance slot). The limit is reserved
+  # from the node's memory budget while the cell lives: a spawn whose limit
+  # does not fit fails with `overloaded`.
 
   cpuMillis @1 :UInt64;
-  # CPU time the cell may use, in milliseconds of execution; past it the
-  # cell is stopped with status 124.
+  # CPU time the cell may use, in milliseconds its own code runs (as
+  # `Process.wait` reports it), checked every 2 ms; past it the cell is
+  # stopped with status 124.
 }
 
 interface Executor {

@@ -320,10 +320,11 @@ impl fmt::Debug for Share {
 impl Share {
     fn under(state: &Rc<State>, parent: &Rc<Group>, name: &str) -> Share {
         let now = Instant::now();
-        // A new group starts as used as its least used sibling would be
-        // counted: at zero, which gives a newcomer the first slice; its
-        // siblings' use fades in a few half-lives, so no group keeps its
-        // head start for long.
+        // A new group starts with no recent use, so it runs before its busy
+        // siblings until it has caught up with them (their use fades with
+        // the half-life meanwhile). A cell that keeps spawning children
+        // gains nothing by it beyond its own group: above, its whole
+        // subtree is charged as one.
         let group = Group::new(state.id(), Some(parent.clone()), now);
         let own = Group::new(state.id(), Some(group.clone()), now);
         Share {
