@@ -35,7 +35,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -51,20 +51,48 @@ struct Group {
     id: u64,
     depth: u32,
     parent: Option<Rc<Group>>,
+    children: RefCell<Vec<Weak<Group>>>,
     // CPU seconds, decayed to `stamp`.
     usage: Cell<f64>,
     stamp: Cell<Instant>,
 }
 
 impl Group {
-    fn new(id: u64, parent: Option<Rc<Group>>, now: Instant) -> Rc<Group> {
+    fn root(now: Instant) -> Rc<Group> {
         Rc::new(Group {
-            id,
-            depth: parent.as_ref().map_or(0, |p| p.depth + 1),
-            parent,
+            id: 0,
+            depth: 0,
+            parent: None,
+            children: RefCell::new(Vec::new()),
             usage: Cell::new(0.0),
             stamp: Cell::new(now),
         })
+    }
+
+    /// A new child of `parent`. It starts as used as the most used of its
+    /// siblings, not at zero: a newcomer with no past would otherwise run
+    /// before its busy siblings until it caught up with them (up to
+    /// `HALF_LIFE / ln 2` seconds of a sibling's CPU), and a cell could
+    /// keep its children ahead by spawning new ones. With the most used
+    /// sibling's figure it shares the thread with the busy ones at once.
+    fn child(id: u64, parent: &Rc<Group>, now: Instant) -> Rc<Group> {
+        let mut children = parent.children.borrow_mut();
+        children.retain(|c| c.strong_count() > 0);
+        let usage = children
+            .iter()
+            .filter_map(Weak::upgrade)
+            .map(|c| c.recent(now))
+            .fold(0.0, f64::max);
+        let group = Rc::new(Group {
+            id,
+            depth: parent.depth + 1,
+            parent: Some(parent.clone()),
+            children: RefCell::new(Vec::new()),
+            usage: Cell::new(usage),
+            stamp: Cell::new(now),
+        });
+        children.push(Rc::downgrade(&group));
+        group
     }
 
     /// Recent use as of `now`.
@@ -275,7 +303,7 @@ impl Scheduler {
         let now = Instant::now();
         Scheduler {
             state: Rc::new(State {
-                root: Group::new(0, None, now),
+                root: Group::root(now),
                 next_id: Cell::new(1),
                 turn: Cell::new(Turn::Open),
                 running: Cell::new(false),
@@ -320,13 +348,8 @@ impl fmt::Debug for Share {
 impl Share {
     fn under(state: &Rc<State>, parent: &Rc<Group>, name: &str) -> Share {
         let now = Instant::now();
-        // A new group starts with no recent use, so it runs before its busy
-        // siblings until it has caught up with them (their use fades with
-        // the half-life meanwhile). A cell that keeps spawning children
-        // gains nothing by it beyond its own group: above, its whole
-        // subtree is charged as one.
-        let group = Group::new(state.id(), Some(parent.clone()), now);
-        let own = Group::new(state.id(), Some(group.clone()), now);
+        let group = Group::child(state.id(), parent, now);
+        let own = Group::child(state.id(), &group, now);
         Share {
             inner: Rc::new(ShareInner {
                 state: state.clone(),

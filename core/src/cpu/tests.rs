@@ -223,3 +223,17 @@ fn other_tasks_run_between_any_two_slices() {
         assert!(worst <= 2, "{worst} slices ran between a wake and its task");
     }));
 }
+
+#[test]
+fn a_newcomer_shares_with_its_busy_siblings_at_once() {
+    let scheduler = Scheduler::new();
+    let pid0 = scheduler.top("pid0");
+    let busy = pid0.child("busy");
+    busy.inner
+        .state
+        .charge(&busy.inner.own, Instant::now(), Duration::from_secs(1));
+    // Born after its sibling ran a full second: no head start for it.
+    let newcomer = pid0.child("newcomer");
+    let won = slices_won(&[busy, newcomer], 100);
+    assert!(won[0].abs_diff(won[1]) <= 2, "{won:?}");
+}

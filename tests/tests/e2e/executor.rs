@@ -62,17 +62,17 @@ fn figure_after(text: &str, key: &str) -> f64 {
 #[test]
 fn sixteen_spinners_of_one_child_get_what_one_spinner_beside_them_gets() {
     let img = spawner_image();
-    let (stdout, stderr) = scenario(img.path(), &["fair", "16", "400"]);
+    let (stdout, stderr) = scenario(img.path(), &["fair", "16", "1500"]);
     // The lone spinner ran into its budget while the sixteen spun beside it.
     let lone = figure_after(&stdout, "lone: 124 after");
-    assert!(lone >= 400.0, "{stdout}");
+    assert!(lone >= 1500.0, "{stdout}");
     // The swarm's group and the lone spinner's shared the thread about
-    // half and half: together the sixteen got about what the lone one got
-    // (a sixteenth each), where turns by cell would have given them
-    // sixteen times as much.
+    // half and half once both ran: together the sixteen got about what the
+    // lone one got (a sixteenth each, less the lone one's head start),
+    // where turns by cell would have given them sixteen times as much.
     let swarm = figure_after(&stdout, "swarm: 16 spinners used");
     assert!(
-        swarm < 2.0 * lone,
+        swarm < 2.0 * lone && swarm > lone / 4.0,
         "the swarm used {swarm} ms while the lone spinner used {lone} ms:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("swarm exit: 0"), "{stdout}");

@@ -14,9 +14,9 @@
 //! - `load`: `Runtime.load` of raw bytes, a child with no file system;
 //! - `count`: the per-executor cap on live children;
 //! - `kill-sibling`: kill one of two live children;
-//! - `fair N MS`: CPU shares follow the tree: a child `swarm N` (itself,
-//!   with the executor) and a lone spinner with a CPU budget of MS ms,
-//!   side by side; once the lone one is stopped (124), the swarm stops its
+//! - `fair N MS`: CPU shares follow the tree: a lone spinner with a CPU
+//!   budget of MS ms, then a child `swarm N` (itself, with the executor)
+//!   beside it; once the lone one is stopped (124), the swarm stops its
 //!   spinners and says how much CPU they used together;
 //! - `swarm N`: N spinners with no budget; on a line of stdin, kills them
 //!   and prints `swarm: N spinners used T ms` (their CPU time together);
@@ -304,8 +304,10 @@ async fn fair(executor: &executor::Client, caps: &Caps, n: usize, ms: u64) -> Re
         .find(|c| c.name() == "executor")
         .ok_or("no executor in the graft")?;
     let n = n.to_string();
-    let swarm = spawn(executor, &["/bin/spawner.wasm", "swarm", &n], &[only], 0, 0).await?;
+    // The lone one first: the swarm's spinners never run before it exists
+    // (CPU nobody else wanted would count for them), the lone one may.
     let lone = spawn(executor, &["/bin/spin.wasm"], &[], 0, ms).await?;
+    let swarm = spawn(executor, &["/bin/spawner.wasm", "swarm", &n], &[only], 0, 0).await?;
     let (status, used) = wait_cpu(&lone).await?;
     println!("lone: {status} after {used:.0} ms");
     let stdin = stream(&swarm, "stdin").await?;
