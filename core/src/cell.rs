@@ -276,9 +276,7 @@ impl Cells {
                         transport,
                         limiter,
                     };
-                    let mut store = Store::new(engine.wasmtime(), state);
-                    store.limiter(|s| &mut s.limiter);
-                    limits::time_slices(&mut store, &limits, share.meter());
+                    let mut store = limited_store(engine, state, &limits, &share);
                     let command = pre
                         .instantiate_async(&mut store)
                         .await
@@ -291,9 +289,7 @@ impl Cells {
                         wasi: wasi.build_p1(),
                         limiter,
                     };
-                    let mut store = Store::new(engine.wasmtime(), state);
-                    store.limiter(|s| &mut s.limiter);
-                    limits::time_slices(&mut store, &limits, share.meter());
+                    let mut store = limited_store(engine, state, &limits, &share);
                     let instance = pre
                         .instantiate_async(&mut store)
                         .await
@@ -329,6 +325,37 @@ impl Cells {
         tracing::debug!("cell {name} exited with status {status} after {cpu:.1?} of CPU");
         Ok(status)
     }
+}
+
+/// The state of a cell's store: it holds the cell's resource limiter.
+trait Limited: Send + 'static {
+    fn limiter(&mut self) -> &mut Limiter;
+}
+
+impl Limited for CellState {
+    fn limiter(&mut self) -> &mut Limiter {
+        &mut self.limiter
+    }
+}
+
+impl Limited for ModuleState {
+    fn limiter(&mut self) -> &mut Limiter {
+        &mut self.limiter
+    }
+}
+
+/// A store for `state` with the cell's limits in force: its memory
+/// limiter, and time slices charged to its CPU share.
+fn limited_store<T: Limited>(
+    engine: &Engine,
+    state: T,
+    limits: &Limits,
+    share: &Share,
+) -> Store<T> {
+    let mut store = Store::new(engine.wasmtime(), state);
+    store.limiter(|s| s.limiter());
+    limits::time_slices(&mut store, limits, share.meter());
+    store
 }
 
 fn wasi_builder(
