@@ -1,21 +1,11 @@
-//! What the fuzz targets share: how they drive async code deterministically
-//! (one current-thread runtime and a `LocalSet` per input, run for a bounded
-//! number of turns), the exports a vat serves, and how an input is fed to a
-//! transport in pieces.
-//!
-//! The targets themselves live in `fuzz_targets/`, one per file; the seed
-//! corpora are written by `src/bin/seeds.rs`. The features say what a
-//! target needs: `ipfs` the IPFS provider, `core` the core library.
-#![cfg(feature = "ipfs")]
+//! Driving async code deterministically: one current-thread runtime, a
+//! fresh `LocalSet` per input, a bounded number of turns.
 
 use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream};
-
-pub mod bitswap;
-pub mod blocks;
 
 /// How many turns of the runtime an input gets before the harness stops
 /// it: enough for the longest seed to finish, small enough that an input
