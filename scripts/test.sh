@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test: install what is missing, check formatting and lints, build the
 # host, a minimal host, the provider libraries and the guests, then run the
-# unit and end-to-end tests.
+# unit and end-to-end tests. The tests include the replay of every fuzz
+# target's committed corpus (tests/fuzz/harness, on this debug build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -28,5 +29,5 @@ step "lints"
 cargo clippy --all-targets -- -D warnings
 cargo clippy --target wasm32-wasip2 -p ww-guest -p ww-kernel -p ww-test-guests -p ww-glia -- -D warnings
 
-step "tests"
+step "tests (and the fuzz corpora, replayed by ww-fuzz-harness)"
 cargo test

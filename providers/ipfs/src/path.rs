@@ -25,7 +25,12 @@ impl IpfsPath {
             input: input.to_string(),
             reason: reason.to_string(),
         };
-        let text = input.trim();
+        // Only leading whitespace goes: a name may end in whitespace
+        // (`notes ` is another entry than `notes`), so trimming the end
+        // would make `/ipfs/<cid>/notes ` name `notes`, and the path would
+        // not print as what it names. The CID's own trailing whitespace is
+        // trimmed by `parse_cid`.
+        let text = input.trim_start();
         if text.starts_with("/ipns/") {
             return Err(bad("IPNS names need an IPFS daemon"));
         }

@@ -216,6 +216,37 @@ async fn bad_paths_say_what_is_wrong() {
     assert!(ipns.contains("IPNS"), "{ipns}");
 }
 
+/// Found by the `layer_specs` fuzz target: the parser trimmed the end of
+/// the whole path, so a last name ending in whitespace named another
+/// entry, and the path did not print as what it named.
+#[tokio::test]
+async fn a_name_ending_in_whitespace_is_its_own_entry() {
+    let (_dir, store) = store();
+    let blocks = local(&store);
+    let entries = [
+        ("notes".to_string(), Entry::File(b"plain")),
+        ("notes ".to_string(), Entry::File(b"spaced")),
+        ("tab\t".to_string(), Entry::File(b"tabbed")),
+    ];
+    let root = add_directory(&store, &entries, AddOptions::default()).unwrap();
+    let spaced = format!("/ipfs/{root}/notes ");
+    assert_eq!(cat(&blocks, &spaced).await.unwrap(), b"spaced");
+    assert_eq!(
+        cat(&blocks, &format!("/ipfs/{root}/notes")).await.unwrap(),
+        b"plain"
+    );
+    let tabbed = format!("/ipfs/{root}/tab\t");
+    assert_eq!(cat(&blocks, &tabbed).await.unwrap(), b"tabbed");
+    for text in [spaced, tabbed] {
+        let path = IpfsPath::parse(&text).unwrap();
+        assert_eq!(path.to_string(), text);
+        assert_eq!(IpfsPath::parse(&path.to_string()).unwrap(), path);
+    }
+    // Whitespace around a bare CID still goes.
+    let bare = IpfsPath::parse(&format!("  /ipfs/{root} \n")).unwrap();
+    assert_eq!((bare.root, bare.segments.len()), (root, 0));
+}
+
 #[tokio::test]
 async fn a_missing_block_is_named_without_a_network() {
     let (_dir, store) = store();
