@@ -11,9 +11,20 @@
 //! way: each `write` and `close` is put, in dispatch order, on the stream's
 //! write queue, drained by one writer task; a `write` resolves once its
 //! bytes are on the libp2p stream, which paces a streaming caller exactly as
-//! before. The queue is bounded in bytes ([`MAX_QUEUED`]).
+//! before.
+//!
+//! # Why the queue has no bound of its own
+//!
+//! A queued write holds its call's parameters, not a copy of them: the
+//! bytes are already in memory as the message the caller sent, and stay
+//! charged to the calling cell as a call in flight until the write
+//! resolves. So a writer whose reader does not read simply waits (libp2p's
+//! per-stream window stops taking bytes), and what it can make the node
+//! hold is its cell's bound on call bytes in flight; past that, the node
+//! stops reading the cell (see `ww_core::rpc_budget`). A writer that
+//! awaits each `-> stream` write is paced finer still, by the fixed window
+//! capnp-rpc's client keeps per stream (64 KiB).
 
-use std::cell::Cell;
 use std::ops::Deref;
 use std::rc::Rc;
 
@@ -32,12 +43,10 @@ use crate::admission::Permit;
 /// message a single call builds.
 pub const MAX_READ: u32 = 1 << 20;
 
-/// Most bytes of writes that may wait for the libp2p stream; a caller that
-/// does not await its writes gets `overloaded` beyond this.
-pub const MAX_QUEUED: usize = 8 << 20;
-
 enum Op {
-    Write(Vec<u8>),
+    /// The write's own parameters: its bytes are read from them when its
+    /// turn comes.
+    Write(byte_stream::WriteParams),
     Close,
 }
 
@@ -48,7 +57,6 @@ type Done = oneshot::Sender<Result<(), String>>;
 pub struct ByteStreamImpl {
     reader: Mutex<ReadHalf<Stream>>,
     queue: mpsc::UnboundedSender<(Op, Done)>,
-    queued: Rc<Cell<usize>>,
     _permit: Option<Permit>,
 }
 
@@ -58,27 +66,15 @@ impl ByteStreamImpl {
     pub fn new(stream: Stream, permit: Option<Permit>) -> Self {
         let (reader, writer) = stream.split();
         let (queue, ops) = mpsc::unbounded_channel();
-        let queued = Rc::new(Cell::new(0));
-        tokio::task::spawn_local(drain(writer, ops, queued.clone()));
+        tokio::task::spawn_local(drain(writer, ops));
         ByteStreamImpl {
             reader: Mutex::new(reader),
             queue,
-            queued,
             _permit: permit,
         }
     }
 
     fn enqueue(&self, op: Op) -> Result<oneshot::Receiver<Result<(), String>>, Error> {
-        if let Op::Write(data) = &op {
-            let total = self.queued.get() + data.len();
-            if total > MAX_QUEUED {
-                return Err(Error::overloaded(format!(
-                    "more than {MAX_QUEUED} bytes of writes are waiting on this stream; await \
-                     earlier writes before sending more"
-                )));
-            }
-            self.queued.set(total);
-        }
         let (done, result) = oneshot::channel();
         self.queue
             .send((op, done))
@@ -88,23 +84,18 @@ impl ByteStreamImpl {
 }
 
 /// The writer task: performs queued writes and the close, in order.
-async fn drain(
-    mut writer: WriteHalf<Stream>,
-    mut ops: mpsc::UnboundedReceiver<(Op, Done)>,
-    queued: Rc<Cell<usize>>,
-) {
+async fn drain(mut writer: WriteHalf<Stream>, mut ops: mpsc::UnboundedReceiver<(Op, Done)>) {
     let mut failed: Option<String> = None;
     while let Some((op, done)) = ops.recv().await {
         let result = match (&failed, op) {
-            (Some(e), Op::Write(data)) => {
-                queued.set(queued.get().saturating_sub(data.len()));
-                Err(e.clone())
-            }
-            (Some(e), Op::Close) => Err(e.clone()),
-            (None, Op::Write(data)) => {
-                let result = writer.write_all(&data).await;
-                queued.set(queued.get().saturating_sub(data.len()));
-                result.map_err(|e| format!("stream write failed: {e}"))
+            (Some(e), _) => Err(e.clone()),
+            (None, Op::Write(params)) => {
+                // Read once at dispatch already, so this cannot fail.
+                let data = params.get().and_then(|p| p.get_data()).unwrap_or_default();
+                writer
+                    .write_all(data)
+                    .await
+                    .map_err(|e| format!("stream write failed: {e}"))
             }
             (None, Op::Close) => writer
                 .close()
@@ -135,12 +126,10 @@ impl byte_stream::Server for ByteStreamImpl {
         self: Rc<Self>,
         params: byte_stream::WriteParams,
     ) -> impl std::future::Future<Output = Result<(), Error>> + 'static {
-        // Queued now, at dispatch, so writes keep the order they were sent in.
-        let queued = params
-            .get()
-            .and_then(|p| p.get_data())
-            .and_then(|data| self.enqueue(Op::Write(data.to_vec())));
-        finished(queued)
+        // Queued now, at dispatch, so writes keep the order they were sent
+        // in; parameters that cannot be read fail this write only.
+        let readable = params.get().and_then(|p| p.get_data()).map(|_| ());
+        finished(readable.and_then(|()| self.enqueue(Op::Write(params))))
     }
 
     async fn read(

@@ -31,6 +31,12 @@ const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(3600);
 /// At most this many dials in flight; more are refused as busy.
 const MAX_PENDING_DIALS: usize = 64;
 
+/// Bytes a peer may send on one QUIC stream before its reader reads them
+/// (QUIC's per-stream flow-control window). libp2p's default, 10 MB, would
+/// let each unread stream hold that much here; Yamux's is 256 KiB. 1 MiB
+/// keeps loopback and LAN transfers at full speed.
+const QUIC_STREAM_WINDOW: u32 = 1 << 20;
+
 /// Starts the swarm thread and returns once it listens.
 ///
 /// # Errors
@@ -133,7 +139,10 @@ impl Driver {
                 yamux::Config::default,
             )
             .map_err(|e| start_error(format!("TCP transport: {e}")))?
-            .with_quic()
+            .with_quic_config(|mut quic| {
+                quic.max_stream_data = QUIC_STREAM_WINDOW;
+                quic
+            })
             .with_behaviour(Behaviour::new)
             .map_err(|e| start_error(format!("behaviour: {e}")))?
             .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_CONNECTION_TIMEOUT))

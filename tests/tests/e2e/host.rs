@@ -473,3 +473,54 @@ fn a_dialed_stream_fails_stale_once_its_epoch_ends() {
     assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
     a.stop();
 }
+
+/// 24 MiB of writes sent at once to a stream whose reader holds it unread,
+/// past the writer's 16 MiB of calls in flight (the default
+/// `--max-call-bytes`): none may fail; the writer's node holds the writer
+/// back instead of buffering, and everything arrives once the reader reads.
+fn writes_wait_for_a_reader_that_does_not_read(transport: &str) {
+    let mut b = Server::start("sink", "/ww/test/sink/1.0.0", &[]);
+    let addr = b
+        .run
+        .seen_or_wait_for(Stream::Stdout, &format!("/{transport}/"))["addr: ".len()..]
+        .to_string();
+    let image = image("net");
+    let mut a = Running::start(ww_run(&ww()).arg(image.path()).args([
+        "--",
+        "flood",
+        &addr,
+        "/ww/test/sink/1.0.0",
+        "24",
+    ]));
+    a.wait_for(Stream::Stdout, "flood: sent 24");
+    let warning = a.wait_for(Stream::Stderr, "bytes of calls in flight");
+    assert!(warning.contains("--max-call-bytes"), "{warning}");
+    let peak = proc_status_kib(a.pid(), "VmHWM");
+    assert!(
+        peak < 400 << 10,
+        "the writer's node peaked at {peak} KiB while its writes waited"
+    );
+    b.run.send_line("read now");
+    let (status, stdout, stderr) = a.finish();
+    assert_no_panic(&stderr.join("\n"));
+    assert!(
+        stdout.iter().any(|l| l == "flood: 24 of 24 written"),
+        "{stdout:?}\n{stderr:?}"
+    );
+    assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
+    assert_eq!(
+        b.run.wait_for(Stream::Stdout, "sink: read"),
+        format!("sink: read {} bytes", 24 << 20)
+    );
+    b.stop();
+}
+
+#[test]
+fn writes_to_a_tcp_stream_its_reader_does_not_read_wait_and_then_all_arrive() {
+    writes_wait_for_a_reader_that_does_not_read("tcp");
+}
+
+#[test]
+fn writes_to_a_quic_stream_its_reader_does_not_read_wait_and_then_all_arrive() {
+    writes_wait_for_a_reader_that_does_not_read("quic-v1");
+}

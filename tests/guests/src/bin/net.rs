@@ -2,6 +2,9 @@
 //!
 //! - `net listen PROTO`: echoes every stream on PROTO back to its sender;
 //! - `net serve-vat PROTO`: serves a `Counter` as the bootstrap of a vat;
+//! - `net sink PROTO`: takes streams on PROTO but reads none of them until
+//!   a line arrives on stdin; then reads each to its end, prints
+//!   `sink: read N bytes` and closes it;
 //! - `net dial ADDR PROTO BYTES`: sends BYTES to the echo at ADDR
 //!   (`/…/p2p/<id>`) while reading them back; checks them byte for byte;
 //! - `net hold ADDR PROTO N`: opens N streams and keeps them, reports how
@@ -11,6 +14,11 @@
 //! - `net call-vat ADDR PROTO N`: calls the remote `Counter` N times;
 //! - `net garbage ADDR PROTO`: writes bytes that are not Cap'n Proto on a
 //!   vat's protocol;
+//! - `net flood ADDR PROTO N`: dials, sends N writes of 1 MiB at once as
+//!   ordinary calls (not paced by the client's stream window), prints
+//!   `flood: sent N`, then waits for them all, closes the stream, waits
+//!   for the reader to close its side and prints `flood: N of N written`
+//!   (or how many failed, and why);
 //! - `net stale ADDR PROTO`: dials, prints `ready` and waits for a line on
 //!   stdin (the test ends the epoch meanwhile), then uses the stream and
 //!   reports `stream: stale N`.
@@ -24,13 +32,15 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use capnp::capability::Promise;
-use futures::future::join;
+use capnp::traits::HasTypeId;
+use futures::future::{join, join_all, FutureExt, Shared};
+use futures::io::AsyncBufReadExt;
 use ww_capnp::system_capnp::{byte_stream, host, stream_handler};
 use ww_test_guests::counter_capnp::counter;
 use ww_test_guests::stats::Summary;
 
-const USAGE: &str = "usage: net listen|serve-vat PROTO | dial ADDR PROTO BYTES | \
-                     hold|hold-vat|call-vat ADDR PROTO N | garbage|stale ADDR PROTO";
+const USAGE: &str = "usage: net listen|serve-vat|sink PROTO | dial ADDR PROTO BYTES | \
+                     hold|hold-vat|call-vat|flood ADDR PROTO N | garbage|stale ADDR PROTO";
 const CHUNK: usize = 64 * 1024;
 
 type Res<T> = Result<T, Box<dyn StdError>>;
@@ -74,6 +84,85 @@ impl counter::Server for Counter {
             results.get().set_value(self.0.get());
         }))
     }
+}
+
+/// Holds each stream unread until `go` fires, then reads it to its end.
+struct Sink {
+    go: Shared<futures::channel::oneshot::Receiver<()>>,
+}
+
+impl stream_handler::Server for Sink {
+    fn handle(
+        self: Rc<Self>,
+        params: stream_handler::HandleParams,
+        _: stream_handler::HandleResults,
+    ) -> impl std::future::Future<Output = Result<(), capnp::Error>> + 'static {
+        let stream = params.get().and_then(|p| p.get_stream());
+        let go = self.go.clone();
+        async move {
+            let stream = stream?;
+            let _ = go.await;
+            let mut total = 0;
+            loop {
+                match read(&stream).await {
+                    Ok(data) if data.is_empty() => break,
+                    Ok(data) => total += data.len(),
+                    Err(e) => {
+                        println!("sink: failed after {total} bytes: {e}");
+                        return Err(e);
+                    }
+                }
+            }
+            println!("sink: read {total} bytes");
+            // Closing our side tells the writer everything arrived.
+            stream.close_request().send().promise.await?;
+            Ok(())
+        }
+    }
+}
+
+/// The line on stdin that lets every [`Sink`] read.
+async fn first_line() -> std::io::Result<()> {
+    let mut line = String::new();
+    futures::io::BufReader::new(ww_guest::io::stdin())
+        .read_line(&mut line)
+        .await?;
+    Ok(())
+}
+
+/// `n` writes of 1 MiB, all sent before any is awaited.
+async fn flood(stream: &byte_stream::Client, n: usize) -> Res<()> {
+    let chunk = pattern(1 << 20);
+    let mut writes = Vec::with_capacity(n);
+    for _ in 0..n {
+        // An ordinary call: a `-> stream` request would wait for the
+        // client's window, and an attacker does not.
+        let mut request = stream
+            .client
+            .new_call::<byte_stream::write_params::Owned, capnp::any_pointer::Owned>(
+                byte_stream::Client::TYPE_ID,
+                0,
+                None,
+            );
+        request.get().set_data(&chunk);
+        writes.push(request.send().promise);
+    }
+    println!("flood: sent {n}");
+    let failures: Vec<String> = join_all(writes)
+        .await
+        .into_iter()
+        .filter_map(|r| r.err().map(|e| e.to_string()))
+        .collect();
+    if let Some(first) = failures.first() {
+        println!("flood: {} of {n} failed: {first}", failures.len());
+        return Err("writes failed".into());
+    }
+    stream.close_request().send().promise.await?;
+    // The reader closes its side once it has read everything: only then
+    // may this node go (a connection dropped early loses what it carried).
+    while !read(stream).await?.is_empty() {}
+    println!("flood: {n} of {n} written");
+    Ok(())
 }
 
 async fn read(stream: &byte_stream::Client) -> Result<Vec<u8>, capnp::Error> {
@@ -156,10 +245,19 @@ async fn exchange(stream: &byte_stream::Client, data: &[u8]) -> Result<Vec<u8>, 
 
 async fn serve(host: &host::Client, mode: &str, protocol: &str) -> Res<()> {
     let network = host.network_request().send().pipeline;
-    if mode == "listen" {
+    let mut go = None;
+    if mode == "listen" || mode == "sink" {
         let mut request = network.get_listener().listen_request();
         request.get().set_protocol(protocol);
-        request.get().set_handler(capnp_rpc::new_client(Echo));
+        if mode == "listen" {
+            request.get().set_handler(capnp_rpc::new_client(Echo));
+        } else {
+            let (tx, rx) = futures::channel::oneshot::channel();
+            go = Some(tx);
+            request
+                .get()
+                .set_handler(capnp_rpc::new_client(Sink { go: rx.shared() }));
+        }
         request.send().promise.await?;
     } else {
         let counter: counter::Client = capnp_rpc::new_client(Counter(Default::default()));
@@ -178,6 +276,10 @@ async fn serve(host: &host::Client, mode: &str, protocol: &str) -> Res<()> {
         println!("addr: {}", addr?.to_str()?);
     }
     println!("serving");
+    if let Some(go) = go {
+        first_line().await?;
+        let _ = go.send(());
+    }
     Promise::<(), capnp::Error>::from_future(futures::future::pending()).await?;
     Ok(())
 }
@@ -185,12 +287,9 @@ async fn serve(host: &host::Client, mode: &str, protocol: &str) -> Res<()> {
 async fn main_with(host: host::Client, args: Vec<String>) -> Res<()> {
     let arg = |i: usize| args.get(i).map(String::as_str).ok_or(USAGE);
     let mode = arg(0)?;
-    let protocol = arg(if mode == "listen" || mode == "serve-vat" {
-        1
-    } else {
-        2
-    })?;
-    if mode == "listen" || mode == "serve-vat" {
+    let serving = matches!(mode, "listen" | "serve-vat" | "sink");
+    let protocol = arg(if serving { 1 } else { 2 })?;
+    if serving {
         return serve(&host, mode, protocol).await;
     }
     let addr = arg(1)?;
@@ -320,6 +419,11 @@ async fn main_with(host: host::Client, args: Vec<String>) -> Res<()> {
                 "vat: {n} calls, last={last}, p50 {:.0} us, p99 {:.0} us",
                 summary.p50_us, summary.p99_us
             );
+        }
+        "flood" => {
+            let n: usize = arg(3)?.parse()?;
+            let stream = dial(&host, peer, protocol).await?;
+            flood(&stream, n).await?;
         }
         "stale" => {
             let stream = dial(&host, peer, protocol).await?;
