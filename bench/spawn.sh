@@ -17,9 +17,11 @@ mkdir -p "$image/boot" "$image/bin"
 cp "$guests/bench-spawn.wasm" "$image/boot/main.wasm"
 cp "$guests/hello.wasm" "$guests/upcase.wasm" "$image/bin/"
 # Many idle children: each is limited to 8 MiB (they need ~2) and the
-# node's memory budget is sized to hold them all, on any machine.
+# node's memory budget is sized to hold them all, on any machine: each
+# cell reserves its limit and the 36 MiB its default RPC bounds let it
+# make the node hold.
 many=(--max-cells $((idle + 10)) --config max-children=$((idle + 10))
-      --max-memory 8 --max-memory-total $(( (idle + 10) * 8 + 256 )))
+      --max-memory 8 --max-memory-total $(( (idle + 10) * (8 + 36) + 256 + 2 * 36 )))
 run() { "$ww" run --cache-dir "$cache" "${many[@]}" "$image" -- "$@"; }
 if [ "${SKIP_LATENCY:-}" != 1 ]; then
     run latency 20 >/dev/null 2>&1   # fill the compile cache

@@ -152,9 +152,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "MIB")]
     pub max_memory_pid0: Option<usize>,
     /// The node's memory budget, in MiB: the memory limits of all live
-    /// cells, pid0 included, may add up to this; a spawn that does not fit
-    /// is refused (Overloaded) [default: half the machine's memory, or of
-    /// its cgroup's limit].
+    /// cells, pid0 included, each with what its RPC bounds let it make the
+    /// node hold (--max-call-bytes + --max-queued-bytes + --max-caps × 4
+    /// KiB), may add up to this; a spawn that does not fit is refused
+    /// (Overloaded) [default: half the machine's memory, or of its
+    /// cgroup's limit].
     #[arg(long, value_name = "MIB")]
     pub max_memory_total: Option<usize>,
     /// Listen for libp2p peers on this multiaddr (repeatable; WW_LISTEN

@@ -22,6 +22,12 @@
 //!   [`DEFAULT_CHILD_MEMORY`], a quarter of a slot, so the default budget
 //!   holds many children.
 //!
+//! A cell's reservation also holds what its RPC bounds let it make the node
+//! hold for it ([`RpcLimits::held_bytes`](crate::rpc_budget::RpcLimits::held_bytes):
+//! its calls' bytes, the bytes queued toward it, its capabilities; 36 MiB
+//! with the default bounds), so that a thousand cells with tiny memory
+//! limits cannot make the node's own heap grow past the budget either.
+//!
 //! No limit may exceed one pooled instance slot
 //! ([`POOL_MEMORY`](crate::engine::POOL_MEMORY)): past the slot a
 //! `memory.grow` would fail with -1 instead of trapping with status 125.
@@ -59,6 +65,9 @@ pub struct MemoryLimits {
     pub pid0: usize,
     /// A child's limit when its spawn sets none.
     pub child: usize,
+    /// What each cell's RPC bounds let it make the node hold, reserved
+    /// with its memory limit.
+    pub rpc: usize,
 }
 
 /// Memory flags that cannot work together.
@@ -79,28 +88,31 @@ pub enum MemoryConfigError {
         flag: &'static str,
     },
     /// The budget cannot hold pid0 and one child.
-    #[error("the node's memory budget of {} (--max-memory-total) cannot hold pid0's limit ({}, --max-memory-pid0) and one child's ({}, --max-memory); raise the budget or lower the limits", show(.0.total), show(.0.pid0), show(.0.child))]
+    #[error("the node's memory budget of {} (--max-memory-total) cannot hold pid0's limit ({}, --max-memory-pid0) and one child's ({}, --max-memory), each with the {} its RPC bounds let it make the node hold (--max-call-bytes, --max-queued-bytes, --max-caps); raise the budget or lower the limits", show(.0.total), show(.0.pid0), show(.0.child), show(.0.rpc))]
     TooSmall(MemoryLimits),
 }
 
 impl MemoryLimits {
     /// The node's limits from its flags, in bytes (`None`: the default):
     /// `total` defaults to half of [`machine_memory`], `pid0` to
-    /// [`DEFAULT_PID0_MEMORY`], `child` to [`DEFAULT_CHILD_MEMORY`].
+    /// [`DEFAULT_PID0_MEMORY`], `child` to [`DEFAULT_CHILD_MEMORY`]; `rpc`
+    /// is what each cell's RPC bounds let it make the node hold.
     ///
     /// # Errors
     ///
     /// When a limit is zero or larger than an instance slot, or the budget
-    /// cannot hold pid0 and one child.
+    /// cannot hold pid0 and one child, each with `rpc`.
     pub fn new(
         total: Option<usize>,
         pid0: Option<usize>,
         child: Option<usize>,
+        rpc: usize,
     ) -> Result<MemoryLimits, MemoryConfigError> {
         let limits = MemoryLimits {
             total: total.unwrap_or_else(|| machine_memory().map_or(FALLBACK_TOTAL, |m| m / 2)),
             pid0: pid0.unwrap_or(DEFAULT_PID0_MEMORY),
             child: child.unwrap_or(DEFAULT_CHILD_MEMORY),
+            rpc,
         };
         for (flag, limit) in [
             ("--max-memory-total", limits.total),
@@ -114,10 +126,20 @@ impl MemoryLimits {
                 return Err(MemoryConfigError::PastSlot { flag, limit });
             }
         }
-        if limits.pid0.saturating_add(limits.child) > limits.total {
+        if limits
+            .cell(limits.pid0)
+            .saturating_add(limits.cell(limits.child))
+            > limits.total
+        {
             return Err(MemoryConfigError::TooSmall(limits));
         }
         Ok(limits)
+    }
+
+    /// What a cell whose memory limit is `memory` reserves: that, and what
+    /// its RPC bounds let it make the node hold.
+    pub fn cell(&self, memory: usize) -> usize {
+        memory.saturating_add(self.rpc)
     }
 }
 
@@ -330,17 +352,32 @@ mod tests {
 
     #[test]
     fn defaults_fit_and_bad_flags_are_refused_naming_them() {
-        let limits = MemoryLimits::new(Some(1024 * MIB), None, None).unwrap();
+        let rpc = 36 * MIB;
+        let limits = MemoryLimits::new(Some(1024 * MIB), None, None, rpc).unwrap();
         assert_eq!(limits.pid0, DEFAULT_PID0_MEMORY);
         assert_eq!(limits.child, DEFAULT_CHILD_MEMORY);
-        let err = MemoryLimits::new(None, None, Some(POOL_MEMORY + MIB)).unwrap_err();
+        assert_eq!(limits.cell(limits.child), DEFAULT_CHILD_MEMORY + rpc);
+        let err = MemoryLimits::new(None, None, Some(POOL_MEMORY + MIB), rpc).unwrap_err();
         assert!(err.to_string().starts_with("--max-memory 257 MiB"), "{err}");
-        let err = MemoryLimits::new(Some(100 * MIB), None, None).unwrap_err();
+        let err = MemoryLimits::new(Some(100 * MIB), None, None, rpc).unwrap_err();
         assert!(err.to_string().contains("--max-memory-total"), "{err}");
-        let err = MemoryLimits::new(None, Some(0), None).unwrap_err();
+        let err = MemoryLimits::new(None, Some(0), None, rpc).unwrap_err();
         assert!(err.to_string().contains("--max-memory-pid0"), "{err}");
         // The default total comes from the machine and holds pid0 and a child.
-        assert!(MemoryLimits::new(None, None, None).is_ok());
+        assert!(MemoryLimits::new(None, None, None, rpc).is_ok());
+    }
+
+    #[test]
+    fn the_rpc_bounds_count_against_the_budget() {
+        // pid0 and a child fit without their RPC bounds, not with them.
+        assert!(MemoryLimits::new(Some(128 * MIB), Some(64 * MIB), Some(64 * MIB), 0).is_ok());
+        let err =
+            MemoryLimits::new(Some(128 * MIB), Some(64 * MIB), Some(64 * MIB), MIB).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("1 MiB its RPC bounds let it make the node hold"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -143,10 +143,11 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         options.max_memory_total,
         options.max_memory_pid0,
         options.max_memory,
+        options.rpc.held_bytes(),
     )?;
     let budget = MemoryBudget::new(memory.total);
     let _pid0_memory = budget
-        .reserve(memory.pid0)
+        .reserve(memory.cell(memory.pid0))
         .map_err(|e| NodeError::Usage(format!("pid0's memory limit: {e}")))?;
     let node_key = identity_key(options.identity.as_ref())?;
     let mut allowed = vec![node_key.verifying_key()];
@@ -209,7 +210,7 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
             max_live: options.max_cells,
             rpc: options.rpc,
         },
-        budget,
+        budget.clone(),
     );
 
     let libraries = registry::load_libraries(&options.providers)?;
@@ -286,15 +287,26 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         cpu: pid0_share.clone(),
     };
     tokio::task::spawn_local(caller::on_behalf_of(pid0.clone(), pid0_vat));
-    // Held until pid0 ends: dropping it stops serving the terminal.
-    let _terminal = serve_terminal(
-        &started.guest_exports(),
-        exported.clone(),
-        allowed,
-        epochs,
-        options.rpc,
-    )
-    .await;
+    // Held until pid0 ends: dropping it stops serving the terminal. Remote
+    // shell sessions share one RPC account, reserved like a cell's.
+    let _terminal = match budget.reserve(memory.rpc) {
+        Ok(reserved) => serve_terminal(
+            &started.guest_exports(),
+            exported.clone(),
+            allowed,
+            epochs,
+            options.rpc,
+        )
+        .await
+        .map(|served| (served, reserved)),
+        Err(e) => {
+            tracing::warn!(
+                "cannot serve the terminal, so no remote shell reaches this node: the memory \
+                 budget cannot hold its sessions' RPC bounds ({e}); raise --max-memory-total"
+            );
+            None
+        }
+    };
 
     let mut argv = vec!["boot/main.wasm".to_string()];
     argv.extend(options.args.iter().cloned());

@@ -59,6 +59,22 @@ impl RpcLimits {
     pub const QUEUED_BYTES: usize = 4 << 20;
     /// Capabilities held by default (each costs the host a few KiB).
     pub const CAPS: usize = 4096;
+    /// What one capability wrapped for a cell is taken to cost the host
+    /// (measured: ~3.8 KB with its lease, proxy and RPC table entries).
+    pub const CAP_BYTES: usize = 4 << 10;
+
+    /// The most these bounds let one cell make the node hold: its calls'
+    /// bytes, the bytes queued toward it and its capabilities. Reserved
+    /// from the node's memory budget together with the cell's memory
+    /// limit (see [`crate::memory_budget`]), so that however many cells
+    /// run, what they can make the host hold for their RPC is within the
+    /// budget too, not only their linear memories. (The one message the
+    /// network reads past a bound, see the module docs, is not counted.)
+    pub fn held_bytes(&self) -> usize {
+        self.call_bytes
+            .saturating_add(self.queued_bytes)
+            .saturating_add(self.caps.saturating_mul(Self::CAP_BYTES))
+    }
 }
 
 impl Default for RpcLimits {

@@ -348,7 +348,7 @@ impl Runtime {
 
 impl Runtime {
     /// Reserves the memory limit of the child `name` from the node's
-    /// budget, refusing a limit no cell can have (`failed`: asking again
+    /// budget, with what its RPC bounds let it make the node hold, refusing a limit no cell can have (`failed`: asking again
     /// cannot help) or one that does not fit now (`overloaded`: it may
     /// once other cells exit).
     fn reserve(&self, name: &str, limits: &Limits) -> capnp::Result<Reservation> {
@@ -364,26 +364,32 @@ impl Runtime {
                 show(POOL_MEMORY)
             )));
         }
-        if limit > total {
+        let rpc = self.rpc.held_bytes();
+        let reservation = limit.saturating_add(rpc);
+        if reservation > total {
             return Err(capnp::Error::failed(format!(
-                "cannot spawn {name}: a memory limit of {} (limits.maxMemoryBytes) is more than \
-                 this node's whole memory budget ({}, --max-memory-total); ask for less",
+                "cannot spawn {name}: a memory limit of {} (limits.maxMemoryBytes), with the {} \
+                 its RPC bounds let it make the node hold, is more than this node's whole memory \
+                 budget ({}, --max-memory-total); ask for less",
                 show(limit),
+                show(rpc),
                 show(total)
             )));
         }
-        self.budget.reserve(limit).map_err(|e| {
+        self.budget.reserve(reservation).map_err(|e| {
             if self.budget.should_warn() {
                 tracing::warn!(
                     "memory budget full: refused to spawn cell {name}: {e} (--max-memory-total)"
                 );
             }
             capnp::Error::overloaded(format!(
-                "cannot spawn {name}: its memory limit of {} does not fit in this node's memory \
-                 budget (--max-memory-total {}, of which live cells have reserved {}); wait for \
-                 a cell to exit or ask for a smaller limits.maxMemoryBytes (the operator can \
-                 raise --max-memory-total)",
+                "cannot spawn {name}: its memory limit of {} (and the {} its RPC bounds let it \
+                 make the node hold) does not fit in this node's memory budget \
+                 (--max-memory-total {}, of which live cells have reserved {}); wait for a cell \
+                 to exit or ask for a smaller limits.maxMemoryBytes (the operator can raise \
+                 --max-memory-total)",
                 show(limit),
+                show(rpc),
                 show(total),
                 show(e.reserved)
             ))

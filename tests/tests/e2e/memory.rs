@@ -4,9 +4,21 @@
 
 use ww_tests::*;
 
-/// The budget of the attack test, in MiB: pid0 64 + an idle sibling 64 +
-/// six hogs of 64 fill it; the seventh hog is refused.
-const TOTAL_MIB: u64 = 512;
+/// The budget of the attack test, in MiB: pid0, an idle sibling and six
+/// hogs, each reserving its 64 MiB limit and the 3 MiB of its RPC bounds
+/// ([`RPC_BOUNDS`]), and the remote shell sessions' 3 MiB fill it; the
+/// seventh hog is refused.
+const TOTAL_MIB: u64 = 560;
+/// Small RPC bounds (1 MiB of calls, 1 MiB queued, 256 capabilities of
+/// 4 KiB): 3 MiB reserved per cell beside its memory limit.
+const RPC_BOUNDS: [&str; 6] = [
+    "--max-call-bytes",
+    "1048576",
+    "--max-queued-bytes",
+    "1048576",
+    "--max-caps",
+    "256",
+];
 /// What the node itself may add to its cells' memory, in KiB: its code,
 /// heap and the engine (a debug `ww` idles at ~60-100 MiB). Generous; the
 /// same attack without a budget takes the node past 1.5 GiB.
@@ -40,6 +52,7 @@ fn memory_hungry_children_are_held_to_the_nodes_budget() {
         ww_run(&ww())
             .args(["--max-memory-total", &TOTAL_MIB.to_string()])
             .args(["--max-memory-pid0", "64", "--max-memory", "64"])
+            .args(RPC_BOUNDS)
             .arg(img.path())
             // Up to 32 hogs with the default limit (64 MiB), each holding 48.
             .args(["--", "hogs", "32", "48", "0"]),
@@ -67,7 +80,9 @@ fn memory_hungry_children_are_held_to_the_nodes_budget() {
     let refused = refused.unwrap_or_else(|| panic!("no refusal:\n{stdout}"));
     assert!(refused.contains("Overloaded"), "{refused}");
     assert!(
-        refused.contains("--max-memory-total 512 MiB") && refused.contains("wait for"),
+        refused.contains("--max-memory-total 560 MiB")
+            && refused.contains("3 MiB its RPC bounds")
+            && refused.contains("wait for"),
         "{refused}"
     );
     assert!(stdout.contains("refused again: 10"), "{stdout}");
