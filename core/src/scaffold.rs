@@ -156,7 +156,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let child = executor.spawn(&args, &[], &[], limits, "")?;
     let said = child.stdout()?.read_to_end(4096)?;
     print!("child said: {}", String::from_utf8_lossy(&said));
-    println!("child exited with {}", child.wait()?);
+    println!("child exited with {}", child.wait()?.code);
     Ok(())
 }
 "#;

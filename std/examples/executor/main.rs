@@ -21,6 +21,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let child = executor.spawn(&args, &[], &pass, limits, "")?;
     let said = child.stdout()?.read_to_end(4096)?;
     print!("child: {}", String::from_utf8_lossy(&said));
-    println!("child exited with {}", child.wait()?);
+    let exit = child.wait()?;
+    println!(
+        "child exited with {} after {} µs of CPU",
+        exit.code, exit.cpu_micros
+    );
     Ok(())
 }

@@ -34,7 +34,7 @@ mod bindings {
     });
 }
 
-pub use bindings::wetware::executor::executor::{Executor, Limits, Process, Runtime};
+pub use bindings::wetware::executor::executor::{Executor, ExitStatus, Limits, Process, Runtime};
 pub use bindings::wetware::host::host::{
     Inbound, Incoming, Network, Node, PeerInfo, StreamDialer, StreamListener,
 };

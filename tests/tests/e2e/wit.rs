@@ -160,7 +160,15 @@ fn example_executor_passes_the_child_only_what_it_names() {
         "{parent}"
     );
     assert!(stdout.contains("child: granted [identity]\n"), "{stdout}");
-    assert!(stdout.contains("child exited with 0\n"), "{stdout}");
+    // The child's CPU time comes back with its status, as over Cap'n Proto.
+    let cpu: u64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("child exited with 0 after "))
+        .and_then(|l| l.strip_suffix(" µs of CPU"))
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .parse()
+        .unwrap();
+    assert!(cpu > 0, "a child that ran used some CPU: {stdout}");
 }
 
 #[test]

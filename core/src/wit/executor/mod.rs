@@ -14,7 +14,9 @@ use ww_provider_sdk::export::Export;
 use ww_provider_sdk::ww_capnp::system_capnp::{executor, process, runtime};
 
 use super::streams::ByteStream;
-use super::wetware::executor::executor::{Host, HostExecutor, HostProcess, HostRuntime, Limits};
+use super::wetware::executor::executor::{
+    ExitStatus, Host, HostExecutor, HostProcess, HostRuntime, Limits,
+};
 #[cfg(feature = "executor")]
 use super::Direct;
 use super::{client, local, wit, Local, WitCtxView, WitError};
@@ -233,11 +235,15 @@ impl HostProcess for WitCtxView<'_> {
         self.stdio(this, Stdio::Err).await
     }
 
-    async fn wait(&mut self, this: Resource<Process>) -> Answer<i32> {
+    async fn wait(&mut self, this: Resource<Process>) -> Answer<ExitStatus> {
         let cap = (*self.table.get(&this)?.0).clone();
         Ok(wit(local(async move {
             let reply = cap.wait_request().send().promise.await?;
-            Ok(reply.get()?.get_exit_code())
+            let reply = reply.get()?;
+            Ok(ExitStatus {
+                code: reply.get_exit_code(),
+                cpu_micros: reply.get_cpu_micros(),
+            })
         })
         .await))
     }
