@@ -145,8 +145,20 @@ async fn entries(
             }
             NodeDescription::HamtShard { links } => {
                 for link in links {
-                    // A link named by its two-digit bucket alone is a sub-shard.
-                    if link.name.len() <= 2 {
+                    // Every name starts with its bucket, two hex digits; a
+                    // link named by its bucket alone is a sub-shard.
+                    let bucket = link.name.as_bytes().get(..2);
+                    if !bucket.is_some_and(|b| b.iter().all(u8::is_ascii_hexdigit)) {
+                        return Err(IpfsError::Malformed {
+                            cid: cid.to_string(),
+                            reason: format!(
+                                "a HAMT shard's link name {:?} does not start with two hex \
+                                 digits (its bucket)",
+                                link.name
+                            ),
+                        });
+                    }
+                    if link.name.len() == 2 {
                         let sub = blocks.get(&link.target, root).await?;
                         pending.push((link.target, sub));
                     } else {

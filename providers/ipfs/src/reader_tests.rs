@@ -52,3 +52,64 @@ fn a_link_overrunning_its_message_is_a_malformed_block_not_a_panic() {
         "{err}"
     );
 }
+
+/// A HAMT shard node with one link named `name`, to the raw block `target`.
+fn hamt_shard(name: &str, target: &Cid) -> Vec<u8> {
+    let hash = target.to_bytes();
+    let mut link = vec![0x0a, hash.len() as u8];
+    link.extend_from_slice(&hash);
+    link.extend_from_slice(&[0x12, name.len() as u8]);
+    link.extend_from_slice(name.as_bytes());
+    link.extend_from_slice(&[0x18, 0x01]);
+    // UnixFS data: Type = HAMTShard, hashType = murmur3-x64-64, fanout = 256.
+    let data = [0x08, 0x05, 0x28, 0x22, 0x30, 0x80, 0x02];
+    let mut node = vec![0x12, link.len() as u8];
+    node.extend_from_slice(&link);
+    node.extend_from_slice(&[0x0a, data.len() as u8]);
+    node.extend_from_slice(&data);
+    node
+}
+
+fn sha256_cid(codec: u64, block: &[u8]) -> Cid {
+    Cid::new_v1(
+        codec,
+        Multihash::<64>::wrap(SHA2_256, &Sha256::digest(block)).unwrap(),
+    )
+}
+
+#[test]
+fn a_shard_link_whose_bucket_is_not_two_hex_digits_is_malformed_not_a_panic() {
+    let leaf = b"hello";
+    let leaf_cid = sha256_cid(0x55, leaf);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Blockstore::open(dir.path()).unwrap();
+    store.put(&leaf_cid, leaf).unwrap();
+    let blocks = Blocks::new(store.clone(), None, Duration::ZERO);
+    // A well-formed name lists as the entry it names.
+    let good = hamt_shard("4Fhello", &leaf_cid);
+    let good_cid = sha256_cid(DAG_PB, &good);
+    store.put(&good_cid, &good).unwrap();
+    let path = IpfsPath {
+        root: good_cid,
+        segments: vec![],
+    };
+    let listed = futures::executor::block_on(reader::ls(&blocks, &path)).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, "hello");
+    // The fuzzer's: a name whose second byte is inside a two-byte character
+    // (slicing off the bucket panicked); and a name shorter than a bucket.
+    for name in ["Xв", "Xвhello", "A"] {
+        let bad = hamt_shard(name, &leaf_cid);
+        let bad_cid = sha256_cid(DAG_PB, &bad);
+        store.put(&bad_cid, &bad).unwrap();
+        let path = IpfsPath {
+            root: bad_cid,
+            segments: vec![],
+        };
+        let err = futures::executor::block_on(reader::ls(&blocks, &path)).unwrap_err();
+        assert!(
+            matches!(&err, IpfsError::Malformed { reason, .. } if reason.contains("two hex digits")),
+            "{name}: {err}"
+        );
+    }
+}
