@@ -16,18 +16,20 @@ shift $(( $# < 2 ? $# : 2 ))
 guests="$target_dir/wasm32-wasip2/release"
 work=$(mktemp -d)
 pids=()
-trap 'kill -9 "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill -9 "${pids[@]}" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 mkdir -p "$work/img/boot"
 cp "$guests/net.wasm" "$work/img/boot/main.wasm"
 proto=/ww/bench/sink/1.0.0
 now_ms() { date +%s%3N; }
+# Free loopback ports for both nodes, TCP and QUIC.
+listen=(--listen /ip4/127.0.0.1/tcp/0 --listen /ip4/127.0.0.1/udp/0/quic-v1)
 
 fifo=$(mktemp -u); mkfifo "$fifo"; exec 3<>"$fifo"; rm "$fifo"
-(exec "$ww" run --no-cache "$work/img" -- sink "$proto" <&3 >"$work/b.out" 2>"$work/b.err") & pids+=($!)
+(exec "$ww" run --no-cache "${listen[@]}" "$work/img" -- sink "$proto" <&3 >"$work/b.out" 2>"$work/b.err") & pids+=($!)
 until grep -q '^serving' "$work/b.out" 2>/dev/null; do sleep 0.05; done
 addr=$(grep "^addr: .*/$transport/" "$work/b.out" | head -1 | cut -d' ' -f2)
 
-(exec "$ww" run --no-cache "$@" "$work/img" -- flood "$addr" "$proto" "$mib" >"$work/a.out" 2>"$work/a.err") & a=$!; pids+=($a)
+(exec "$ww" run --no-cache "${listen[@]}" "$@" "$work/img" -- flood "$addr" "$proto" "$mib" >"$work/a.out" 2>"$work/a.err") & a=$!; pids+=($a)
 until grep -q '^flood: sent' "$work/a.out" 2>/dev/null; do sleep 0.05; done
 # Held back at its bound, or (with a bound above MIB) everything in flight.
 for _ in $(seq 1 200); do
