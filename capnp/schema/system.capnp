@@ -28,9 +28,9 @@ struct Limits {
   # does not fit fails with `overloaded`.
 
   cpuMillis @1 :UInt64;
-  # CPU time the cell may use, in milliseconds its own code runs (as
-  # `Process.wait` reports it), checked every 2 ms; past it the cell is
-  # stopped with status 124.
+  # CPU time the cell may use, in milliseconds: its own code's and the
+  # node's work on its calls (as `Process.wait` reports it), checked every
+  # 2 ms; past it the cell is stopped with status 124.
 }
 
 interface Executor {
@@ -70,8 +70,9 @@ interface Process {
   wait @3 () -> (exitCode :Int32, cpuMicros :UInt64);
   # Resolves when the child exits: 0 success, 1 trap or error, 124 CPU limit,
   # 125 memory limit, 126 not executable, 127 not found, 137 killed.
-  # `cpuMicros` is the CPU time the child's own code used (not its
-  # children's), as the node measured and charged it.
+  # `cpuMicros` is the CPU time the child used (not its children's): its
+  # own code's and the node's work on its calls, as the node measured and
+  # charged it.
 
   kill @4 ();
   # Stops the child; `wait` then returns 137.

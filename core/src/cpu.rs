@@ -25,11 +25,15 @@
 //! soon as the slice in progress ends.
 //!
 //! The time a cell runs (every poll of its execution, host calls made from
-//! it included) is measured and charged to it: that measure is the cell's
-//! CPU use as reported ([`Share::used`]) and what its CPU budget is checked
-//! against ([`Meter`]). Work the node does for a cell on other tasks (its
-//! RPC vat, the providers it calls) is bounded by the per-cell RPC bounds
-//! ([`rpc_budget`](crate::rpc_budget)), not charged here.
+//! it included) is measured and charged to it, and so is the time of every
+//! poll of its RPC vat ([`Share::charged`]): reading its messages, and the
+//! servers its calls run in, providers included, since capnp-rpc drives
+//! them inside the vat's task. That measure is the cell's CPU use as
+//! reported ([`Share::used`]), what its CPU budget is checked against
+//! ([`Meter`]) and what its group's share is weighed by; a cell cannot
+//! escape its budget or its share by making the node work for it. The vat
+//! is never held back for a turn: the control plane does not wait behind
+//! guests. Work on tasks a provider spawns for itself is not charged.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -371,9 +375,19 @@ impl Share {
         &self.inner.name
     }
 
-    /// CPU time the cell's own code has used so far.
+    /// CPU time the cell has used so far: its own code's and its vat's.
     pub fn used(&self) -> Duration {
         self.inner.meter.used()
+    }
+
+    /// Runs `work`, the node's work for this cell on a task of its own
+    /// (the cell's RPC vat), charged to this cell as its own code is, but
+    /// polled whenever it is ready: never held back for a turn.
+    pub fn charged<F: Future>(&self, work: F) -> Charged<F> {
+        Charged {
+            share: self.clone(),
+            work: Box::pin(work),
+        }
     }
 
     /// The meter the cell's store checks its CPU budget against.
@@ -428,6 +442,31 @@ impl<F> Drop for Fair<F> {
     }
 }
 
+/// Work done for a cell on another task, charged to it (see
+/// [`Share::charged`]).
+pub struct Charged<F> {
+    share: Share,
+    work: Pin<Box<F>>,
+}
+
+impl<F: Future> Future for Charged<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let share = self.share.inner.clone();
+        let start = Instant::now();
+        let polled = self.work.as_mut().poll(cx);
+        // Polled inside a cell's run, the time is that run's already.
+        if !share.state.running.get() {
+            let end = Instant::now();
+            let spent = end.saturating_duration_since(start);
+            share.meter.add(spent);
+            share.state.charge(&share.own, end, spent);
+        }
+        polled
+    }
+}
+
 /// The CPU time of one cell: what its runs were charged, plus the run in
 /// progress. Shared with the cell's store, whose epoch callback checks the
 /// cell's budget against it (on the same thread, but the callback must be
@@ -472,6 +511,12 @@ impl Meter {
             let spent = self.nanos(at).saturating_sub(since);
             self.used.fetch_add(spent, Ordering::Relaxed);
         }
+    }
+
+    /// Adds time spent for the cell outside its runs (its vat's).
+    fn add(&self, spent: Duration) {
+        let nanos = u64::try_from(spent.as_nanos()).unwrap_or(u64::MAX);
+        self.used.fetch_add(nanos, Ordering::Relaxed);
     }
 
     /// Notes that the cell yields because its time slice ended (the

@@ -286,7 +286,10 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         compile: engine.compiler().account("pid0"),
         cpu: pid0_share.clone(),
     };
-    tokio::task::spawn_local(caller::on_behalf_of(pid0.clone(), pid0_vat));
+    tokio::task::spawn_local(caller::on_behalf_of(
+        pid0.clone(),
+        pid0_share.charged(pid0_vat),
+    ));
     // Held until pid0 ends: dropping it stops serving the terminal. Remote
     // shell sessions share one RPC account, reserved like a cell's.
     let _terminal = match budget.reserve(memory.rpc) {

@@ -295,7 +295,7 @@ impl Runtime {
         ));
         let (host_end, guest_end) = transport::pipe(&membrane);
         let (exported, vat) = vat::connect(host_end, membrane.client().client, budget);
-        tokio::task::spawn_local(caller::on_behalf_of(me.clone(), vat));
+        tokio::task::spawn_local(caller::on_behalf_of(me.clone(), share.charged(vat)));
 
         let (finish, exit) = watch::channel(None);
         let finish = Rc::new(finish);

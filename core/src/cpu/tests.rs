@@ -237,3 +237,33 @@ fn a_newcomer_shares_with_its_busy_siblings_at_once() {
     let won = slices_won(&[busy, newcomer], 100);
     assert!(won[0].abs_diff(won[1]) <= 2, "{won:?}");
 }
+
+#[test]
+fn work_done_for_a_cell_on_another_task_is_charged_to_it() {
+    let scheduler = Scheduler::new();
+    let pid0 = scheduler.top("pid0");
+    let quiet = pid0.child("quiet");
+    let busy = pid0.child("busy");
+    // `busy` runs no code of its own, but its vat works 20 ms for it.
+    futures::executor::block_on(busy.charged(async {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_millis(20) {
+            std::hint::spin_loop();
+        }
+    }));
+    assert!(busy.used() >= Duration::from_millis(20), "{busy:?}");
+    assert_eq!(quiet.used(), Duration::ZERO);
+    // Its group weighs that: the quiet sibling runs first.
+    let state = pid0.inner.state.clone();
+    for s in [&busy, &quiet] {
+        state.wait(&s.inner.own, Waker::noop());
+    }
+    state.choose();
+    assert_eq!(state.turn.get(), Turn::Granted(quiet.inner.own.id));
+    // Work done inside a cell's own run is that run's, not counted twice.
+    let before = busy.used();
+    state.running.set(true);
+    futures::executor::block_on(busy.charged(async {}));
+    state.running.set(false);
+    assert_eq!(busy.used(), before);
+}

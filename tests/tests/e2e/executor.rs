@@ -28,7 +28,14 @@ fn spawner_image() -> tempfile::TempDir {
     let bin = img.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     for child in [
-        "upcase", "kernel", "spin", "balloon", "exporter", "sandbox", "spawner",
+        "upcase",
+        "kernel",
+        "spin",
+        "balloon",
+        "exporter",
+        "sandbox",
+        "spawner",
+        "bench-call",
     ] {
         std::fs::copy(guest(child), bin.join(format!("{child}.wasm"))).unwrap();
     }
@@ -76,6 +83,19 @@ fn sixteen_spinners_of_one_child_get_what_one_spinner_beside_them_gets() {
         "the swarm used {swarm} ms while the lone spinner used {lone} ms:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("swarm exit: 0"), "{stdout}");
+}
+
+#[test]
+fn the_nodes_work_on_a_childs_calls_counts_against_its_cpu_budget() {
+    let img = spawner_image();
+    // 1,200 identity calls (500 of each kind and the warm-ups): in a debug
+    // build the child's own code and its host calls measured ~330 ms, the
+    // node's work on its calls as much again (~600 ms in all). Charged
+    // only for its own code it would finish within the 450 ms budget.
+    let (stdout, _) = scenario(img.path(), &["host-work", "500", "450"]);
+    assert!(stdout.contains("host-work: exit 124"), "{stdout}");
+    let used = figure_after(&stdout, "host-work: exit 124, cpu");
+    assert!(used >= 450.0, "{stdout}");
 }
 
 #[test]

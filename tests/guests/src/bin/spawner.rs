@@ -26,6 +26,9 @@
 //!   turn (killing one must not stall the others or the node);
 //! - `kill-after-refusal`: (with `--config max-children=2`) two idle
 //!   children, a third refused, then kill both;
+//! - `host-work N MS`: a child (`bench-call N`, given `identity`) whose
+//!   own code does little but whose calls make the node work, with a CPU
+//!   budget of MS ms; prints `host-work: exit S, cpu T ms`;
 //! - `hogs N FILL LIMIT`: memory-hungry children against the node's memory
 //!   budget: a child asking for more than a cell may have is refused; an
 //!   idle sibling; then up to N balloons with a limit of LIMIT MiB (0: the
@@ -494,6 +497,25 @@ async fn epoch(executor: &executor::Client) -> Result<()> {
     }
 }
 
+async fn host_work(executor: &executor::Client, caps: &Caps, calls: usize, ms: u64) -> Result<()> {
+    let identity = caps
+        .iter()
+        .find(|c| c.name() == "identity")
+        .ok_or("no identity in the graft")?;
+    let calls = calls.to_string();
+    let child = spawn(
+        executor,
+        &["/bin/bench-call.wasm", &calls],
+        &[identity],
+        0,
+        ms,
+    )
+    .await?;
+    let (status, used) = wait_cpu(&child).await?;
+    println!("host-work: exit {status}, cpu {used:.0} ms");
+    Ok(())
+}
+
 fn main() -> ExitCode {
     ww_guest::run(|membrane| async move {
         let caps = ww_guest::graft(&membrane).await?;
@@ -524,6 +546,7 @@ fn main() -> ExitCode {
             Some("hold") => hold(&executor, number(2)).await,
             Some("kill-spinners") => kill_spinners(&executor).await,
             Some("kill-after-refusal") => kill_after_refusal(&executor).await,
+            Some("host-work") => host_work(&executor, &caps, number(2), number(3) as u64).await,
             Some("hogs") => hogs(&executor, number(2), number(3) as u64, number(4) as u64).await,
             other => Err(format!("unknown scenario {other:?}").into()),
         }
