@@ -50,7 +50,7 @@ enum Op {
     Close,
 }
 
-type Done = oneshot::Sender<Result<(), String>>;
+type Done = oneshot::Sender<Result<(), Error>>;
 
 /// Serves `ByteStream` on one libp2p stream. An inbound stream holds its
 /// admission permit until the capability is released.
@@ -74,7 +74,7 @@ impl ByteStreamImpl {
         }
     }
 
-    fn enqueue(&self, op: Op) -> Result<oneshot::Receiver<Result<(), String>>, Error> {
+    fn enqueue(&self, op: Op) -> Result<oneshot::Receiver<Result<(), Error>>, Error> {
         let (done, result) = oneshot::channel();
         self.queue
             .send((op, done))
@@ -85,40 +85,42 @@ impl ByteStreamImpl {
 
 /// The writer task: performs queued writes and the close, in order.
 async fn drain(mut writer: WriteHalf<Stream>, mut ops: mpsc::UnboundedReceiver<(Op, Done)>) {
+    // The first failure of the libp2p stream fails every later write.
     let mut failed: Option<String> = None;
     while let Some((op, done)) = ops.recv().await {
         let result = match (&failed, op) {
-            (Some(e), _) => Err(e.clone()),
-            (None, Op::Write(params)) => {
-                // Read once at dispatch already, so this cannot fail.
-                let data = params.get().and_then(|p| p.get_data()).unwrap_or_default();
-                writer
-                    .write_all(data)
-                    .await
-                    .map_err(|e| format!("stream write failed: {e}"))
-            }
-            (None, Op::Close) => writer
-                .close()
-                .await
-                .map_err(|e| format!("stream close failed: {e}")),
+            (Some(e), _) => Err(Error::disconnected(e.clone())),
+            // Parameters that cannot be read fail their own write only.
+            (None, Op::Write(params)) => match params.get().and_then(|p| p.get_data()) {
+                Err(e) => Err(e),
+                Ok(data) => match writer.write_all(data).await {
+                    Ok(()) => Ok(()),
+                    Err(e) => Err(broken(&mut failed, format!("stream write failed: {e}"))),
+                },
+            },
+            (None, Op::Close) => match writer.close().await {
+                Ok(()) => Ok(()),
+                Err(e) => Err(broken(&mut failed, format!("stream close failed: {e}"))),
+            },
         };
-        if let Err(e) = &result {
-            failed.get_or_insert_with(|| e.clone());
-        }
         let _ = done.send(result);
     }
 }
 
+/// Records that the libp2p stream broke, and the error for this operation.
+fn broken(failed: &mut Option<String>, why: String) -> Error {
+    failed.get_or_insert_with(|| why.clone());
+    Error::disconnected(why)
+}
+
 async fn finished(
-    result: Result<oneshot::Receiver<Result<(), String>>, Error>,
+    result: Result<oneshot::Receiver<Result<(), Error>>, Error>,
 ) -> Result<(), Error> {
-    match result?.await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(Error::disconnected(e)),
-        Err(_) => Err(Error::disconnected(
+    result?.await.unwrap_or_else(|_| {
+        Err(Error::disconnected(
             "the stream's writer has stopped".into(),
-        )),
-    }
+        ))
+    })
 }
 
 impl byte_stream::Server for ByteStreamImpl {
@@ -127,9 +129,8 @@ impl byte_stream::Server for ByteStreamImpl {
         params: byte_stream::WriteParams,
     ) -> impl std::future::Future<Output = Result<(), Error>> + 'static {
         // Queued now, at dispatch, so writes keep the order they were sent
-        // in; parameters that cannot be read fail this write only.
-        let readable = params.get().and_then(|p| p.get_data()).map(|_| ());
-        finished(readable.and_then(|()| self.enqueue(Op::Write(params))))
+        // in; their bytes are read when their turn comes.
+        finished(self.enqueue(Op::Write(params)))
     }
 
     async fn read(
