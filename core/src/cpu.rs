@@ -6,7 +6,9 @@
 //!
 //! - **Time slices** ([`limits::time_slices`](crate::limits::time_slices)):
 //!   a running cell yields at every engine tick, so no cell holds the
-//!   thread for longer than a tick at a time.
+//!   thread for longer than a tick at a time (the first slice after a
+//!   stretch with no cell running may last up to
+//!   [`engine::IDLE_TICK`](crate::engine::IDLE_TICK)).
 //! - **This scheduler**: a cell may run only when the scheduler lets it.
 //!   Each cell's execution is wrapped in [`Share::run`]; when several cells
 //!   are ready, the one whose place in the tree has used the least CPU
@@ -163,6 +165,8 @@ enum Turn {
 
 struct State {
     root: Rc<Group>,
+    // The same as `running`, for the engine's ticker thread.
+    busy: Busy,
     next_id: Cell<u64>,
     turn: Cell<Turn>,
     // A cell is running now (the thread is inside its poll).
@@ -311,10 +315,17 @@ impl Scheduler {
                 next_id: Cell::new(1),
                 turn: Cell::new(Turn::Open),
                 running: Cell::new(false),
+                busy: Busy::default(),
                 waiting: RefCell::new(Vec::new()),
                 choosing: Cell::new(false),
             }),
         }
+    }
+
+    /// Whether a cell's code is on the node's thread, as the engine's ticker
+    /// sees it.
+    pub fn busy(&self) -> Busy {
+        self.state.busy.clone()
     }
 
     /// The place of a top-level cell (pid0, or a cell started on behalf of
@@ -421,6 +432,9 @@ impl<F: Future> Future for Fair<F> {
             return Poll::Pending;
         }
         let nested = state.running.replace(true);
+        if !nested {
+            state.busy.set(true);
+        }
         let start = Instant::now();
         share.meter.start(start);
         let polled = self.execution.as_mut().poll(cx);
@@ -428,6 +442,7 @@ impl<F: Future> Future for Fair<F> {
         share.meter.stop(end);
         state.running.set(nested);
         if !nested {
+            state.busy.set(false);
             state.charge(&share.own, end, end.saturating_duration_since(start));
             state.after_run(share.meter.take_slice_end());
         }
@@ -464,6 +479,23 @@ impl<F: Future> Future for Charged<F> {
             share.state.charge(&share.own, end, spent);
         }
         polled
+    }
+}
+
+/// Whether a cell's code is running on the node's thread: set around each
+/// run of a cell, read by the engine's ticker, which has no time slice to
+/// end while it is not.
+#[derive(Clone, Debug, Default)]
+pub struct Busy(Arc<AtomicBool>);
+
+impl Busy {
+    fn set(&self, running: bool) {
+        self.0.store(running, Ordering::Relaxed);
+    }
+
+    /// Whether a cell is running now.
+    pub fn running(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
     }
 }
 

@@ -4,10 +4,12 @@
 //! compatible with, so the compile cache is keyed by it too (see [`cache`]).
 //!
 //! - **Time slices.** Wasmtime's epoch interruption is on and a ticker thread
-//!   advances the engine's epoch every [`TICK`]: at each tick a running cell
-//!   yields (so one busy cell cannot starve its siblings or the RPC servers
-//!   on the same thread), its CPU budget is checked, and the
-//!   [`cpu`](crate::cpu) scheduler chooses who runs next.
+//!   advances the engine's epoch every [`TICK`] that ends while a cell's
+//!   code is on the node's thread: the running cell yields (so one busy
+//!   cell cannot starve its siblings or the RPC servers on the same
+//!   thread), its CPU budget is checked, and the [`cpu`](crate::cpu)
+//!   scheduler chooses who runs next. While no cell is running at its
+//!   ticks, the ticker sleeps [`IDLE_TICK`] instead (see [`start_ticker`]).
 //! - **Instances.** The pooling allocator (pre-reserved slots, copy-on-write
 //!   heap images) makes instantiation cheap; where the host cannot reserve
 //!   its address space the engine falls back to on-demand allocation.
@@ -22,12 +24,21 @@ use wasmtime::Module;
 
 use crate::cache::CompileCache;
 use crate::compile::{CompileOptions, Compiler};
-use crate::cpu::Scheduler;
+use crate::cpu::{Busy, Scheduler};
 
 /// How often a running cell yields: the longest slice of the thread a cell
 /// holds at a time, and so what the control plane (and a cell that was
 /// idle) may wait, per hop, behind busy cells (see [`cpu`](crate::cpu)).
 pub const TICK: Duration = Duration::from_millis(2);
+
+/// How long the ticker sleeps once it has found no cell running at
+/// [`IDLE_AFTER`] ticks in a row: the longest first slice of a cell that
+/// starts to run on a node that was idle.
+pub const IDLE_TICK: Duration = Duration::from_millis(10);
+
+/// Ticks in a row with no cell running before the ticker slows to
+/// [`IDLE_TICK`].
+const IDLE_AFTER: u32 = 4;
 
 /// Live component instances the pooling allocator reserves slots for when
 /// the node does not say (see [`Engine::with_pool`]).
@@ -145,13 +156,14 @@ impl Engine {
                 wasmtime::Engine::new(&config).map_err(|e| EngineError(format!("{e:#}")))?
             }
         };
-        start_ticker(&engine);
+        let cpu = Scheduler::new();
+        start_ticker(&engine, cpu.busy());
         let cache = cache_dir.map(|dir| CompileCache::new(dir, &engine));
         Ok(Engine {
             engine,
             cache,
             compiler: Compiler::new(CompileOptions::default()),
-            cpu: Scheduler::new(),
+            cpu,
         })
     }
 
@@ -399,16 +411,34 @@ fn runnable(code: Code, what: &str) -> Result<Code, WasmError> {
     Ok(code)
 }
 
-/// Advances the engine's epoch every [`TICK`] for as long as the process
-/// lives (the thread holds only a weak reference's worth of work: one
-/// atomic increment per tick).
-fn start_ticker(engine: &wasmtime::Engine) {
+/// Advances the engine's epoch at each [`TICK`] that finds a cell's code on
+/// the node's thread, for as long as the process lives.
+///
+/// Ticks only matter to a cell that is running: one that ended before the
+/// tick has nothing to cut. Advancing the epoch while every cell waits
+/// would even cost them: a cell's deadline is one epoch past its last
+/// slice, so a cell woken by a reply after an idle tick would be cut at its
+/// first instruction, for one more turn of the runtime per wake-up. And a
+/// thread that wakes every 2 ms costs a request-response node more than its
+/// own few microseconds (measured on 2 vCPUs: ~20 % more CPU per remote
+/// call than at 10 ms; `bench/RESULTS.md`). So the ticker advances the
+/// epoch only when a cell is running, and after [`IDLE_AFTER`] ticks with
+/// none it sleeps [`IDLE_TICK`] instead, until it finds one again.
+fn start_ticker(engine: &wasmtime::Engine, busy: Busy) {
     let engine = engine.clone();
     let spawned = std::thread::Builder::new()
         .name("ww-ticker".into())
-        .spawn(move || loop {
-            std::thread::sleep(TICK);
-            engine.increment_epoch();
+        .spawn(move || {
+            let mut idle = 0u32;
+            loop {
+                std::thread::sleep(if idle < IDLE_AFTER { TICK } else { IDLE_TICK });
+                if busy.running() {
+                    engine.increment_epoch();
+                    idle = 0;
+                } else {
+                    idle = idle.saturating_add(1);
+                }
+            }
         });
     if let Err(e) = spawned {
         tracing::warn!("cannot start the time-slice ticker ({e}); busy cells will not yield");

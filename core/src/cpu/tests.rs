@@ -267,3 +267,21 @@ fn work_done_for_a_cell_on_another_task_is_charged_to_it() {
     state.running.set(false);
     assert_eq!(busy.used(), before);
 }
+
+#[test]
+fn the_ticker_sees_a_cell_busy_only_while_its_code_runs() {
+    let scheduler = Scheduler::new();
+    let busy = scheduler.busy();
+    let cell = scheduler.top("cell");
+    let seen = Rc::new(Cell::new(false));
+    let inside = (busy.clone(), seen.clone());
+    let outer = cell.clone();
+    futures::executor::block_on(cell.run(async move {
+        inside.1.set(inside.0.running());
+        // A cell polled from inside another's run leaves it running.
+        outer.child("nested").run(async {}).await;
+        inside.1.set(inside.1.get() && inside.0.running());
+    }));
+    assert!(seen.get(), "busy during the run");
+    assert!(!busy.running(), "idle after it");
+}
