@@ -48,6 +48,38 @@ pub fn ww_minimal() -> PathBuf {
     )
 }
 
+/// The native test cell (`tests/native`): a host executable that speaks
+/// Cap'n Proto to the node on its fd 3.
+pub fn native_cell() -> PathBuf {
+    built(
+        profile_dir().join("native-cell"),
+        "run `cargo build` (scripts/test.sh does)",
+    )
+}
+
+/// Whether process `pid` has ended: gone, or a zombie nobody reaped yet.
+pub fn ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state == "Z" || state == "X"),
+    }
+}
+
+/// Waits until `pid` has ended; fails the test after [`STEP`].
+pub fn wait_ended(pid: u32, what: &str) {
+    let deadline = Instant::now() + STEP;
+    while !ended(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "{what} (pid {pid}) still runs after {STEP:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A provider library, e.g. `plugin("ww_identity")` → `libww_identity.so`.
 pub fn plugin(crate_name: &str) -> PathBuf {
     built(
