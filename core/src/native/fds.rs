@@ -115,69 +115,70 @@ pub fn check(fds: &[PassedFd]) -> Result<(), FdError> {
     Ok(())
 }
 
-/// Where each descriptor goes in the child: `sources[i]` becomes
-/// `RPC_FD + i`. Built before the fork, applied in the child
-/// ([`Layout::apply`]), where nothing may allocate.
+/// The numbers passed descriptors get in the child, in order: 4, 5, …
+pub fn passed_targets(count: usize) -> Vec<RawFd> {
+    (0..count).map(|i| FIRST_PASSED + i as RawFd).collect()
+}
+
+/// Where each descriptor goes in the child: `(source, target)` pairs.
+/// Built before the fork, applied in the child ([`Layout::apply`]), where
+/// nothing may allocate.
 #[derive(Clone, Debug)]
 pub struct Layout {
-    sources: Vec<RawFd>,
+    pairs: Vec<(RawFd, RawFd)>,
 }
 
 impl Layout {
-    /// The RPC socket `rpc` at fd 3, then `passed` in order.
-    pub fn new(rpc: RawFd, passed: &[PassedFd]) -> Layout {
-        let mut sources = vec![rpc];
-        sources.extend(passed.iter().map(|p| p.host));
-        Layout { sources }
-    }
-
-    /// The numbers the passed descriptors get in the child.
-    pub fn passed_targets(&self) -> Vec<RawFd> {
-        (1..self.sources.len())
-            .map(|i| RPC_FD + i as RawFd)
-            .collect()
+    /// Each `(source, target)`.
+    pub fn new(pairs: Vec<(RawFd, RawFd)>) -> Layout {
+        Layout { pairs }
     }
 
     /// In the child, between `fork` and `exec`: moves every source to its
-    /// number (without close-on-exec) and marks every other descriptor
-    /// from 3 up close-on-exec. Async-signal-safe: system calls only.
+    /// target (without close-on-exec). Async-signal-safe: system calls
+    /// only.
     ///
     /// # Errors
     ///
     /// When a system call fails; the spawn then fails with it.
     pub fn apply(&self) -> std::io::Result<()> {
-        let count = self.sources.len() as RawFd;
-        let first_free = RPC_FD + count;
+        if self.pairs.len() > MAX_FDS {
+            return Err(std::io::Error::from_raw_os_error(libc::EMFILE));
+        }
+        let above = self.pairs.iter().map(|(_, to)| to + 1).max().unwrap_or(0);
         // Copy every source above the targets first, so that moving one
         // into place cannot overwrite another source still to be moved.
         let mut moved = [0 as RawFd; MAX_FDS];
-        if self.sources.len() > MAX_FDS {
-            return Err(std::io::Error::from_raw_os_error(libc::EMFILE));
-        }
-        for (i, &source) in self.sources.iter().enumerate() {
+        for (i, &(source, _)) in self.pairs.iter().enumerate() {
             // SAFETY: fcntl on descriptors; the copies are close-on-exec.
-            let copy = unsafe { libc::fcntl(source, libc::F_DUPFD_CLOEXEC, first_free) };
+            let copy = unsafe { libc::fcntl(source, libc::F_DUPFD_CLOEXEC, above) };
             if copy == -1 {
                 return Err(std::io::Error::last_os_error());
             }
             moved[i] = copy;
         }
-        for (i, &copy) in moved[..self.sources.len()].iter().enumerate() {
+        for (i, &(_, target)) in self.pairs.iter().enumerate() {
             // dup2 clears close-on-exec on the target.
             // SAFETY: dup2 on descriptors this process owns.
-            if unsafe { libc::dup2(copy, RPC_FD + i as RawFd) } == -1 {
+            if unsafe { libc::dup2(moved[i], target) } == -1 {
                 return Err(std::io::Error::last_os_error());
             }
         }
-        close_from(first_free)
+        Ok(())
     }
 }
 
 /// Most descriptors one cell may be given (its RPC socket included).
 pub const MAX_FDS: usize = 64;
 
-/// Marks every descriptor from `first` up close-on-exec.
-fn close_from(first: RawFd) -> std::io::Result<()> {
+/// Marks every descriptor from `first` up close-on-exec: in the child, so
+/// that none of the node's reaches the program, also those ww inherited
+/// without the flag. Async-signal-safe.
+///
+/// # Errors
+///
+/// Never: descriptors that cannot be marked are not open.
+pub fn close_from(first: RawFd) -> std::io::Result<()> {
     const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
     // SAFETY: close_range only changes descriptor flags here.
     let marked = unsafe {
@@ -248,7 +249,7 @@ mod tests {
 
     #[test]
     fn passed_descriptors_follow_the_rpc_socket() {
-        let layout = Layout::new(9, &[parse("a=5").unwrap(), parse("b=6").unwrap()]);
-        assert_eq!(layout.passed_targets(), vec![4, 5]);
+        assert_eq!(passed_targets(2), vec![4, 5]);
+        assert_eq!(passed_targets(0), Vec::<RawFd>::new());
     }
 }

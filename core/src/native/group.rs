@@ -9,9 +9,12 @@
 //! such a tree. If ww itself is killed outright (SIGKILL), each cell's main
 //! process gets the parent-death signal (see [`spawn`](super::spawn)).
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
+
+use super::jail::Started;
 
 /// The process groups of a node's live native cells.
 #[derive(Clone, Default)]
@@ -33,13 +36,6 @@ impl Tree {
         }
     }
 
-    /// Sends `signal` to every live native cell's group.
-    pub fn signal_all(&self, signal: libc::c_int) {
-        for &group in self.groups.borrow().iter() {
-            signal_group(group, signal);
-        }
-    }
-
     /// How many native cells are alive.
     pub fn live(&self) -> usize {
         self.groups.borrow().len()
@@ -55,16 +51,19 @@ pub struct Group {
     pid: libc::pid_t,
     tree: Tree,
     reaped: bool,
+    // The jail's handle on the process, held until it is reaped.
+    _keep: Option<Box<dyn Any>>,
 }
 
 impl Group {
-    /// The group of the just-spawned `pid`, counted in `tree`.
-    pub(super) fn new(pid: libc::pid_t, tree: &Tree) -> Group {
-        tree.groups.borrow_mut().insert(pid);
+    /// The group of the just-started cell, counted in `tree`.
+    pub(super) fn new(started: Started, tree: &Tree) -> Group {
+        tree.groups.borrow_mut().insert(started.pid);
         Group {
-            pid,
+            pid: started.pid,
             tree: tree.clone(),
             reaped: false,
+            _keep: started.keep,
         }
     }
 

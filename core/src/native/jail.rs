@@ -4,23 +4,31 @@
 //! A Wasm cell is sandboxed by the engine; a native cell is an ordinary
 //! process and can do whatever its user may, unless the kernel is told
 //! otherwise before it starts. So the node never runs a native cell
-//! unconfined by accident: every native cell's `Command` passes through
-//! [`Confinement::confine`] just before it is spawned, and there are only
-//! two ways through it:
+//! unconfined by accident: every native cell's `Command` is started by
+//! [`Confinement::spawn`], and there are only two ways through it:
 //!
-//! - [`Confinement::Jail`]: a [`Jail`] installs its confinement on the
-//!   command (its `pre_exec` hooks run in the child after the node's own
-//!   set-up of descriptors and process group, right before `exec`), from
-//!   the [`Policy`] the node wrote for that cell;
+//! - [`Confinement::Jail`]: a [`Jail`] starts the command confined to the
+//!   [`Policy`] the node wrote for that cell. The jail, not the node,
+//!   places the cell's descriptors (its own set-up in the child holds
+//!   descriptors of its own that a `dup2` of the node's could overwrite),
+//!   and the jail, not the parent-death signal, ends the cell when the
+//!   node dies (a jail may spawn from a thread of its own, whose end would
+//!   fire that signal);
 //! - [`Confinement::Unjailed`]: the operator asked for it (`ww run
-//!   --no-jail`), and the node said so once, as a WARN.
+//!   --no-jail`), and the node said so once, as a WARN. The node places
+//!   the descriptors and sets the parent-death signal itself.
+//!
+//! Either way the command already carries the node's own set-up, which
+//! runs first in the child: its own process group, close-on-exec on every
+//! descriptor from 3 up, the terminal when it is lent.
 //!
 //! When no jail is built into this ww ([`builtin`] returns `None`) and the
 //! operator did not pass `--no-jail`, native cells are refused with
 //! [`NativeError::NoJail`](super::NativeError::NoJail): never run unjailed
 //! silently.
 
-use std::os::fd::RawFd;
+use std::any::Any;
+use std::os::fd::{BorrowedFd, RawFd};
 use std::path::PathBuf;
 use std::process::Command;
 use std::rc::Rc;
@@ -69,21 +77,41 @@ pub struct JailError {
     pub reason: String,
 }
 
+/// A descriptor of the node and the number the cell sees it at.
+pub type Passed<'a> = (BorrowedFd<'a>, RawFd);
+
+/// A started native cell: the process the node waits for and kills (its
+/// group is the cell's), and what must live as long as that process.
+pub struct Started {
+    /// The process the node waits for; it leads the cell's process group.
+    pub pid: libc::pid_t,
+    /// Held until the process is reaped (a jail's handle on it).
+    pub keep: Option<Box<dyn Any>>,
+}
+
 /// A confinement for native cells (Landlock, seccomp, `no_new_privs`,
 /// limits, namespaces: whatever the implementation does).
 pub trait Jail {
     /// The jail's name, as logs show it.
     fn name(&self) -> &str;
 
-    /// Confines the process `command` will start to `policy`, typically by
-    /// adding a `pre_exec` hook (it runs after the node's own hooks: the
-    /// descriptors are already in place, the process is in its own group).
+    /// Starts `command` confined to `policy`, with `fds` at their numbers
+    /// (the RPC socket at 3, passed descriptors after it). The process it
+    /// returns must end with the cell's status (its own code, 128 + n for
+    /// signal n, 124 for the CPU budget) and take the cell's whole tree
+    /// with it when killed or when the node dies.
     ///
     /// # Errors
     ///
     /// When the confinement cannot be prepared (the kernel lacks a
-    /// feature, a path cannot be opened): the cell does not start.
-    fn confine(&self, command: &mut Command, policy: &Policy) -> Result<(), JailError>;
+    /// feature, a path cannot be opened) or the program cannot start: the
+    /// cell does not run.
+    fn spawn(
+        &self,
+        command: Command,
+        fds: &[Passed<'_>],
+        policy: &Policy,
+    ) -> Result<Started, JailError>;
 }
 
 /// How this node runs native cells.
@@ -114,16 +142,23 @@ impl Confinement {
         builtin().map(Confinement::Jail)
     }
 
-    /// Applies the confinement to `command`, the last thing done to it
-    /// before it is spawned.
+    /// Starts `command` with `fds` at their numbers, jailed to `policy`
+    /// or, unjailed, with the node's own set-up of the descriptors and the
+    /// parent-death signal.
     ///
     /// # Errors
     ///
-    /// When the jail cannot confine the cell.
-    pub fn confine(&self, command: &mut Command, policy: &Policy) -> Result<(), JailError> {
+    /// When the jail cannot confine the cell, or the program cannot be
+    /// started.
+    pub fn spawn(
+        &self,
+        command: Command,
+        fds: &[Passed<'_>],
+        policy: &Policy,
+    ) -> Result<Started, super::NativeError> {
         match self {
-            Confinement::Jail(jail) => jail.confine(command, policy),
-            Confinement::Unjailed => Ok(()),
+            Confinement::Jail(jail) => Ok(jail.spawn(command, fds, policy)?),
+            Confinement::Unjailed => super::spawn::unjailed(command, fds, policy),
         }
     }
 }

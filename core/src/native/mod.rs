@@ -48,7 +48,7 @@ mod wait;
 
 use std::path::PathBuf;
 
-pub use jail::{Confinement, Jail, Policy};
+pub use jail::{Confinement, Jail, Passed, Policy, Started};
 pub use launch::{Launch, Stdio};
 pub use runner::Runner;
 pub use spawn::rpc_pair;

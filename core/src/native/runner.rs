@@ -2,12 +2,11 @@
 //! [`cell::Cells`](crate::cell::Cells), shared by pid0 and the node's
 //! children.
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::Instant;
 
-use super::fds::Layout;
 use super::group::{Group, Tree};
 use super::jail::{Confinement, Policy, DEFAULT_MAX_PIDS};
 use super::launch::{Launch, Stdio};
@@ -92,8 +91,7 @@ impl Runner {
                 what: "create its scratch directory",
                 source,
             })?;
-        let layout = Layout::new(rpc.as_raw_fd(), &fds);
-        let targets = layout.passed_targets();
+        let targets = fds::passed_targets(fds.len());
         let env = env::cell_env(&env, &fds, &targets, scratch.path());
         let policy = Policy {
             cell: name.clone(),
@@ -111,29 +109,29 @@ impl Runner {
             max_pids: DEFAULT_MAX_PIDS,
         };
         let lend = matches!(stdio, Stdio::Inherit) && foreground::ours();
-        let started = Instant::now();
+        let since = Instant::now();
         let prepared = Prepared {
-            name: &name,
             program: &program,
             argv: &argv,
             env: &env,
-            cwd: spawn::cwd(root.as_ref(), scratch.path()),
+            cwd: root.as_deref().unwrap_or(scratch.path()),
             stdio,
-            layout,
+            fds: &fds,
             foreground: lend,
         };
-        let pid = spawn::spawn(prepared, rpc, confinement, &policy)?;
+        let started = spawn::spawn(prepared, rpc, confinement, &policy)?;
+        let pid = started.pid;
         // Dropped in reverse order: the terminal comes back, the group is
         // killed (if still alive), then the scratch directory goes.
         let _scratch = scratch;
-        let mut group = Group::new(pid, &self.tree);
+        let mut group = Group::new(started, &self.tree);
         let _terminal = lend.then(foreground::Lent::new);
         let io = |what| {
             let cell = name.clone();
             move |source| NativeError::Io { cell, what, source }
         };
         let pidfd = wait::pidfd(pid).map_err(io("wait for it"))?;
-        tracing::debug!(cell = %name, pid, "native cell started in {:.1?}", started.elapsed());
+        tracing::debug!(cell = %name, pid, "native cell started in {:.1?}", since.elapsed());
         let exited = wait::exit(&mut group, &pidfd, limits.cpu, share)
             .await
             .map_err(io("wait for it"))?;
@@ -153,7 +151,7 @@ impl Runner {
         tracing::debug!(
             cell = %name,
             "native cell exited with status {status} after {:.1?} ({cpu:.1?} of CPU)",
-            started.elapsed()
+            since.elapsed()
         );
         Ok(status)
     }

@@ -1,35 +1,31 @@
 //! Building a native cell's `Command` and starting it.
 //!
 //! The command is built in one place, in this order: program, `argv`, the
-//! cell's environment and no other, its working directory and stdio; then
-//! the node's own set-up in the child (a process group of its own, the
-//! parent-death signal, the terminal when it is lent, the descriptor
-//! layout of [`fds`](super::fds)); then, last, the jail's
-//! ([`Confinement::confine`]). Only then is it spawned.
-//!
-//! Hazard: the parent-death signal is sent when the *thread* that forked
-//! the child ends. Cells are spawned from the node's thread, which lives as
-//! long as the node.
+//! cell's environment and no other, its working directory and stdio, a
+//! process group of its own; then the node's set-up in the child (the
+//! terminal when it is lent, close-on-exec on every descriptor from 3 up);
+//! then it is handed to the [`Confinement`], which starts it with the
+//! cell's descriptors at their numbers: jailed, or (`--no-jail`) through
+//! [`unjailed`].
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use super::fds::Layout;
-use super::jail::{Confinement, Policy};
+use super::fds::{self, Layout, PassedFd, RPC_FD};
+use super::jail::{Confinement, Passed, Policy, Started};
 use super::launch::Stdio;
 use super::{foreground, NativeError};
 
 /// What [`spawn`] needs besides the jail.
 pub(super) struct Prepared<'a> {
-    pub name: &'a str,
     pub program: &'a Path,
     pub argv: &'a [String],
     pub env: &'a [(String, String)],
     pub cwd: &'a Path,
     pub stdio: Stdio,
-    pub layout: Layout,
+    pub fds: &'a [PassedFd],
     /// Lend the cell the terminal (see [`foreground`]).
     pub foreground: bool,
 }
@@ -46,9 +42,10 @@ pub fn rpc_pair() -> std::io::Result<(tokio::net::UnixStream, OwnedFd)> {
     Ok((tokio::net::UnixStream::from_std(node)?, cell.into()))
 }
 
-/// Spawns `prepared` confined by `confinement` to `policy`; returns the
-/// main process's pid. `rpc`, the cell's end of its socket, is closed in
-/// the node once the child has it.
+/// Starts `prepared` through `confinement`, confined to `policy`, with
+/// `rpc` (the cell's end of its socket) at fd 3 and the passed
+/// descriptors from fd 4. `rpc` is closed in the node once the child has
+/// it.
 ///
 /// # Errors
 ///
@@ -59,7 +56,7 @@ pub(super) fn spawn(
     rpc: OwnedFd,
     confinement: &Confinement,
     policy: &Policy,
-) -> Result<libc::pid_t, NativeError> {
+) -> Result<Started, NativeError> {
     let mut command = Command::new(prepared.program);
     if let Some((argv0, args)) = prepared.argv.split_first() {
         command.arg0(argv0).args(args);
@@ -77,31 +74,69 @@ pub(super) fn spawn(
     {
         command.stdin(stdin).stdout(stdout).stderr(stderr);
     }
-    let layout = prepared.layout;
-    // The socket is moved into the child's set-up, so the node's copy
-    // closes with the command, right after the spawn.
     let lend = prepared.foreground;
-    let parent = std::process::id() as libc::pid_t;
     // SAFETY: the hook runs between fork and exec; it makes system calls
     // only (no allocation, no locks), as that requires.
     unsafe {
         command.pre_exec(move || {
-            let _open_until_spawned = &rpc;
-            in_child(parent, lend, &layout)
+            if lend {
+                foreground::take_in_child()?;
+            }
+            fds::close_from(RPC_FD)
         });
     }
-    confinement.confine(&mut command, policy)?;
-    let child = command.spawn().map_err(|source| NativeError::Spawn {
-        cell: prepared.name.to_string(),
-        program: prepared.program.to_path_buf(),
-        source,
-    })?;
-    Ok(child.id() as libc::pid_t)
+    // SAFETY: `fds::check` found each passed descriptor open when ww
+    // started, and nothing in ww closes them.
+    let host = |fd| unsafe { BorrowedFd::borrow_raw(fd) };
+    let mut passed: Vec<Passed<'_>> = vec![(rpc.as_fd(), RPC_FD)];
+    passed.extend(
+        prepared
+            .fds
+            .iter()
+            .zip(fds::passed_targets(prepared.fds.len()))
+            .map(|(fd, to)| (host(fd.host), to)),
+    );
+    confinement.spawn(command, &passed, policy)
 }
 
-/// The node's set-up in the child, before the jail's.
-fn in_child(parent: libc::pid_t, lend: bool, layout: &Layout) -> std::io::Result<()> {
-    // Dies with the node, even when the node cannot end it (SIGKILL).
+/// Starts `command` unconfined (`--no-jail`), placing `fds` itself and
+/// setting the parent-death signal.
+///
+/// Hazard: that signal is sent when the *thread* that forked the child
+/// ends. Unjailed cells are spawned here, on the node's thread, which
+/// lives as long as the node.
+///
+/// # Errors
+///
+/// When the program cannot be executed.
+pub(super) fn unjailed(
+    mut command: Command,
+    fds: &[Passed<'_>],
+    policy: &Policy,
+) -> Result<Started, NativeError> {
+    let layout = Layout::new(fds.iter().map(|(fd, to)| (fd.as_raw_fd(), *to)).collect());
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: as in `spawn`: system calls only.
+    unsafe {
+        command.pre_exec(move || {
+            dies_with(parent)?;
+            layout.apply()
+        });
+    }
+    let child = command.spawn().map_err(|source| NativeError::Spawn {
+        cell: policy.cell.clone(),
+        program: policy.program.clone(),
+        source,
+    })?;
+    Ok(Started {
+        pid: child.id() as libc::pid_t,
+        keep: None,
+    })
+}
+
+/// In the child: dies with the node, even when the node cannot end it
+/// (SIGKILL).
+fn dies_with(parent: libc::pid_t) -> std::io::Result<()> {
     // SAFETY: prctl and getppid have no memory-safety preconditions.
     unsafe {
         if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
@@ -112,13 +147,5 @@ fn in_child(parent: libc::pid_t, lend: bool, layout: &Layout) -> std::io::Result
             return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
         }
     }
-    if lend {
-        foreground::take_in_child()?;
-    }
-    layout.apply()
-}
-
-/// The working directory of a cell whose image is `root`, or its scratch.
-pub(super) fn cwd<'a>(root: Option<&'a PathBuf>, scratch: &'a Path) -> &'a Path {
-    root.map_or(scratch, PathBuf::as_path)
+    Ok(())
 }

@@ -10,7 +10,8 @@
 //!   descriptor to its end;
 //! - `exit N`; `signal N` (kills itself with signal N); `spin` (CPU, for
 //!   ever); `hang` (waits for ever); `tree` (starts a grandchild that
-//!   hangs, says its pid, waits for a line of stdin);
+//!   hangs, says its pid, waits for a line of stdin; `tree hang`: then
+//!   hangs);
 //! - `garbage`: breaks its vat with a malformed frame, reads fd 3 to its
 //!   end, exits 3;
 //! - `caps N`: up to N grafts it never releases; the first refusal;
@@ -49,7 +50,7 @@ fn main() {
         }
         "spin" => spin(),
         "hang" => hang(),
-        "tree" => return tree(),
+        "tree" => return tree(args.get(2).is_some_and(|a| a == "hang")),
         "garbage" => return garbage(),
         _ => {}
     }
@@ -209,7 +210,7 @@ fn hang() -> ! {
 
 // The grandchild is left running on purpose: the node must end it.
 #[allow(clippy::zombie_processes)]
-fn tree() {
+fn tree(then_hang: bool) {
     let me = std::env::current_exe().expect("own path");
     let child = std::process::Command::new(me)
         .arg("hang")
@@ -217,6 +218,9 @@ fn tree() {
         .expect("spawn the grandchild");
     println!("tree: grandchild {}", child.id());
     let _ = std::io::stdout().flush();
+    if then_hang {
+        hang();
+    }
     let mut line = String::new();
     let _ = std::io::stdin().read_line(&mut line);
 }

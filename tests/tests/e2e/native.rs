@@ -313,7 +313,7 @@ fn a_native_cells_tree_ends_with_it_and_with_the_node() {
     wait_ended(grandchild, "the grandchild of an ended cell");
 
     // The node ends on SIGTERM: every native tree ends first.
-    let mut node = Running::start(&mut native(&["tree"]));
+    let mut node = Running::start(&mut native(&["tree", "hang"]));
     let line = node.wait_for(Stream::Stdout, "tree: grandchild");
     let grandchild: u32 = line.rsplit(' ').next().unwrap().parse().unwrap();
     kill(node.pid(), libc::SIGTERM);
