@@ -1,0 +1,38 @@
+//! Files: the jailed process sees only what its policy lists.
+
+use ww_jail::Ending;
+
+use crate::util::{policy, run, scratch};
+
+#[test]
+fn passwd_and_root_are_denied() {
+    let (ending, out) = run(&policy(), &["read", "/etc/passwd"]);
+    assert_eq!(ending, Ending::Exited(1), "{out}");
+    assert!(out.contains("refused"), "{out}");
+    let (ending, out) = run(&policy(), &["read", "/root"]);
+    assert_eq!(ending, Ending::Exited(1), "{out}");
+}
+
+#[test]
+fn system_libraries_are_readable() {
+    let (ending, out) = run(&policy(), &["read", "/etc/ld.so.cache"]);
+    assert_eq!(ending, Ending::Exited(0), "{out}");
+}
+
+#[test]
+fn writes_only_inside_scratch() {
+    let dir = scratch();
+    let outside = tempfile::tempdir().unwrap();
+    crate::util::chmod(outside.path(), 0o777);
+    let mut policy = policy();
+    policy.read_write.push(dir.path().into());
+    let inside = dir.path().join("note");
+    let (ending, out) = run(&policy, &["write", inside.to_str().unwrap()]);
+    assert_eq!(ending, Ending::Exited(0), "{out}");
+    assert_eq!(std::fs::read(&inside).unwrap(), b"written by ww-jail-probe");
+    // A world-writable directory the policy does not list.
+    let elsewhere = outside.path().join("note");
+    let (ending, out) = run(&policy, &["write", elsewhere.to_str().unwrap()]);
+    assert_eq!(ending, Ending::Exited(1), "{out}");
+    assert!(!elsewhere.exists());
+}
