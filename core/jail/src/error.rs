@@ -51,6 +51,8 @@ pub enum Step {
     Seccomp = 7,
     /// Forking the program off the jail's init.
     Fork = 8,
+    /// Putting the passed descriptors at their numbers.
+    Descriptors = 9,
 }
 
 impl Step {
@@ -64,6 +66,7 @@ impl Step {
             Step::Landlock,
             Step::Seccomp,
             Step::Fork,
+            Step::Descriptors,
         ]
         .into_iter()
         .find(|s| *s as u32 == n)
@@ -81,6 +84,7 @@ impl fmt::Display for Step {
             Step::Landlock => "applying the Landlock ruleset",
             Step::Seccomp => "installing the seccomp filter",
             Step::Fork => "forking the program off the jail's init",
+            Step::Descriptors => "passing descriptors to the program",
         })
     }
 }
@@ -124,6 +128,9 @@ pub enum Error {
         /// What the kernel said.
         source: io::Error,
     },
+    /// More descriptors to pass than the jail can.
+    #[error("cannot pass {0} descriptors to a jailed process; pass at most {max}", max = crate::init::MAX_PASSED)]
+    TooManyDescriptors(usize),
     /// The program could not be started (not found, not executable, or the
     /// spawn itself failed).
     #[error("cannot start the jailed program: {0}; check that it exists, is executable, and is in the policy's `executable` paths")]

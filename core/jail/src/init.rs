@@ -65,6 +65,8 @@ pub(crate) struct Init {
     report: OwnedFd,
     lifeline_read: RawFd,
     lifeline_write: RawFd,
+    /// Descriptors to pass: (the node's, the number the program sees).
+    fds: Vec<(RawFd, RawFd)>,
 }
 
 impl Init {
@@ -74,6 +76,7 @@ impl Init {
         ruleset: RulesetCreated,
         filters: Arc<Filters>,
         report: OwnedFd,
+        fds: Vec<(RawFd, RawFd)>,
     ) -> io::Result<Init> {
         let lifeline = lifeline()?;
         Ok(Init {
@@ -84,6 +87,7 @@ impl Init {
             report,
             lifeline_read: lifeline.read.as_raw_fd(),
             lifeline_write: lifeline.write.as_raw_fd(),
+            fds,
         })
     }
 
@@ -134,8 +138,10 @@ impl Init {
         match pid {
             -1 => Err((Step::Fork, Errno::last())),
             0 => {
-                // The program: SIGCHLD as the program expects it.
+                // The program: SIGCHLD as the program expects it, and the
+                // descriptors it is handed.
                 sigchld_mask(false).map_err(|e| (Step::Fork, e))?;
+                pass(&self.fds).map_err(|e| (Step::Descriptors, e))?;
                 Ok(None)
             }
             pid => Ok(Some(Pid::from_raw(pid as i32))),
@@ -249,6 +255,29 @@ fn sigchld_mask(block: bool) -> nix::Result<()> {
         set.thread_unblock()
     }
 }
+
+/// Puts each passed descriptor at its number, in the program only (the
+/// init needs none of them). The node's descriptors are close-on-exec, so
+/// only these reach the program. Each source first moves above every
+/// target, so a source whose number is another's target is not lost.
+fn pass(fds: &[(RawFd, RawFd)]) -> nix::Result<()> {
+    let above = fds.iter().map(|(_, to)| to + 1).max().unwrap_or(0);
+    let mut moved = [0; MAX_PASSED];
+    for (i, (from, _)) in fds.iter().enumerate() {
+        // SAFETY: duplicating a descriptor the node handed over.
+        moved[i] = Errno::result(unsafe { libc::fcntl(*from, libc::F_DUPFD_CLOEXEC, above) })?;
+    }
+    for (i, (_, to)) in fds.iter().enumerate() {
+        // SAFETY: dup2 onto a number the caller chose for the program; the
+        // copy is not close-on-exec.
+        Errno::result(unsafe { libc::dup2(moved[i], *to) })?;
+    }
+    Ok(())
+}
+
+/// How many descriptors a process may be handed (the init moves them
+/// without allocating, in a fixed array).
+pub(crate) const MAX_PASSED: usize = 64;
 
 /// Closes every descriptor but `keep`: the init must hold none of the
 /// node's (its sockets, the write end of its own lifeline, std's spawn

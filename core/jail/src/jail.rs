@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::ExitStatus;
 use std::sync::Arc;
@@ -83,9 +83,13 @@ impl Jail {
         })
     }
 
-    /// Starts `command` jailed. The command's program, arguments,
-    /// environment, working directory and descriptors are used as set;
-    /// descriptors it passes (fd 3) keep working inside.
+    /// Starts `command` jailed, handing it `fds`: each pair is a
+    /// descriptor of the node and the number the program sees it at (the
+    /// cell's vat at 3, `WW_FD_*` after it). The command's program,
+    /// arguments, environment, working directory and stdio are used as
+    /// set. Pass descriptors here rather than by a `pre_exec` of your own:
+    /// the jail's init has descriptors of its own that a `dup2` before it
+    /// could overwrite.
     ///
     /// # Errors
     ///
@@ -96,8 +100,9 @@ impl Jail {
     pub fn spawn(
         &self,
         mut command: std::process::Command,
+        fds: &[(BorrowedFd<'_>, RawFd)],
     ) -> Result<Jailed<std::process::Child>, Error> {
-        let (mut init, report) = self.init()?;
+        let (mut init, report) = self.init(fds)?;
         // SAFETY: `Init::run` only makes async-signal-safe system calls.
         unsafe { command.pre_exec(move || init.run()) };
         let mut report = File::from(report);
@@ -118,10 +123,11 @@ impl Jail {
     pub fn spawn_tokio(
         &self,
         mut command: tokio::process::Command,
+        fds: &[(BorrowedFd<'_>, RawFd)],
     ) -> Result<Jailed<tokio::process::Child>, Error> {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|e| Error::Spawn(io::Error::other(e.to_string())))?;
-        let (mut init, report) = self.init()?;
+        let (mut init, report) = self.init(fds)?;
         // SAFETY: `Init::run` only makes async-signal-safe system calls.
         unsafe { command.as_std_mut().pre_exec(move || init.run()) };
         let mut report = File::from(report);
@@ -133,7 +139,11 @@ impl Jail {
     }
 
     /// One spawn's init, and the node's end of its report pipe.
-    fn init(&self) -> Result<(Init, OwnedFd), Error> {
+    fn init(&self, fds: &[(BorrowedFd<'_>, RawFd)]) -> Result<(Init, OwnedFd), Error> {
+        if fds.len() > crate::init::MAX_PASSED {
+            return Err(Error::TooManyDescriptors(fds.len()));
+        }
+        let fds = fds.iter().map(|(fd, to)| (fd.as_raw_fd(), *to)).collect();
         let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)
             .map_err(|e| Error::Spawn(e.into()))?;
         let ruleset = self.ruleset.try_clone().map_err(Error::Spawn)?;
@@ -143,6 +153,7 @@ impl Jail {
             ruleset,
             self.filters.clone(),
             write,
+            fds,
         )
         .map_err(Error::Spawn)?;
         Ok((init, read))

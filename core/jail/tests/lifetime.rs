@@ -1,1 +1,81 @@
-//! TODO
+//! The tree ends with the cell: a kill through the handle ends every
+//! descendant, and so does the node's death.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use ww_jail::Ending;
+
+use crate::util::{alive, descendants, eventually, jail, policy, probe, probe_command};
+
+#[test]
+fn killing_the_handle_kills_grandchildren() {
+    let jail = jail(&policy());
+    let mut jailed = jail.spawn(probe_command(&["tree", "3"]), &[]).unwrap();
+    let stdout = jailed.child().stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    // The probe says "ready" once its 3 children and 3 grandchildren exist.
+    assert!(lines.any(|l| l.unwrap() == "ready"));
+    let tree = descendants(jailed.id());
+    assert_eq!(
+        tree.len(),
+        7,
+        "the probe, 3 children, 3 grandchildren: {tree:?}"
+    );
+    assert!(tree.iter().all(|pid| alive(*pid)));
+
+    jailed.kill().unwrap();
+    assert_eq!(jailed.wait().unwrap(), Ending::Killed);
+    // Gone by the time `wait` returns: the kernel reaps a PID namespace
+    // before its init's exit is reported.
+    let left: Vec<_> = tree.iter().filter(|pid| alive(**pid)).collect();
+    assert!(left.is_empty(), "still alive: {left:?}");
+}
+
+#[test]
+fn the_cell_dies_with_the_node() {
+    // A small node: a process that jails `ww-jail-probe pause`.
+    let mut node = Command::new(probe())
+        .arg("jail-pause")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(node.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let pids: Vec<u32> = line
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 2, "the init and the program: {line:?}");
+    assert!(pids.iter().all(|pid| alive(*pid)));
+
+    node.kill().unwrap();
+    node.wait().unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || pids
+            .iter()
+            .all(|pid| !alive(*pid))),
+        "the jail outlived its node: {pids:?}"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn tokio_spawn_and_kill() {
+    let jail = jail(&policy());
+    let mut command = tokio::process::Command::new(probe());
+    command.arg("pause");
+    let mut jailed = jail.spawn_tokio(command, &[]).unwrap();
+    assert!(jailed.id().is_some());
+    jailed.start_kill().unwrap();
+    assert_eq!(jailed.wait().await.unwrap(), Ending::Killed);
+
+    let mut command = tokio::process::Command::new(probe());
+    command
+        .args(["read", "/etc/ld.so.cache"])
+        .stdout(Stdio::null());
+    let mut jailed = jail.spawn_tokio(command, &[]).unwrap();
+    assert_eq!(jailed.wait().await.unwrap(), Ending::Exited(0));
+}

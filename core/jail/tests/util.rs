@@ -39,7 +39,7 @@ pub fn probe_command(args: &[&str]) -> Command {
 pub fn run(policy: &Policy, args: &[&str]) -> (Ending, String) {
     let jail = jail(policy);
     let mut jailed = jail
-        .spawn(probe_command(args))
+        .spawn(probe_command(args), &[])
         .expect("spawn the jailed probe");
     let mut stdout = String::new();
     let mut stderr = String::new();

@@ -5,7 +5,7 @@
 //! Each mode prints one line and exits 0 when the thing worked, 1 when it
 //! was refused, 2 on bad usage.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::FromRawFd;
 use std::os::unix::net::UnixStream;
@@ -23,7 +23,9 @@ const USAGE: &str = "usage: ww-jail-probe MODE [ARG]
   spin            loop on the CPU forever
   tree N          start N children that each start a child; print the pids; wait
   fd3             send `ping` on fd 3 and print the answer
-  pause           wait forever";
+  pause           wait forever
+  jail-pause      (unjailed) jail `ww-jail-probe pause`, print the jail's
+                  init pid and the program's pid, wait forever";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         "spin" => spin(),
         "tree" => tree(arg(1)),
         "fd3" => fd3(),
+        "jail-pause" => jail_pause(),
         "pause" => loop {
             // SAFETY: pause only waits for a signal.
             unsafe { libc::pause() };
@@ -171,12 +174,13 @@ fn tree(n: &str) -> Probe {
             }
             _ => {
                 // SAFETY: the parent's write end is closed; the read end is ours.
-                let mut from_child = unsafe {
+                let from_child = unsafe {
                     libc::close(pipe[1]);
                     std::fs::File::from_raw_fd(pipe[0])
                 };
+                // One line, not to the end: the grandchild holds the pipe too.
                 let mut line = String::new();
-                from_child.read_to_string(&mut line)?;
+                std::io::BufReader::new(from_child).read_line(&mut line)?;
                 // Pids as seen in the jail's PID namespace.
                 write!(out, "{line}")?;
             }
@@ -198,4 +202,25 @@ fn fd3() -> Probe {
     let mut answer = [0; 4];
     vat.read_exact(&mut answer)?;
     Ok(format!("answer: {}", String::from_utf8_lossy(&answer)))
+}
+
+fn jail_pause() -> Probe {
+    let me = std::env::current_exe()?;
+    let policy = ww_jail::Policy {
+        executable: vec![me.clone()],
+        ..ww_jail::Policy::default()
+    };
+    let jail = ww_jail::Jail::new(&policy).map_err(std::io::Error::other)?;
+    let mut command = std::process::Command::new(me);
+    command.arg("pause");
+    let jailed = jail.spawn(command, &[]).map_err(std::io::Error::other)?;
+    let init = jailed.id();
+    let children = std::fs::read_to_string(format!("/proc/{init}/task/{init}/children"))?;
+    println!("{init} {}", children.trim());
+    // The handle stays alive (and the cell running) until this process dies.
+    std::mem::forget(jailed);
+    loop {
+        // SAFETY: waits for a signal.
+        unsafe { libc::pause() };
+    }
 }
