@@ -18,7 +18,7 @@ use landlock::{
 };
 
 use crate::error::{Error, Feature};
-use crate::policy::{Policy, SYSTEM_FILES, SYSTEM_LIBRARIES};
+use crate::policy::{Policy, SYSTEM_FILES, SYSTEM_LIBRARIES, SYSTEM_SINKS};
 
 /// The newest ABI whose rights this crate was written and tested against.
 const TESTED: ABI = ABI::V6;
@@ -64,6 +64,9 @@ pub(crate) fn ruleset(policy: &Policy) -> Result<RulesetCreated, Error> {
         }
         for path in SYSTEM_FILES {
             ruleset = grant(ruleset, Path::new(path), read, false)?;
+        }
+        for path in SYSTEM_SINKS {
+            ruleset = grant(ruleset, Path::new(path), read | AccessFs::WriteFile, false)?;
         }
     }
     Ok(ruleset)

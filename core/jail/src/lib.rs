@@ -30,6 +30,6 @@ mod status;
 
 pub use error::{Error, Feature, Step};
 pub use jail::{Jail, Jailed};
-pub use policy::{Limits, Policy, NOBODY, SYSTEM_FILES, SYSTEM_LIBRARIES};
+pub use policy::{Limits, Policy, NOBODY, SYSTEM_FILES, SYSTEM_LIBRARIES, SYSTEM_SINKS};
 pub use probe::{probe, Features};
 pub use status::{code, Ending};

@@ -20,8 +20,12 @@ use std::time::Duration;
 pub const SYSTEM_LIBRARIES: &[&str] = &["/lib", "/lib64", "/usr/lib", "/usr/lib64"];
 
 /// Single files every program may read: the loader's cache of library
-/// locations and the data-less devices.
-pub const SYSTEM_FILES: &[&str] = &["/etc/ld.so.cache", "/dev/null", "/dev/zero", "/dev/urandom"];
+/// locations and the devices that hold no data of the host's.
+pub const SYSTEM_FILES: &[&str] = &["/etc/ld.so.cache", "/dev/zero", "/dev/urandom"];
+
+/// Single files every program may also write: `/dev/null`, which shells
+/// open for writing at every `> /dev/null`.
+pub const SYSTEM_SINKS: &[&str] = &["/dev/null"];
 
 /// The uid and gid a cell runs as when the node runs as root: `nobody`.
 ///
@@ -49,7 +53,8 @@ pub struct Policy {
     /// rename, truncate), never execute. The directory must be writable by
     /// [`Policy::uid`] (the jail changes no ownership).
     pub read_write: Vec<PathBuf>,
-    /// Whether to add [`SYSTEM_LIBRARIES`] and [`SYSTEM_FILES`]; off only
+    /// Whether to add [`SYSTEM_LIBRARIES`], [`SYSTEM_FILES`] and
+    /// [`SYSTEM_SINKS`]; off only
     /// for a statically linked program that needs none of them.
     pub system_paths: bool,
     /// Whether the process may create new Unix sockets (`socket(AF_UNIX)`).

@@ -36,3 +36,42 @@ fn writes_only_inside_scratch() {
     assert_eq!(ending, Ending::Exited(1), "{out}");
     assert!(!elsewhere.exists());
 }
+
+#[test]
+fn a_shell_runs_only_the_programs_listed() {
+    let policy = ww_jail::Policy {
+        executable: vec!["/bin/sh".into(), "/bin/cat".into()],
+        ..ww_jail::Policy::default()
+    };
+    let jail = crate::util::jail(&policy);
+    let mut command = std::process::Command::new("/bin/sh");
+    command
+        .args([
+            "-c",
+            "cat /etc/ld.so.cache > /dev/null && echo cat ran; ls /",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut jailed = jail.spawn(command, &[]).unwrap();
+    let mut out = String::new();
+    let mut err = String::new();
+    use std::io::Read;
+    jailed
+        .child()
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    jailed
+        .child()
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    // `ls` is not listed: the shell cannot execute it (126).
+    assert_eq!(jailed.wait().unwrap(), Ending::Exited(126), "{out} {err}");
+    assert_eq!(out, "cat ran\n", "{err}");
+    assert!(err.contains("Permission denied"), "{err}");
+}
