@@ -22,7 +22,7 @@
 //! tokio any blocking-pool thread.)
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, OnceLock};
 
 use landlock::RulesetCreated;
@@ -42,7 +42,8 @@ use crate::status::{report, Ending};
 /// The node's end of every init's lifeline, made once per node process.
 struct Lifeline {
     read: OwnedFd,
-    write: OwnedFd,
+    /// Never written: it closes when the node dies, and that is the signal.
+    _write: OwnedFd,
 }
 
 static LIFELINE: OnceLock<Lifeline> = OnceLock::new();
@@ -53,52 +54,83 @@ fn lifeline() -> io::Result<&'static Lifeline> {
     }
     let (read, write) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     // A racing thread may have set it first; then these two just close.
-    Ok(LIFELINE.get_or_init(|| Lifeline { read, write }))
+    Ok(LIFELINE.get_or_init(|| Lifeline {
+        read,
+        _write: write,
+    }))
+}
+
+/// Who the node is, which decides how the jail gets its PID namespace.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Mode {
+    /// The node is root: it made the PID namespace before the fork (see
+    /// `namespaces.rs`), so this process is already its PID 1; it drops
+    /// root for `uid` and `gid`.
+    Root {
+        /// The process's uid.
+        uid: u32,
+        /// The process's gid.
+        gid: u32,
+    },
+    /// The node is not root: this process makes the PID namespace (inside
+    /// its new user namespace) and stays outside it as a *relay*: it forks
+    /// the init, waits for it and exits as it did. The init watches the
+    /// relay as it watches the node, so the cell dies with either.
+    Unprivileged,
+}
+
+/// What this process turned out to be once the jail was set up.
+enum Role {
+    /// The program: go on to `exec`.
+    Program,
+    /// The jail's init: wait for the program; `relay` is the read end of
+    /// the relay's lifeline, if there is a relay.
+    Init { program: Pid, relay: Option<RawFd> },
+    /// The relay (unprivileged mode): wait for the init; `lifeline` is the
+    /// write end of the init's lifeline to it.
+    Relay { init: Pid, lifeline: RawFd },
 }
 
 /// What the init needs, prepared in the node for one spawn.
 pub(crate) struct Init {
+    mode: Mode,
     rlimits: Rlimits,
-    drop_root: Option<(u32, u32)>,
     ruleset: Option<RulesetCreated>,
     filters: Arc<Filters>,
     report: OwnedFd,
     lifeline_read: RawFd,
-    lifeline_write: RawFd,
     /// Descriptors to pass: (the node's, the number the program sees).
     fds: Vec<(RawFd, RawFd)>,
 }
 
 impl Init {
     pub(crate) fn new(
+        mode: Mode,
         rlimits: Rlimits,
-        drop_root: Option<(u32, u32)>,
         ruleset: RulesetCreated,
         filters: Arc<Filters>,
         report: OwnedFd,
         fds: Vec<(RawFd, RawFd)>,
     ) -> io::Result<Init> {
-        let lifeline = lifeline()?;
         Ok(Init {
+            mode,
             rlimits,
-            drop_root,
             ruleset: Some(ruleset),
             filters,
             report,
-            lifeline_read: lifeline.read.as_raw_fd(),
-            lifeline_write: lifeline.write.as_raw_fd(),
+            lifeline_read: lifeline()?.read.as_raw_fd(),
             fds,
         })
     }
 
     /// The body of `pre_exec`. Returns in the program's process (which then
-    /// `exec`s); never returns in the init. On a failed step, tells the node
-    /// which step before failing the spawn.
+    /// `exec`s); never returns in the init or the relay. On a failed step,
+    /// tells the node which step before failing the spawn.
     pub(crate) fn run(&mut self) -> io::Result<()> {
         match self.setup() {
-            // The program: go on to exec.
-            Ok(None) => Ok(()),
-            Ok(Some(program)) => self.wait(program),
+            Ok(Role::Program) => Ok(()),
+            Ok(Role::Init { program, relay }) => self.init(program, relay),
+            Ok(Role::Relay { init, lifeline }) => self.relay(init, lifeline),
             Err((step, errno)) => {
                 write_all(self.report.as_raw_fd(), &report::setup_failed(step));
                 Err(io::Error::from_raw_os_error(errno as i32))
@@ -106,15 +138,19 @@ impl Init {
         }
     }
 
-    /// Applies the jail to this process, then forks the program. Returns
-    /// the program's pid in the init, `None` in the program.
-    fn setup(&mut self) -> Result<Option<Pid>, (Step, Errno)> {
+    /// Applies the jail to this process, then forks (the init, then) the
+    /// program.
+    fn setup(&mut self) -> Result<Role, (Step, Errno)> {
         reset_signals().map_err(|e| (Step::Signals, e))?;
         self.rlimits.apply().map_err(|e| (Step::Limits, e))?;
-        if let Some((uid, gid)) = self.drop_root {
-            namespaces::drop_root(uid, gid).map_err(|e| (Step::DropRoot, e))?;
-        }
-        namespaces::enter().map_err(|e| (Step::Namespaces, e))?;
+        let unprivileged = match self.mode {
+            Mode::Root { uid, gid } => {
+                namespaces::drop_root(uid, gid).map_err(|e| (Step::DropRoot, e))?;
+                false
+            }
+            Mode::Unprivileged => true,
+        };
+        namespaces::enter(unprivileged).map_err(|e| (Step::Namespaces, e))?;
         self.rlimits
             .apply_processes()
             .map_err(|e| (Step::ProcessLimit, e))?;
@@ -130,58 +166,73 @@ impl Init {
                 Errno::from_raw(e.raw_os_error().unwrap_or(libc::EINVAL)),
             )
         })?;
-        // SAFETY: a raw clone without CLONE_VM is fork without atfork
-        // handlers; both sides only make system calls afterwards (the child
-        // returns to std's exec path, which is written for this).
-        let pid =
-            unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0, 0, 0, 0) };
-        match pid {
-            -1 => Err((Step::Fork, Errno::last())),
-            0 => {
+        let mut relay = None;
+        if unprivileged {
+            // The relay's lifeline: the init holds the read end, the relay
+            // the write end.
+            let (read, write) =
+                nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| (Step::Fork, e))?;
+            let (read, write) = (read.into_raw_fd(), write.into_raw_fd());
+            match fork().map_err(|e| (Step::Fork, e))? {
+                None => {
+                    close(write);
+                    relay = Some(read);
+                }
+                Some(init) => {
+                    close(read);
+                    return Ok(Role::Relay {
+                        init,
+                        lifeline: write,
+                    });
+                }
+            }
+        }
+        match fork().map_err(|e| (Step::Fork, e))? {
+            None => {
                 // The program: SIGCHLD as the program expects it, and the
                 // descriptors it is handed.
                 sigchld_mask(false).map_err(|e| (Step::Fork, e))?;
                 pass(&self.fds).map_err(|e| (Step::Descriptors, e))?;
-                Ok(None)
+                Ok(Role::Program)
             }
-            pid => Ok(Some(Pid::from_raw(pid as i32))),
+            Some(program) => Ok(Role::Init { program, relay }),
         }
     }
 
-    /// In the init: keep only the lifeline and the report, reap until the
+    /// The init: keep only the lifelines and the report, reap until the
     /// program ends, report, exit.
-    fn wait(&mut self, program: Pid) -> ! {
+    fn init(&mut self, program: Pid, relay: Option<RawFd>) -> ! {
         let report = self.report.as_raw_fd();
-        close_all_but(&mut [self.lifeline_read, report]);
-        let _ = self.lifeline_write; // closed above with the rest
-        let mut unblocked = SigSet::empty();
-        if let Ok(mask) = SigSet::thread_get_mask() {
-            unblocked = mask;
+        let relay = relay.unwrap_or(self.lifeline_read);
+        close_all_but(&mut [self.lifeline_read, report, relay]);
+        match reap_until(program, [self.lifeline_read, relay]) {
+            Some(WaitStatus::Exited(_, code)) => finish(report, Ending::Exited(code)),
+            Some(WaitStatus::Signaled(_, signal, _)) => finish(report, self.signaled(signal)),
+            // The node (or the relay) is gone: so is the cell.
+            _ => exit(Ending::Killed.status()),
         }
-        unblocked.remove(Signal::SIGCHLD);
-        loop {
-            loop {
-                match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-                    Ok(WaitStatus::Exited(pid, code)) if pid == program => {
-                        finish(report, Ending::Exited(code))
-                    }
-                    Ok(WaitStatus::Signaled(pid, signal, _)) if pid == program => {
-                        finish(report, self.signaled(signal))
-                    }
-                    Ok(WaitStatus::StillAlive) => break,
-                    Ok(_) | Err(Errno::EINTR) => continue,
-                    // No child left: the program is gone without a status.
-                    Err(_) => finish(report, Ending::Exited(1)),
+    }
+
+    /// The relay: wait for the init and end as it ended. The init wrote
+    /// the report; if the node kills the relay, the init sees its lifeline
+    /// break and ends the cell.
+    fn relay(&mut self, init: Pid, lifeline: RawFd) -> ! {
+        close_all_but(&mut [self.lifeline_read, lifeline]);
+        match reap_until(init, [self.lifeline_read, self.lifeline_read]) {
+            Some(WaitStatus::Exited(_, code)) => exit(code),
+            Some(WaitStatus::Signaled(_, signal, _)) => {
+                // SAFETY: default disposition, unblocked, then raised: the
+                // relay dies of the init's signal, as the node should see.
+                unsafe {
+                    libc::signal(signal as i32, libc::SIG_DFL);
+                    let mut set = SigSet::empty();
+                    set.add(signal);
+                    let _ = set.thread_unblock();
+                    libc::kill(libc::getpid(), signal as i32);
                 }
+                exit(128 + signal as i32)
             }
-            // SAFETY: the lifeline's read end stays open in the init.
-            let lifeline = unsafe { BorrowedFd::borrow_raw(self.lifeline_read) };
-            let mut fds = [PollFd::new(lifeline, PollFlags::POLLIN)];
-            match ppoll(&mut fds, None, Some(unblocked)) {
-                // The node is gone: so is the cell.
-                Ok(n) if n > 0 => unsafe { libc::_exit(Ending::Killed.status()) },
-                _ => continue,
-            }
+            _ => exit(Ending::Killed.status()),
         }
     }
 
@@ -205,12 +256,65 @@ impl Init {
     }
 }
 
+/// Reaps every child that ends (orphans of the cell come to PID 1) until
+/// `child` does, and returns how it did; `None` when a lifeline breaks
+/// first. SIGCHLD is blocked but for the `ppoll`, so none is missed.
+fn reap_until(child: Pid, lifelines: [RawFd; 2]) -> Option<WaitStatus> {
+    let mut unblocked = SigSet::thread_get_mask().unwrap_or_else(|_| SigSet::empty());
+    unblocked.remove(Signal::SIGCHLD);
+    loop {
+        loop {
+            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+                Ok(status @ (WaitStatus::Exited(pid, _) | WaitStatus::Signaled(pid, _, _)))
+                    if pid == child =>
+                {
+                    return Some(status)
+                }
+                Ok(WaitStatus::StillAlive) => break,
+                Ok(_) | Err(Errno::EINTR) => continue,
+                // No child left: it is gone without a status.
+                Err(_) => return Some(WaitStatus::Exited(child, 1)),
+            }
+        }
+        // SAFETY: the lifelines' read ends stay open in this process.
+        let mut fds = lifelines
+            .map(|fd| PollFd::new(unsafe { BorrowedFd::borrow_raw(fd) }, PollFlags::POLLIN));
+        if let Ok(n) = ppoll(&mut fds, None, Some(unblocked)) {
+            if n > 0 {
+                return None;
+            }
+        }
+    }
+}
+
+/// Forks without running `atfork` handlers: `None` in the child.
+fn fork() -> nix::Result<Option<Pid>> {
+    // SAFETY: a raw clone without CLONE_VM is fork without atfork
+    // handlers; both sides only make system calls afterwards (the child
+    // may return to std's exec path, which is written for this).
+    let pid = unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_ulong, 0, 0, 0, 0) };
+    match pid {
+        -1 => Err(Errno::last()),
+        0 => Ok(None),
+        pid => Ok(Some(Pid::from_raw(pid as i32))),
+    }
+}
+
+fn close(fd: RawFd) {
+    // SAFETY: closing a descriptor this process owns.
+    unsafe { libc::close(fd) };
+}
+
+fn exit(status: i32) -> ! {
+    // SAFETY: _exit ends the process without running the node's atexit
+    // handlers or flushing its buffers, which belong to the node.
+    unsafe { libc::_exit(status) }
+}
+
 /// Writes the report and exits with the cell's status.
 fn finish(report: RawFd, ending: Ending) -> ! {
     write_all(report, &report::ending(ending));
-    // SAFETY: _exit ends the process without running the node's atexit
-    // handlers or flushing its buffers, which belong to the node.
-    unsafe { libc::_exit(ending.status()) }
+    exit(ending.status())
 }
 
 fn write_all(fd: RawFd, bytes: &[u8]) {

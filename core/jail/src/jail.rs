@@ -9,10 +9,9 @@ use std::sync::Arc;
 
 use landlock::RulesetCreated;
 use nix::fcntl::OFlag;
-use nix::unistd::Uid;
 
 use crate::error::{Error, Feature};
-use crate::init::Init;
+use crate::init::{Init, Mode};
 use crate::limits::Rlimits;
 use crate::policy::Policy;
 use crate::probe::probe;
@@ -27,7 +26,7 @@ use crate::status::Ending;
 #[derive(Debug)]
 pub struct Jail {
     rlimits: Rlimits,
-    drop_root: Option<(u32, u32)>,
+    mode: Mode,
     ruleset: RulesetCreated,
     filters: Arc<Filters>,
 }
@@ -44,8 +43,7 @@ impl Jail {
     /// # Errors
     ///
     /// [`Error::Unavailable`] when the host lacks a feature the jail needs
-    /// (Landlock, seccomp, user namespaces, or the right to make a PID
-    /// namespace: the node must run as root); [`Error::Path`] when a path of
+    /// (Landlock, seccomp, user namespaces); [`Error::Path`] when a path of
     /// the policy cannot be opened; [`Error::RootUid`] when the policy asks
     /// to run the process as root.
     pub fn new(policy: &Policy) -> Result<Jail, Error> {
@@ -54,13 +52,6 @@ impl Jail {
             return Err(Error::Unavailable {
                 feature: Feature::Seccomp,
                 why: "the kernel has no seccomp filters".into(),
-            });
-        }
-        if !features.pid_namespace {
-            return Err(Error::Unavailable {
-                feature: Feature::PidNamespace,
-                why: "the node does not run as root, and a PID namespace needs CAP_SYS_ADMIN"
-                    .into(),
             });
         }
         if !features.user_namespace {
@@ -72,12 +63,17 @@ impl Jail {
         if policy.uid == 0 || policy.gid == 0 {
             return Err(Error::RootUid);
         }
-        let drop_root = Uid::effective()
-            .is_root()
-            .then_some((policy.uid, policy.gid));
+        let mode = if features.root {
+            Mode::Root {
+                uid: policy.uid,
+                gid: policy.gid,
+            }
+        } else {
+            Mode::Unprivileged
+        };
         Ok(Jail {
             rlimits: Rlimits::new(&policy.limits),
-            drop_root,
+            mode,
             ruleset: crate::landlock::ruleset(policy)?,
             filters: Arc::new(Filters::new(policy.unix_sockets)?),
         })
@@ -106,9 +102,11 @@ impl Jail {
         // SAFETY: `Init::run` only makes async-signal-safe system calls.
         unsafe { command.pre_exec(move || init.run()) };
         let mut report = File::from(report);
-        let child = crate::namespaces::in_new_pid_namespace(|| {
-            command.spawn().map_err(|e| spawn_error(e, &mut report))
-        })?;
+        let mut spawn = || command.spawn().map_err(|e| spawn_error(e, &mut report));
+        let child = match self.mode {
+            Mode::Root { .. } => crate::namespaces::in_new_pid_namespace(spawn)?,
+            Mode::Unprivileged => spawn()?,
+        };
         Ok(Jailed { child, report })
     }
 
@@ -131,10 +129,14 @@ impl Jail {
         // SAFETY: `Init::run` only makes async-signal-safe system calls.
         unsafe { command.as_std_mut().pre_exec(move || init.run()) };
         let mut report = File::from(report);
-        let child = crate::namespaces::in_new_pid_namespace(|| {
+        let mut spawn = || {
             let _runtime = runtime.enter();
             command.spawn().map_err(|e| spawn_error(e, &mut report))
-        })?;
+        };
+        let child = match self.mode {
+            Mode::Root { .. } => crate::namespaces::in_new_pid_namespace(spawn)?,
+            Mode::Unprivileged => spawn()?,
+        };
         Ok(Jailed { child, report })
     }
 
@@ -148,8 +150,8 @@ impl Jail {
             .map_err(|e| Error::Spawn(e.into()))?;
         let ruleset = self.ruleset.try_clone().map_err(Error::Spawn)?;
         let init = Init::new(
+            self.mode,
             self.rlimits,
-            self.drop_root,
             ruleset,
             self.filters.clone(),
             write,
@@ -178,12 +180,14 @@ fn read_report(report: &mut File) -> Option<Report> {
 }
 
 /// A jailed process: the child the node spawned (the jail's init, PID 1 of
-/// the cell's namespace) and how to learn how the program ended.
+/// the cell's namespace; or, when the node is not root, the relay that
+/// waits for that init) and how to learn how the program ended.
 ///
 /// Killing the child kills the whole tree: the kernel ends every process
-/// of a PID namespace when its PID 1 dies, and the node's `wait` returns
-/// only after they are gone. Dropping the handle without waiting leaves
-/// the cell running, as dropping a `Child` does.
+/// of a PID namespace when its PID 1 dies. When the node is root, the
+/// node's `wait` returns only after they are all gone; when it is not,
+/// the relay dies first and the tree a moment later. Dropping the handle
+/// without waiting leaves the cell running, as dropping a `Child` does.
 #[derive(Debug)]
 pub struct Jailed<C> {
     child: C,

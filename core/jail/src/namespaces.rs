@@ -74,7 +74,13 @@ pub(crate) fn drop_root(uid: u32, gid: u32) -> nix::Result<()> {
 }
 
 /// Enters new user, network and IPC (System V objects, POSIX message
-/// queues) namespaces. In the child; allocation-free.
-pub(crate) fn enter() -> nix::Result<()> {
-    unshare(CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWIPC)
+/// queues) namespaces, and with `pid` makes a PID namespace for the next
+/// child (the node is not root, and the user namespace gives the right).
+/// In the child; allocation-free.
+pub(crate) fn enter(pid: bool) -> nix::Result<()> {
+    let mut flags = CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWIPC;
+    if pid {
+        flags |= CloneFlags::CLONE_NEWPID;
+    }
+    unshare(flags)
 }

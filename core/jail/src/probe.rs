@@ -13,9 +13,11 @@ pub struct Features {
     pub landlock_abi: Option<u32>,
     /// Whether seccomp filters can be installed.
     pub seccomp: bool,
-    /// Whether the node may create PID namespaces (it needs `CAP_SYS_ADMIN`:
-    /// it runs as root).
-    pub pid_namespace: bool,
+    /// Whether the node runs as root. Then it makes each cell's PID
+    /// namespace itself and the cell runs as [`Policy::uid`](crate::Policy::uid);
+    /// otherwise the jail makes it inside the cell's user namespace, with
+    /// one more process (a relay) per cell, and the cell keeps the node's uid.
+    pub root: bool,
     /// Whether user namespaces can be created (`user.max_user_namespaces`
     /// is not 0).
     pub user_namespace: bool,
@@ -24,7 +26,7 @@ pub struct Features {
 impl Features {
     /// Whether every feature the jail needs is here.
     pub fn complete(&self) -> bool {
-        self.landlock_abi.is_some() && self.seccomp && self.pid_namespace && self.user_namespace
+        self.landlock_abi.is_some() && self.seccomp && self.user_namespace
     }
 }
 
@@ -37,10 +39,10 @@ impl fmt::Display for Features {
         let yes = |b: bool| if b { "yes" } else { "no" };
         write!(
             f,
-            ", seccomp {}, pid namespace {}, user namespace {}",
+            ", seccomp {}, user namespaces {}, root {}",
             yes(self.seccomp),
-            yes(self.pid_namespace),
-            yes(self.user_namespace)
+            yes(self.user_namespace),
+            yes(self.root)
         )
     }
 }
@@ -51,7 +53,7 @@ pub fn probe() -> Features {
     Features {
         landlock_abi: landlock_abi(),
         seccomp: seccomp(),
-        pid_namespace: Uid::effective().is_root(),
+        root: Uid::effective().is_root(),
         user_namespace: std::fs::read_to_string("/proc/sys/user/max_user_namespaces")
             .map(|s| s.trim() != "0")
             .unwrap_or(false),

@@ -18,3 +18,5 @@ mod lifetime;
 mod descriptors;
 // Failing closed, and the probe.
 mod errors;
+// A node that is not root.
+mod unprivileged;

@@ -25,7 +25,10 @@ const USAGE: &str = "usage: ww-jail-probe MODE [ARG]
   fd3             send `ping` on fd 3 and print the answer
   pause           wait forever
   jail-pause      (unjailed) jail `ww-jail-probe pause`, print the jail's
-                  init pid and the program's pid, wait forever";
+                  init pid and the program's pid, wait forever
+  jail-run MODE [ARG]
+                  (unjailed) run `ww-jail-probe MODE [ARG]` jailed (at most
+                  16 processes), print its output and how it ended";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         "tree" => tree(arg(1)),
         "fd3" => fd3(),
         "jail-pause" => jail_pause(),
+        "jail-run" => jail_run(&args[1..]),
         "pause" => loop {
             // SAFETY: pause only waits for a signal.
             unsafe { libc::pause() };
@@ -204,13 +208,29 @@ fn fd3() -> Probe {
     Ok(format!("answer: {}", String::from_utf8_lossy(&answer)))
 }
 
-fn jail_pause() -> Probe {
+/// A jail for this probe alone.
+fn own_jail() -> std::io::Result<(std::path::PathBuf, ww_jail::Jail)> {
     let me = std::env::current_exe()?;
-    let policy = ww_jail::Policy {
+    let mut policy = ww_jail::Policy {
         executable: vec![me.clone()],
         ..ww_jail::Policy::default()
     };
+    policy.limits.processes = Some(16);
     let jail = ww_jail::Jail::new(&policy).map_err(std::io::Error::other)?;
+    Ok((me, jail))
+}
+
+fn jail_run(args: &[String]) -> Probe {
+    let (me, jail) = own_jail()?;
+    let mut command = std::process::Command::new(me);
+    command.args(args);
+    let mut jailed = jail.spawn(command, &[]).map_err(std::io::Error::other)?;
+    let ending = jailed.wait()?;
+    Ok(format!("ending: {ending}"))
+}
+
+fn jail_pause() -> Probe {
+    let (me, jail) = own_jail()?;
     let mut command = std::process::Command::new(me);
     command.arg("pause");
     let jailed = jail.spawn(command, &[]).map_err(std::io::Error::other)?;
