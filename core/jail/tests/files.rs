@@ -75,3 +75,47 @@ fn a_shell_runs_only_the_programs_listed() {
     assert_eq!(out, "cat ran\n", "{err}");
     assert!(err.contains("Permission denied"), "{err}");
 }
+
+#[test]
+fn python_runs_with_the_defaults_and_its_binary() {
+    // Debian's Python keeps its standard library under /usr/lib, which the
+    // defaults grant; a prefix elsewhere would be a `read_only` path.
+    let python = std::path::Path::new("/usr/bin/python3");
+    if !python.exists() {
+        panic!("this test needs /usr/bin/python3 (Debian's python3 package)");
+    }
+    let policy = ww_jail::Policy {
+        executable: vec![python.into()],
+        ..ww_jail::Policy::default()
+    };
+    let jail = crate::util::jail(&policy);
+    let mut command = std::process::Command::new(python);
+    command
+        .args([
+            "-c",
+            "import json; print(json.dumps([1]));\n\
+             try:\n    open('/etc/passwd')\nexcept PermissionError:\n    print('denied')",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut jailed = jail.spawn(command, &[]).unwrap();
+    let mut out = String::new();
+    let mut err = String::new();
+    use std::io::Read;
+    jailed
+        .child()
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    jailed
+        .child()
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(jailed.wait().unwrap(), Ending::Exited(0), "{out} {err}");
+    assert_eq!(out, "[1]\ndenied\n", "{err}");
+}

@@ -18,3 +18,23 @@ fn ptrace_of_the_parent_and_the_node_is_denied() {
     assert_eq!(ending, Ending::Exited(1), "{out}");
     assert!(out.contains("Operation not permitted"), "{out}");
 }
+
+#[test]
+fn namespaces_io_uring_bpf_keyrings_and_x32_are_denied() {
+    let mut calls = vec!["unshare", "clone-newuser", "io_uring", "bpf", "keyctl"];
+    if cfg!(target_arch = "x86_64") {
+        calls.push("x32");
+    }
+    for call in calls {
+        let (ending, out) = run(&policy(), &["syscall", call]);
+        assert_eq!(ending, Ending::Exited(1), "{call}: {out}");
+        assert!(out.contains("Operation not permitted"), "{call}: {out}");
+    }
+    // Unjailed, the first two work: the denial is the filter's.
+    for call in ["unshare", "clone-newuser"] {
+        let out = crate::util::probe_command(&["syscall", call])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{call}: {out:?}");
+    }
+}

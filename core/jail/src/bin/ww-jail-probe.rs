@@ -18,6 +18,9 @@ const USAGE: &str = "usage: ww-jail-probe MODE [ARG]
   connect ADDR    open a TCP connection (host:port)
   unix-socket     create a Unix socket
   ptrace PID      attach to a process with ptrace
+  syscall NAME    make one system call a jail denies: unshare (a user
+                  namespace), clone-newuser, io_uring, bpf, keyctl, x32
+                  (getpid by its x32 number)
   fork-bomb       fork until refused; print how many forks succeeded
   alloc BYTES     allocate and touch BYTES of memory, 1 MiB at a time
   spin            loop on the CPU forever
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         "connect" => TcpStream::connect(arg(1)).map(|_| "connected".into()),
         "unix-socket" => socket(libc::AF_UNIX),
         "ptrace" => ptrace(arg(1)),
+        "syscall" => syscall(arg(1)),
         "fork-bomb" => fork_bomb(),
         "alloc" => alloc(arg(1)),
         "spin" => spin(),
@@ -243,4 +247,32 @@ fn jail_pause() -> Probe {
         // SAFETY: waits for a signal.
         unsafe { libc::pause() };
     }
+}
+
+fn syscall(name: &str) -> Probe {
+    let mut io_uring_params = [0u8; 120];
+    // SAFETY: each call passes null or a live buffer large enough.
+    let rc = unsafe {
+        match name {
+            "unshare" => libc::unshare(libc::CLONE_NEWUSER) as libc::c_long,
+            "clone-newuser" => {
+                let flags = (libc::CLONE_NEWUSER | libc::SIGCHLD) as libc::c_ulong;
+                let pid = libc::syscall(libc::SYS_clone, flags, 0, 0, 0, 0);
+                if pid == 0 {
+                    libc::_exit(0);
+                }
+                pid
+            }
+            "io_uring" => libc::syscall(libc::SYS_io_uring_setup, 1, io_uring_params.as_mut_ptr()),
+            "bpf" => libc::syscall(libc::SYS_bpf, 0, std::ptr::null::<u8>(), 0),
+            "keyctl" => libc::syscall(libc::SYS_keyctl, 0, -1, 0),
+            #[cfg(target_arch = "x86_64")]
+            "x32" => libc::syscall(0x4000_0000 | libc::SYS_getpid),
+            _ => return Err(std::io::Error::other(format!("unknown system call {name}"))),
+        }
+    };
+    if rc < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(format!("{name} returned {rc}"))
 }
