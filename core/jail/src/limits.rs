@@ -66,3 +66,25 @@ impl Rlimits {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn the_cpu_budget_rounds_up_to_whole_seconds_and_never_to_zero() {
+        let secs = |ms| {
+            Rlimits::new(&Limits {
+                cpu: Some(Duration::from_millis(ms)),
+                ..Limits::default()
+            })
+            .cpu_seconds()
+        };
+        assert_eq!(secs(0), Some(1));
+        assert_eq!(secs(500), Some(1));
+        assert_eq!(secs(1000), Some(1));
+        assert_eq!(secs(1001), Some(2));
+    }
+}

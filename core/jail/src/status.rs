@@ -125,3 +125,39 @@ pub(crate) mod report {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::report::{self, Report};
+    use super::*;
+    use crate::error::Step;
+
+    #[test]
+    fn statuses_match_a_wasm_cells() {
+        assert_eq!(Ending::Exited(0).status(), code::OK);
+        assert_eq!(Ending::Exited(3).status(), 3);
+        assert_eq!(Ending::CpuLimit.status(), code::CPU_LIMIT);
+        assert_eq!(Ending::Killed.status(), code::KILLED);
+        assert_eq!(Ending::Signaled(libc::SIGSEGV).status(), 139);
+        let missing = std::io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(Ending::status_of_spawn_error(&missing), code::NOT_FOUND);
+        let denied = std::io::Error::from_raw_os_error(libc::EACCES);
+        assert_eq!(Ending::status_of_spawn_error(&denied), code::NOT_EXECUTABLE);
+    }
+
+    #[test]
+    fn reports_round_trip() {
+        for ending in [Ending::Exited(7), Ending::Signaled(6), Ending::CpuLimit] {
+            let Some(Report::Ended(back)) = report::parse(report::ending(ending)) else {
+                panic!("{ending:?} did not come back");
+            };
+            assert_eq!(back, ending);
+        }
+        let Some(Report::SetupFailed(step)) = report::parse(report::setup_failed(Step::Seccomp))
+        else {
+            panic!("the step did not come back");
+        };
+        assert_eq!(step, Step::Seccomp);
+        assert!(report::parse([9, 0, 0, 0, 0, 0, 0, 0]).is_none());
+    }
+}
