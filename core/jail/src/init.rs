@@ -18,8 +18,7 @@
 //! whose write end only the node holds: when the node dies, however it
 //! dies, the pipe reads end-of-file and the init exits, taking the cell
 //! with it. (`PR_SET_PDEATHSIG` would fire when the node's *thread* that
-//! forked exits, which here is a throwaway spawning thread, and under
-//! tokio any blocking-pool thread.)
+//! forked exits, which under tokio can be any blocking-pool thread.)
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};

@@ -129,10 +129,8 @@ impl Jail {
         // SAFETY: `Init::run` only makes async-signal-safe system calls.
         unsafe { command.as_std_mut().pre_exec(move || init.run()) };
         let mut report = File::from(report);
-        let mut spawn = || {
-            let _runtime = runtime.enter();
-            command.spawn().map_err(|e| spawn_error(e, &mut report))
-        };
+        let _runtime = runtime.enter();
+        let mut spawn = || command.spawn().map_err(|e| spawn_error(e, &mut report));
         let child = match self.mode {
             Mode::Root { .. } => crate::namespaces::in_new_pid_namespace(spawn)?,
             Mode::Unprivileged => spawn()?,

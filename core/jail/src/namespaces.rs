@@ -7,12 +7,14 @@
 //! The jail's init must be PID 1 of a new PID namespace: when PID 1 dies,
 //! the kernel kills every other process in the namespace, however it was
 //! forked, double-forked or `setsid`'d away. `unshare(CLONE_NEWPID)` does
-//! not move the caller, only its *next* child, and it cannot be undone; so
-//! [`in_new_pid_namespace`] runs the spawn on a short-lived thread that
-//! unshares first (a thread may do this in a multi-threaded process; it
-//! needs `CAP_SYS_ADMIN`). The forked child is then PID 1, and `kill(2)`
-//! on it from the node ends the whole tree before the node's `wait`
-//! returns.
+//! not move the caller, only its *next* children, and only those of the
+//! calling thread (a thread may do this in a multi-threaded process; it
+//! needs `CAP_SYS_ADMIN`). So [`in_new_pid_namespace`] unshares, spawns,
+//! and `setns`es the thread's children back into the node's namespace.
+//! The forked child is then PID 1, and `kill(2)` on it from the node ends
+//! the whole tree before the node's `wait` returns. (A throwaway thread
+//! per spawn would do too, at the price of a thread and two more context
+//! switches per spawn: about half a millisecond on a busy machine.)
 //!
 //! # User namespace: a process bound per cell
 //!
@@ -30,39 +32,64 @@
 //! reachable. Descriptors the process was handed (fd 3) keep working: they
 //! were opened outside.
 
-use std::io;
+use std::fs::File;
+use std::sync::OnceLock;
 
-use nix::sched::{unshare, CloneFlags};
+use nix::sched::{setns, unshare, CloneFlags};
 use nix::unistd::{setgroups, setresgid, setresuid, Gid, Uid};
 
 use crate::error::{Error, Feature};
 
-/// Runs `spawn` on a new thread whose children start in a new PID
-/// namespace, and returns what it returns.
-pub(crate) fn in_new_pid_namespace<T, F>(spawn: F) -> Result<T, Error>
-where
-    T: Send,
-    F: FnOnce() -> Result<T, Error> + Send,
-{
-    std::thread::scope(|scope| {
-        let thread = std::thread::Builder::new()
-            .name("ww-jail-spawn".into())
-            .spawn_scoped(scope, || {
-                unshare(CloneFlags::CLONE_NEWPID).map_err(|e| Error::Unavailable {
-                    feature: Feature::PidNamespace,
-                    why: format!(
-                        "unshare(CLONE_NEWPID): {e} (the node needs CAP_SYS_ADMIN: run it as root)"
-                    ),
-                })?;
-                spawn()
-            })
-            .map_err(Error::Spawn)?;
-        thread.join().unwrap_or_else(|_| {
-            Err(Error::Spawn(io::Error::other(
-                "the spawning thread panicked",
-            )))
+/// Runs `spawn` on this thread with its children starting in a new PID
+/// namespace, then puts the thread's children back in the node's.
+pub(crate) fn in_new_pid_namespace<T>(
+    spawn: impl FnOnce() -> Result<T, Error>,
+) -> Result<T, Error> {
+    let node = node_pid_namespace()?;
+    unshare(CloneFlags::CLONE_NEWPID).map_err(|e| Error::Unavailable {
+        feature: Feature::PidNamespace,
+        why: format!("unshare(CLONE_NEWPID): {e} (the node needs CAP_SYS_ADMIN: run it as root)"),
+    })?;
+    let restore = Restore(node);
+    let spawned = spawn();
+    restore.now()?;
+    spawned
+}
+
+/// The node's own PID namespace, opened once.
+fn node_pid_namespace() -> Result<&'static File, Error> {
+    static NODE: OnceLock<File> = OnceLock::new();
+    if let Some(ns) = NODE.get() {
+        return Ok(ns);
+    }
+    let ns = File::open("/proc/self/ns/pid").map_err(|e| Error::Unavailable {
+        feature: Feature::PidNamespace,
+        why: format!("cannot open /proc/self/ns/pid: {e}"),
+    })?;
+    Ok(NODE.get_or_init(|| ns))
+}
+
+/// Puts the thread's future children back in the node's PID namespace,
+/// also when the spawn unwinds: a thread left pointing at the cell's
+/// namespace would fork every later child into it (and fail once the
+/// cell's init is gone).
+struct Restore(&'static File);
+
+impl Restore {
+    fn now(self) -> Result<(), Error> {
+        let result = setns(self.0, CloneFlags::CLONE_NEWPID);
+        std::mem::forget(self);
+        result.map_err(|e| Error::Unavailable {
+            feature: Feature::PidNamespace,
+            why: format!("setns back to the node's PID namespace: {e}"),
         })
-    })
+    }
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let _ = setns(self.0, CloneFlags::CLONE_NEWPID);
+    }
 }
 
 /// Drops root for `uid`/`gid`, supplementary groups included. In the child;

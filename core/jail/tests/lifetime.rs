@@ -79,3 +79,23 @@ async fn tokio_spawn_and_kill() {
     let mut jailed = jail.spawn_tokio(command, &[]).unwrap();
     assert_eq!(jailed.wait().await.unwrap(), Ending::Exited(0));
 }
+
+#[test]
+fn the_spawning_threads_next_children_stay_in_the_nodes_pid_namespace() {
+    let ours = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    let jail = jail(&policy());
+    let mut jailed = jail.spawn(probe_command(&["pause"]), &[]).unwrap();
+    let cells = std::fs::read_link(format!("/proc/{}/ns/pid", jailed.id())).unwrap();
+    assert_ne!(cells, ours, "the init has a PID namespace of its own");
+    // A failed spawn must restore the thread too.
+    assert!(jail
+        .spawn(Command::new("/nonexistent/program"), &[])
+        .is_err());
+    let mut plain = Command::new(probe()).arg("pause").spawn().unwrap();
+    let theirs = std::fs::read_link(format!("/proc/{}/ns/pid", plain.id())).unwrap();
+    plain.kill().unwrap();
+    plain.wait().unwrap();
+    jailed.kill().unwrap();
+    jailed.wait().unwrap();
+    assert_eq!(theirs, ours);
+}
