@@ -1,10 +1,9 @@
 //! The jail a policy compiles to, and the handle of a jailed process.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::ExitStatus;
+use std::os::unix::process::CommandExt;
 use std::sync::Arc;
 
 use landlock::RulesetCreated;
@@ -12,12 +11,12 @@ use nix::fcntl::OFlag;
 
 use crate::error::{Error, Feature};
 use crate::init::{Init, Mode};
+use crate::jailed::{read_report, Jailed};
 use crate::limits::Rlimits;
 use crate::policy::Policy;
 use crate::probe::probe;
 use crate::seccomp::Filters;
-use crate::status::report::{self, Report};
-use crate::status::Ending;
+use crate::status::report::Report;
 
 /// A policy compiled for this host: its Landlock ruleset (the policy's
 /// paths, opened), its seccomp filters, its limits. Build it once and spawn
@@ -29,12 +28,6 @@ pub struct Jail {
     mode: Mode,
     ruleset: RulesetCreated,
     filters: Arc<Filters>,
-}
-
-impl std::fmt::Debug for Filters {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Filters")
-    }
 }
 
 impl Jail {
@@ -92,7 +85,7 @@ impl Jail {
     /// [`Error::Setup`] naming the step of the jail that failed,
     /// [`Error::Spawn`] when the program could not be started (its
     /// [`io::ErrorKind::NotFound`] maps to status 127, see
-    /// [`Ending::status_of_spawn_error`]).
+    /// [`Ending::status_of_spawn_error`](crate::Ending::status_of_spawn_error)).
     pub fn spawn(
         &self,
         mut command: std::process::Command,
@@ -107,7 +100,7 @@ impl Jail {
             Mode::Root { .. } => crate::namespaces::in_new_pid_namespace(spawn)?,
             Mode::Unprivileged => spawn()?,
         };
-        Ok(Jailed { child, report })
+        Ok(Jailed::new(child, report))
     }
 
     /// Starts `command` jailed, as [`spawn`](Self::spawn), for tokio. Call
@@ -135,7 +128,7 @@ impl Jail {
             Mode::Root { .. } => crate::namespaces::in_new_pid_namespace(spawn)?,
             Mode::Unprivileged => spawn()?,
         };
-        Ok(Jailed { child, report })
+        Ok(Jailed::new(child, report))
     }
 
     /// One spawn's init, and the node's end of its report pipe.
@@ -171,112 +164,11 @@ fn spawn_error(error: io::Error, report: &mut File) -> Error {
     }
 }
 
-fn read_report(report: &mut File) -> Option<Report> {
-    let mut bytes = [0; 8];
-    report.read_exact(&mut bytes).ok()?;
-    report::parse(bytes)
-}
-
-/// A jailed process: the child the node spawned (the jail's init, PID 1 of
-/// the cell's namespace; or, when the node is not root, the relay that
-/// waits for that init) and how to learn how the program ended.
-///
-/// Killing the child kills the whole tree: the kernel ends every process
-/// of a PID namespace when its PID 1 dies. When the node is root, the
-/// node's `wait` returns only after they are all gone; when it is not,
-/// the relay dies first and the tree a moment later. Dropping the handle
-/// without waiting leaves the cell running, as dropping a `Child` does.
-#[derive(Debug)]
-pub struct Jailed<C> {
-    child: C,
-    report: File,
-}
-
-impl<C> Jailed<C> {
-    /// The child process (the jail's init), for its stdio pipes and pid.
-    /// The program itself is its only child.
-    pub fn child(&mut self) -> &mut C {
-        &mut self.child
-    }
-
-    /// How the program ended, given how the init ended.
-    fn ending(&mut self, status: ExitStatus) -> Ending {
-        match read_report(&mut self.report) {
-            Some(Report::Ended(ending)) => ending,
-            // No report: the init itself was killed, by the node or
-            // from outside.
-            _ => match (status.signal(), status.code()) {
-                (Some(libc::SIGKILL), _) => Ending::Killed,
-                (Some(signal), _) => Ending::Signaled(signal),
-                (None, Some(code)) => Ending::Exited(code),
-                (None, None) => Ending::Killed,
-            },
-        }
-    }
-}
-
-impl Jailed<std::process::Child> {
-    /// The init's pid, in the node's PID namespace.
-    pub fn id(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Kills the whole tree (`SIGKILL` to the init). Then [`wait`](Self::wait).
-    ///
-    /// # Errors
-    ///
-    /// As [`std::process::Child::kill`].
-    pub fn kill(&mut self) -> io::Result<()> {
-        self.child.kill()
-    }
-
-    /// Waits for the tree to end and says how the program ended.
-    ///
-    /// # Errors
-    ///
-    /// As [`std::process::Child::wait`].
-    pub fn wait(&mut self) -> io::Result<Ending> {
-        let status = self.child.wait()?;
-        Ok(self.ending(status))
-    }
-
-    /// Like [`wait`](Self::wait), without blocking.
-    ///
-    /// # Errors
-    ///
-    /// As [`std::process::Child::try_wait`].
-    pub fn try_wait(&mut self) -> io::Result<Option<Ending>> {
-        Ok(self.child.try_wait()?.map(|status| self.ending(status)))
-    }
-}
-
-#[cfg(feature = "tokio")]
-impl Jailed<tokio::process::Child> {
-    /// The init's pid, in the node's PID namespace, until it is reaped.
-    pub fn id(&self) -> Option<u32> {
-        self.child.id()
-    }
-
-    /// Kills the whole tree (`SIGKILL` to the init). Then [`wait`](Self::wait).
-    ///
-    /// # Errors
-    ///
-    /// As [`tokio::process::Child::start_kill`].
-    pub fn start_kill(&mut self) -> io::Result<()> {
-        self.child.start_kill()
-    }
-
-    /// Waits for the tree to end and says how the program ended.
-    ///
-    /// # Errors
-    ///
-    /// As [`tokio::process::Child::wait`].
-    ///
-    /// # Cancel safety
-    ///
-    /// Cancel safe, as `tokio::process::Child::wait`.
-    pub async fn wait(&mut self) -> io::Result<Ending> {
-        let status = self.child.wait().await?;
-        Ok(self.ending(status))
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_jail_can_be_shared_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<super::Jail>();
     }
 }

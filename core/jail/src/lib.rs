@@ -20,6 +20,7 @@
 mod error;
 mod init;
 mod jail;
+mod jailed;
 mod landlock;
 mod limits;
 mod namespaces;
@@ -29,7 +30,8 @@ mod seccomp;
 mod status;
 
 pub use error::{Error, Feature, Step};
-pub use jail::{Jail, Jailed};
+pub use jail::Jail;
+pub use jailed::Jailed;
 pub use policy::{Limits, Policy, NOBODY, SYSTEM_FILES, SYSTEM_LIBRARIES, SYSTEM_SINKS};
 pub use probe::{probe, Features};
 pub use status::{code, Ending};

@@ -103,6 +103,12 @@ pub(crate) struct Filters {
     programs: Vec<BpfProgram>,
 }
 
+impl std::fmt::Debug for Filters {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Filters({} programs)", self.programs.len())
+    }
+}
+
 impl Filters {
     /// Compiles the filters for this architecture.
     pub(crate) fn new(unix_sockets: bool) -> Result<Filters, Error> {
