@@ -192,6 +192,15 @@ impl Init {
                 // descriptors it is handed.
                 sigchld_mask(false).map_err(|e| (Step::Fork, e))?;
                 pass(&self.fds).map_err(|e| (Step::Descriptors, e))?;
+                // Only stdio and the passed descriptors reach the program,
+                // also those of the node that were opened without
+                // close-on-exec (by a C library, say).
+                let mut keep = [0; MAX_PASSED + 3];
+                keep[..3].copy_from_slice(&[0, 1, 2]);
+                for (i, (_, to)) in self.fds.iter().enumerate() {
+                    keep[3 + i] = *to;
+                }
+                close_all_but(&mut keep[..3 + self.fds.len()], CloseHow::OnExec);
                 Ok(Role::Program)
             }
             Some(program) => Ok(Role::Init { program, relay }),
@@ -203,7 +212,7 @@ impl Init {
     fn init(&mut self, program: Pid, relay: Option<RawFd>) -> ! {
         let report = self.report.as_raw_fd();
         let relay = relay.unwrap_or(self.lifeline_read);
-        close_all_but(&mut [self.lifeline_read, report, relay]);
+        close_all_but(&mut [self.lifeline_read, report, relay], CloseHow::Now);
         match reap_until(program, [self.lifeline_read, relay]) {
             Some(WaitStatus::Exited(_, code)) => finish(report, Ending::Exited(code)),
             Some(WaitStatus::Signaled(_, signal, _)) => finish(report, self.signaled(signal)),
@@ -216,7 +225,7 @@ impl Init {
     /// the report; if the node kills the relay, the init sees its lifeline
     /// break and ends the cell.
     fn relay(&mut self, init: Pid, lifeline: RawFd) -> ! {
-        close_all_but(&mut [self.lifeline_read, lifeline]);
+        close_all_but(&mut [self.lifeline_read, lifeline], CloseHow::Now);
         match reap_until(init, [self.lifeline_read, self.lifeline_read]) {
             Some(WaitStatus::Exited(_, code)) => exit(code),
             Some(WaitStatus::Signaled(_, signal, _)) => {
@@ -385,16 +394,30 @@ pub(crate) const MAX_PASSED: usize = 64;
 /// Closes every descriptor but `keep`: the init must hold none of the
 /// node's (its sockets, the write end of its own lifeline, std's spawn
 /// pipe, whose end-of-file tells the node the program `exec`ed).
-fn close_all_but(keep: &mut [RawFd]) {
+///
+/// In the program, descriptors are only marked close-on-exec: std's own
+/// pipe, which reports a failed `exec` to the node, must stay open until
+/// the `exec`.
+fn close_all_but(keep: &mut [RawFd], how: CloseHow) {
+    let flags = match how {
+        CloseHow::Now => 0,
+        CloseHow::OnExec => libc::CLOSE_RANGE_CLOEXEC as libc::c_int,
+    };
     keep.sort_unstable();
     let mut first: u32 = 0;
     for fd in keep.iter().map(|fd| *fd as u32) {
         if fd > first {
-            // SAFETY: closing descriptors the init does not use.
-            unsafe { libc::close_range(first, fd - 1, 0) };
+            // SAFETY: closing descriptors this process does not use.
+            unsafe { libc::close_range(first, fd - 1, flags) };
         }
         first = fd + 1;
     }
     // SAFETY: as above.
-    unsafe { libc::close_range(first, u32::MAX, 0) };
+    unsafe { libc::close_range(first, u32::MAX, flags) };
+}
+
+#[derive(Clone, Copy)]
+enum CloseHow {
+    Now,
+    OnExec,
 }

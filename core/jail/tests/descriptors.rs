@@ -48,3 +48,34 @@ fn descriptors_whose_numbers_cross_are_both_passed() {
     node.write_all(b"pong").unwrap();
     assert_eq!(jailed.wait().unwrap(), Ending::Exited(0));
 }
+
+#[test]
+fn only_stdio_and_the_passed_descriptors_reach_the_program() {
+    // A descriptor of the node without close-on-exec, as a C library
+    // might leave one.
+    let file = std::fs::File::open("/etc/passwd").unwrap();
+    // SAFETY: dup of a live descriptor; the copy is closed below.
+    let leaked = unsafe { libc::dup(std::os::fd::AsRawFd::as_raw_fd(&file)) };
+    assert!(leaked >= 0);
+    let (_node, cell) = UnixStream::pair().unwrap();
+    let jail = jail(&policy());
+    let mut jailed = jail
+        .spawn(probe_command(&["open-fds"]), &[(cell.as_fd(), 3)])
+        .unwrap();
+    let mut out = String::new();
+    jailed
+        .child()
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert_eq!(jailed.wait().unwrap(), Ending::Exited(0), "{out}");
+    // SAFETY: closing the copy made above.
+    unsafe { libc::close(leaked) };
+    assert_eq!(
+        out.trim(),
+        "0 1 2 3",
+        "the node's descriptor {leaked} leaked"
+    );
+}

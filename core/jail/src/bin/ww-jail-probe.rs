@@ -26,6 +26,7 @@ const USAGE: &str = "usage: ww-jail-probe MODE [ARG]
   spin            loop on the CPU forever
   tree N          start N children that each start a child; print the pids; wait
   fd3             send `ping` on fd 3 and print the answer
+  open-fds        print the open descriptors below 1024
   pause           wait forever
   jail-pause      (unjailed) jail `ww-jail-probe pause`, print the jail's
                   init pid and the program's pid, wait forever
@@ -51,6 +52,12 @@ fn main() -> ExitCode {
         "spin" => spin(),
         "tree" => tree(arg(1)),
         "fd3" => fd3(),
+        "open-fds" => Ok((0..1024)
+            // SAFETY: F_GETFD only reads a descriptor's flags.
+            .filter(|fd| unsafe { libc::fcntl(*fd, libc::F_GETFD) } >= 0)
+            .map(|fd| fd.to_string())
+            .collect::<Vec<_>>()
+            .join(" ")),
         "jail-pause" => jail_pause(),
         "jail-run" => jail_run(&args[1..]),
         "pause" => loop {
