@@ -11,9 +11,10 @@
 //! # What the init does
 //!
 //! It stays behind as PID 1 (it never `exec`s): it reaps orphans (whose
-//! zombies would otherwise count against the process limit), writes how
-//! the program ended to the node (a [`report`](crate::status)), and exits
-//! with the cell's status. Its death, for whatever reason, kills every
+//! zombies would otherwise count against the process limit), passes
+//! `SIGTERM` and its kin on to the program, writes how the program ended
+//! to the node (a [`report`](crate::status)), and exits with the cell's
+//! status. Its death, for whatever reason, kills every
 //! process left in the namespace. It also watches a *lifeline*, a pipe
 //! whose write end only the node holds: when the node dies, however it
 //! dies, the pipe reads end-of-file and the init exits, taking the cell
@@ -22,6 +23,7 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, IntoRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use landlock::RulesetCreated;
@@ -179,6 +181,7 @@ impl Init {
                 }
                 Some(init) => {
                     close(read);
+                    forward_signals(init).map_err(|e| (Step::Signals, e))?;
                     return Ok(Role::Relay {
                         init,
                         lifeline: write,
@@ -203,7 +206,10 @@ impl Init {
                 close_all_but(&mut keep[..3 + self.fds.len()], CloseHow::OnExec);
                 Ok(Role::Program)
             }
-            Some(program) => Ok(Role::Init { program, relay }),
+            Some(program) => {
+                forward_signals(program).map_err(|e| (Step::Signals, e))?;
+                Ok(Role::Init { program, relay })
+            }
         }
     }
 
@@ -354,6 +360,43 @@ fn reset_signals() -> nix::Result<()> {
             &action,
             std::ptr::null_mut(),
         ))?;
+    }
+    Ok(())
+}
+
+/// The signals the init (and the relay) pass on to their one child, so the
+/// node can ask the program to stop (`SIGTERM`) rather than kill the tree.
+/// PID 1 of a namespace would otherwise ignore them.
+const FORWARDED: [libc::c_int; 6] = [
+    libc::SIGTERM,
+    libc::SIGINT,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+];
+
+/// Where the forwarded signals go: set once, after the fork, in the init
+/// (or relay), which is a process of its own.
+static FORWARD_TO: AtomicI32 = AtomicI32::new(0);
+
+fn forward_signals(to: Pid) -> nix::Result<()> {
+    extern "C" fn forward(signal: libc::c_int) {
+        let to = FORWARD_TO.load(Ordering::Relaxed);
+        if to > 0 {
+            // SAFETY: kill is async-signal-safe.
+            unsafe { libc::kill(to, signal) };
+        }
+    }
+    FORWARD_TO.store(to.as_raw(), Ordering::Relaxed);
+    for signal in FORWARDED {
+        // SAFETY: the handler only calls kill, which is async-signal-safe.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = forward as *const () as usize;
+            libc::sigemptyset(&mut action.sa_mask);
+            Errno::result(libc::sigaction(signal, &action, std::ptr::null_mut()))?;
+        }
     }
     Ok(())
 }

@@ -65,6 +65,20 @@ impl Jailed<std::process::Child> {
         self.child.kill()
     }
 
+    /// Asks the program to stop: `SIGTERM`, which the init passes on. The
+    /// program may ignore it; [`kill`](Self::kill) may not be ignored.
+    ///
+    /// # Errors
+    ///
+    /// When the signal cannot be sent.
+    pub fn terminate(&mut self) -> io::Result<()> {
+        // Not once reaped: the pid may belong to another process by then.
+        if self.child.try_wait()?.is_some() {
+            return Ok(());
+        }
+        signal(self.child.id(), libc::SIGTERM)
+    }
+
     /// Waits for the tree to end and says how the program ended.
     ///
     /// # Errors
@@ -101,6 +115,20 @@ impl Jailed<tokio::process::Child> {
         self.child.start_kill()
     }
 
+    /// Asks the program to stop: `SIGTERM`, which the init passes on. The
+    /// program may ignore it; [`start_kill`](Self::start_kill) may not be ignored.
+    ///
+    /// # Errors
+    ///
+    /// When the signal cannot be sent.
+    pub fn terminate(&mut self) -> io::Result<()> {
+        // `id` is `None` once reaped, when the pid may be another's.
+        match self.child.id() {
+            Some(pid) => signal(pid, libc::SIGTERM),
+            None => Ok(()),
+        }
+    }
+
     /// Waits for the tree to end and says how the program ended.
     ///
     /// # Errors
@@ -121,4 +149,12 @@ pub(crate) fn read_report(report: &mut File) -> Option<Report> {
     let mut bytes = [0; 8];
     report.read_exact(&mut bytes).ok()?;
     report::parse(bytes)
+}
+
+fn signal(pid: u32, signal: libc::c_int) -> io::Result<()> {
+    // SAFETY: kill takes no pointer; the pid is our unreaped child's.
+    if unsafe { libc::kill(pid as libc::pid_t, signal) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }

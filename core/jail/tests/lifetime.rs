@@ -99,3 +99,13 @@ fn the_spawning_threads_next_children_stay_in_the_nodes_pid_namespace() {
     jailed.wait().unwrap();
     assert_eq!(theirs, ours);
 }
+
+#[test]
+fn terminate_reaches_the_program_through_its_init() {
+    let jail = jail(&policy());
+    let mut jailed = jail.spawn(probe_command(&["pause"]), &[]).unwrap();
+    jailed.terminate().unwrap();
+    let ending = jailed.wait().unwrap();
+    assert_eq!(ending, Ending::Signaled(libc::SIGTERM));
+    assert_eq!(ending.status(), 143);
+}
