@@ -13,10 +13,9 @@ pub enum Feature {
     Seccomp,
     /// A PID namespace, so the whole tree dies with the cell.
     PidNamespace,
-    /// A user namespace, so the process bound counts this cell alone.
+    /// A user namespace, so the process bound counts this cell alone
+    /// (and, when the node is not root, the other namespaces can be made).
     UserNamespace,
-    /// A network namespace, so there is no network.
-    NetNamespace,
 }
 
 impl fmt::Display for Feature {
@@ -26,7 +25,6 @@ impl fmt::Display for Feature {
             Feature::Seccomp => "seccomp",
             Feature::PidNamespace => "a PID namespace",
             Feature::UserNamespace => "a user namespace",
-            Feature::NetNamespace => "a network namespace",
         })
     }
 }
