@@ -34,6 +34,7 @@
 //! cells; its CPU time is charged to its group when it exits, and its
 //! budget is enforced by killing it.
 
+mod builtin_jail;
 pub mod env;
 pub mod fds;
 pub mod foreground;
@@ -66,8 +67,8 @@ pub enum NativeError {
         cell: String,
     },
     /// The jail could not confine the cell.
-    #[error(transparent)]
-    Jail(#[from] jail::JailError),
+    #[error("{0}")]
+    Jail(jail::JailError),
     /// The program could not be started.
     #[error("cannot run {cell}: {}: {}", program.display(), spawn_reason(source))]
     Spawn {
