@@ -123,8 +123,9 @@ pub struct RunArgs {
     pub read_only: Vec<PathBuf>,
     /// Run native cells without the jail: they can then read and write
     /// what ww's user can, use the network and any amount of memory. Said
-    /// once as a warning. Without it, native cells run jailed, or not at
-    /// all where the jail is not available.
+    /// once as a warning. Without it, native cells run jailed (as nobody
+    /// when ww is root: what they are given must be readable by nobody),
+    /// or not at all where this host cannot jail them.
     #[arg(long)]
     pub no_jail: bool,
     /// Let cells spawn native executables of the image (ELF or #! files)
