@@ -63,7 +63,9 @@ impl Jail for WwJail {
             what: "hand its scratch directory to the jail's user",
             source,
         })?;
+        let compiling = std::time::Instant::now();
         let jail = ww_jail::Jail::new(&jailed).map_err(refused)?;
+        let spawning = std::time::Instant::now();
         let started = jail.spawn(command, fds).map_err(|e| match e {
             ww_jail::Error::Spawn(source) => NativeError::Spawn {
                 cell: policy.cell.clone(),
@@ -72,6 +74,12 @@ impl Jail for WwJail {
             },
             e => refused(e),
         })?;
+        tracing::debug!(
+            cell = %policy.cell,
+            "jail compiled in {:.1?}, cell spawned in {:.1?}",
+            spawning - compiling,
+            spawning.elapsed()
+        );
         Ok(Started {
             pid: started.id() as libc::pid_t,
             keep: Some(Box::new(started)),
