@@ -123,6 +123,10 @@ fn spawn_reason(error: &std::io::Error) -> String {
             "not found (for a #! script, its interpreter may be the one missing)".into()
         }
         Some(libc::ENOEXEC) => "not a format this machine can execute".into(),
+        Some(libc::EACCES) => format!(
+            "{error} (jailed, a cell runs as nobody when ww is root: the program and every \
+             directory above it must be readable and searchable by nobody)"
+        ),
         _ => error.to_string(),
     }
 }
