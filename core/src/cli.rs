@@ -18,7 +18,8 @@ pub struct Cli {
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Boot an image: merge LAYERs and run boot/main.wasm as pid0.
+    /// Boot an image: merge LAYERs and run boot/main.wasm (or a native
+    /// boot/main) as pid0; or run one executable file as a native pid0.
     Run(RunArgs),
     /// Show what providers export, require and read, and their ABI fingerprint.
     ///
@@ -91,7 +92,8 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Image layers, merged per file, later wins: DIR, or SOURCE:/guest/path
-    /// to place one file or directory.
+    /// to place one file or directory. A single executable file instead
+    /// runs as a native pid0 with an empty image.
     #[arg(required = true, value_name = "LAYER")]
     pub layers: Vec<String>,
     /// Arguments for pid0, after `--`.
@@ -105,9 +107,32 @@ pub struct RunArgs {
     #[arg(long, env = "WW_IDENTITY", value_name = "PATH")]
     pub identity: Option<PathBuf>,
     /// Pass an environment variable to pid0 (repeatable); a bare KEY passes
-    /// ww's own value. pid0 sees no other environment.
+    /// ww's own value. WW_ENV=A,B passes ww's own A and B (those it has);
+    /// --env wins for the same name. pid0 sees no other environment.
     #[arg(long = "env", value_name = "KEY[=VALUE]")]
     pub env: Vec<String>,
+    /// Pass ww's descriptor N to a native pid0 under NAME (repeatable).
+    /// fd 3 is the cell's RPC socket; passed descriptors follow from fd 4
+    /// in flag order, and the cell's environment says where each one is:
+    /// WW_FD_<NAME>=<fd> (NAME upper-cased), which is what to read.
+    #[arg(long = "fd", value_name = "NAME=N", value_parser = parse_fd)]
+    pub fds: Vec<ww_core::native::fds::PassedFd>,
+    /// Let a native pid0 read PATH (a file or a tree), besides its image
+    /// (repeatable; the jail grants nothing else on the host).
+    #[arg(long = "ro", value_name = "PATH")]
+    pub read_only: Vec<PathBuf>,
+    /// Run native cells without the jail: they can then read and write
+    /// what ww's user can, use the network and any amount of memory. Said
+    /// once as a warning. Without it, native cells run jailed (as nobody
+    /// when ww is root: what they are given must be readable by nobody),
+    /// or not at all where this host cannot jail them.
+    #[arg(long)]
+    pub no_jail: bool,
+    /// Let cells spawn native executables of the image (ELF or #! files)
+    /// as children through their Executor, jailed like a native pid0 (or
+    /// not, with --no-jail).
+    #[arg(long)]
+    pub allow_native_children: bool,
     /// Provider configuration (repeatable); see `ww providers` for the keys.
     #[arg(long = "config", value_name = "KEY=VALUE", value_parser = parse_setting)]
     pub config: Vec<(String, String)>,
@@ -367,6 +392,10 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
             "expected a number of seconds between 0 and 3600, got `{s}`"
         )),
     }
+}
+
+fn parse_fd(s: &str) -> Result<ww_core::native::fds::PassedFd, String> {
+    ww_core::native::fds::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_setting(s: &str) -> Result<(String, String), String> {

@@ -401,6 +401,16 @@ impl Share {
         }
     }
 
+    /// Charges `spent`, CPU time the cell used off the node's thread (a
+    /// native cell's own process), to the cell and the groups above it, as
+    /// if it had run here: it counts in its budget, its use as reported,
+    /// and its group's share.
+    pub fn charge(&self, spent: Duration) {
+        let share = &self.inner;
+        share.meter.add(spent);
+        share.state.charge(&share.own, Instant::now(), spent);
+    }
+
     /// The meter the cell's store checks its CPU budget against.
     pub fn meter(&self) -> Arc<Meter> {
         self.inner.meter.clone()

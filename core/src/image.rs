@@ -4,7 +4,9 @@
 //! merge, nothing is deleted. A layer is a local directory, or
 //! `SOURCE:/guest/path`, which places a file or directory at one path of the
 //! image (a targeted mount, e.g. a key at `/etc/id`). Only the union needs
-//! `boot/main.wasm`.
+//! a kernel: `boot/main.wasm`, or `boot/main`, a native executable (an ELF
+//! binary or a `#!` script, run as a [`native`](crate::native) cell), not
+//! both.
 //!
 //! A layer whose source starts with `/ipfs/` is IPFS content, fetched
 //! first by [`ipfs_layers`](crate::ipfs_layers) into a local copy.
@@ -26,6 +28,18 @@ pub use rebase::{Base, Rebasable, Replaced};
 
 /// Where the kernel of an image lives, relative to its root.
 pub const BOOT: &str = "boot/main.wasm";
+
+/// Where a native kernel lives instead, relative to the root.
+pub const NATIVE_BOOT: &str = "boot/main";
+
+/// An image's kernel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// `boot/main.wasm`, on the host.
+    Wasm(PathBuf),
+    /// `boot/main`, on the host.
+    Native(PathBuf),
+}
 
 /// Why an image could not be assembled.
 #[derive(Debug, thiserror::Error)]
@@ -53,8 +67,14 @@ pub enum ImageError {
         target: String,
     },
     /// The merged image has no `boot/main.wasm`.
-    #[error("no layer provides boot/main.wasm (layers: {}); an image needs one — build it with `ww build <guest crate dir>`", layers.join(", "))]
+    #[error("no layer provides boot/main.wasm (layers: {}); an image needs one — build it with `ww build <guest crate dir>` (or a native executable at boot/main)", layers.join(", "))]
     NoBoot {
+        /// Every layer, in order.
+        layers: Vec<String>,
+    },
+    /// The merged image has two kernels.
+    #[error("the image has both boot/main.wasm and boot/main (a native kernel) (layers: {}); remove one so it is clear which runs as pid0", layers.join(", "))]
+    TwoBoots {
         /// Every layer, in order.
         layers: Vec<String>,
     },
@@ -194,12 +214,41 @@ impl Image {
             },
             (_, root) => merge(&layers, root)?,
         };
-        if !image.root.join(BOOT).is_file() {
-            return Err(ImageError::NoBoot {
-                layers: args.to_vec(),
-            });
-        }
+        image.entry()?;
         Ok(image)
+    }
+
+    /// An image with nothing in it, for a native executable run alone
+    /// (`ww run ./program`): its root is an empty directory that lives as
+    /// long as the image.
+    ///
+    /// # Errors
+    ///
+    /// When the directory cannot be created.
+    pub fn empty(program: &str) -> Result<Image, ImageError> {
+        let scratch = tempfile::Builder::new()
+            .prefix("ww-image-")
+            .permissions(readable())
+            .tempdir()
+            .map_err(|source| ImageError::Io {
+                layer: program.to_string(),
+                path: std::env::temp_dir(),
+                source,
+            })?;
+        Ok(Image {
+            root: scratch.path().to_path_buf(),
+            layers: Vec::new(),
+            _scratch: Some(scratch),
+        })
+    }
+
+    /// The image's kernel: `boot/main.wasm` or a native `boot/main`.
+    ///
+    /// # Errors
+    ///
+    /// When it has neither, or both.
+    pub fn entry(&self) -> Result<Entry, ImageError> {
+        entry(&self.root, &self.layers)
     }
 
     /// The merged tree on the host.
@@ -218,11 +267,35 @@ impl Image {
     }
 }
 
+/// The mode of an image's scratch root: readable by every user, since a
+/// jailed native cell runs as `nobody` when the node is root (the files in
+/// it keep their own modes).
+pub fn readable() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::Permissions::from_mode(0o755)
+}
+
+/// The kernel of the tree at `root`, merged from `layers`.
+fn entry(root: &Path, layers: &[String]) -> Result<Entry, ImageError> {
+    let (wasm, native) = (root.join(BOOT), root.join(NATIVE_BOOT));
+    match (wasm.is_file(), native.is_file()) {
+        (true, false) => Ok(Entry::Wasm(wasm)),
+        (false, true) => Ok(Entry::Native(native)),
+        (true, true) => Err(ImageError::TwoBoots {
+            layers: layers.to_vec(),
+        }),
+        (false, false) => Err(ImageError::NoBoot {
+            layers: layers.to_vec(),
+        }),
+    }
+}
+
 fn merge(layers: &[(String, Layer)], root: Option<TempDir>) -> Result<Image, ImageError> {
     let scratch = match root {
         Some(root) => root,
         None => tempfile::Builder::new()
             .prefix("ww-image-")
+            .permissions(readable())
             .tempdir()
             .map_err(|source| ImageError::Io {
                 layer: layers.first().map(|(a, _)| a.clone()).unwrap_or_default(),

@@ -7,7 +7,8 @@
 //! `boot/main.wasm` (through the [`cache`]), [`registry`] loads and starts
 //! providers, [`membrane`] serves them to the cell guarded by [`epoch`], and
 //! [`cell`] runs the guest with its RPC [`vat`] on the [`transport`] pipe and
-//! the same capabilities as typed [`wit`] imports.
+//! the same capabilities as typed [`wit`] imports. A [`native`] cell is any
+//! executable, with the same membrane on a socket at its fd 3.
 #![deny(missing_docs)]
 
 pub mod cache;
@@ -27,6 +28,7 @@ pub mod key;
 pub mod limits;
 pub mod membrane;
 pub mod memory_budget;
+pub mod native;
 pub mod node;
 #[cfg(feature = "ipfs")]
 pub mod push;

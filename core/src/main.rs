@@ -75,6 +75,19 @@ fn main() {
 }
 
 fn run(args: cli::RunArgs) -> i32 {
+    // Before ww opens anything: a descriptor number not open now could be
+    // one of ww's own later.
+    if let Err(e) = ww_core::native::fds::check(&args.fds) {
+        eprintln!("error: {e}");
+        return 2;
+    }
+    if let Some(missing) = args.read_only.iter().find(|p| !p.exists()) {
+        eprintln!(
+            "error: --ro {}: no such file or directory on this host",
+            missing.display()
+        );
+        return 2;
+    }
     let mut config = args.config.clone();
     config.extend(args.network_config());
     let cache_dir = match (args.no_cache, args.cache_dir) {
@@ -88,6 +101,13 @@ fn run(args: cli::RunArgs) -> i32 {
         providers: args.providers,
         identity: args.identity,
         env: args.env,
+        pass_env: std::env::var("WW_ENV")
+            .map(|names| node::pass_env_names(&names))
+            .unwrap_or_default(),
+        fds: args.fds,
+        read_only: args.read_only,
+        no_jail: args.no_jail,
+        allow_native_children: args.allow_native_children,
         config,
         cache_dir,
         revoke_on_hup: args.revoke_on_hup,

@@ -20,9 +20,15 @@ use crate::key::{self, KeyError};
 use crate::limits::Limits;
 use crate::membrane::MembraneServer;
 use crate::memory_budget::{MemoryBudget, MemoryConfigError, MemoryLimits};
+use crate::native::{self, fds::PassedFd, NativeError};
 use crate::registry::{self, Plan, RegistryError};
 use crate::rpc_budget::{CellBudget, RpcLimits};
 use crate::{ipfs_layers, transport, vat};
+
+mod kernel;
+
+pub use kernel::pass_env_names;
+use kernel::Kernel;
 
 /// The configuration key under which providers receive the node key (PEM).
 pub const IDENTITY_KEY: &str = "identity";
@@ -41,8 +47,22 @@ pub struct RunOptions {
     pub providers: Vec<PathBuf>,
     /// `--identity`: the node key; `None` makes an ephemeral one.
     pub identity: Option<PathBuf>,
-    /// `--env KEY[=VALUE]`: the only env pid0 gets; a bare KEY copies ww's.
+    /// `--env KEY[=VALUE]`: with `pass_env`, the only env pid0 gets; a
+    /// bare KEY copies ww's.
     pub env: Vec<String>,
+    /// `WW_ENV=A,B`: names of ww's own variables pid0 gets too (those ww
+    /// has; `--env` wins for the same name).
+    pub pass_env: Vec<String>,
+    /// `--fd NAME=N`: host descriptors for a native pid0, checked open
+    /// before ww opened anything (see [`native::fds::check`]).
+    pub fds: Vec<PassedFd>,
+    /// `--ro PATH`: trees a native pid0 may read, besides its image.
+    pub read_only: Vec<PathBuf>,
+    /// `--no-jail`: run native cells unconfined (said once, as a WARN).
+    pub no_jail: bool,
+    /// `--allow-native-children`: `Executor.spawn` may start native
+    /// executables of the image.
+    pub allow_native_children: bool,
     /// `--config KEY=VALUE` for providers.
     pub config: Vec<(String, String)>,
     /// Compile cache directory; `None` disables it.
@@ -112,6 +132,9 @@ pub enum NodeError {
     /// Memory flags that cannot work together.
     #[error(transparent)]
     Memory(#[from] MemoryConfigError),
+    /// A native pid0 could not start.
+    #[error(transparent)]
+    Native(#[from] NativeError),
 }
 
 impl NodeError {
@@ -121,6 +144,7 @@ impl NodeError {
             NodeError::Image(ImageError::NoBoot { .. }) => EXIT_NOT_FOUND,
             NodeError::Wasm(e) => e.exit_code(),
             NodeError::Cell(e) => e.exit_code(),
+            NodeError::Native(e) => e.exit_code(),
             NodeError::Usage(_) | NodeError::Memory(_) => 2,
             NodeError::Stem(crate::stem::StemError::Usage { .. }) => 2,
             _ => 1,
@@ -136,7 +160,8 @@ impl NodeError {
 /// Anything that stops pid0 from starting; pid0's own failures are its
 /// exit status.
 pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
-    let env = guest_env(&options.env)?;
+    let env = kernel::env(&options.pass_env, &options.env)?;
+    let bare = kernel::bare_program(&options.layers)?;
     // Every cell's memory limit, pid0's first, is reserved from one budget
     // (see `memory_budget`); pid0's reservation is held until it ends.
     let memory = MemoryLimits::new(
@@ -183,9 +208,12 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
                 "cannot create a scratch directory for the image: {e}"
             ))
         })?)
+    } else if let Some(program) = &bare {
+        let image = Image::empty(&program.display().to_string())?;
+        Pending::Ready(image, Kernel::bare(program))
     } else {
         let image = Image::assemble(&layers)?;
-        let kernel = engine.load_component(&image.boot())?;
+        let kernel = Kernel::load(&engine, &image)?;
         Pending::Ready(image, kernel)
     };
     let root = match &pending {
@@ -197,6 +225,12 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         stem.as_ref()
             .map_or_else(Epochs::new, crate::stem::Stem::epochs),
     );
+    // Native cells: children's runner when the node allows them (pid0's
+    // too, or its own once its kernel is known to be native).
+    let mut natives = match options.allow_native_children {
+        true => Some(kernel::children_runner(options.no_jail)?),
+        false => None,
+    };
     let runtime = Runtime::new(
         engine.clone(),
         cells.clone(),
@@ -211,6 +245,7 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
             rpc: options.rpc,
         },
         budget.clone(),
+        natives.clone(),
     );
 
     let libraries = registry::load_libraries(&options.providers)?;
@@ -238,7 +273,7 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
             let local =
                 ipfs_layers::fetch(&layers, &started.guest_exports(), fetched.path()).await?;
             let image = Image::assemble_into(&local, root)?;
-            let kernel = engine.load_component(&image.boot())?;
+            let kernel = Kernel::load(&engine, &image)?;
             (image, kernel, Some((local, fetched)))
         }
     };
@@ -254,6 +289,12 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
                 tracing::warn!("cannot listen for SIGHUP ({e}); --revoke-on-hup is inactive");
             }
         }
+    }
+    kernel.check(&options)?;
+    if matches!(kernel, Kernel::Native { .. }) && natives.is_none() {
+        natives = Some(native::Runner::new(native::Confinement::for_node(
+            options.no_jail,
+        )));
     }
     let (root, boot) = (image.root().to_path_buf(), image.boot());
     // With a stem, its task owns the image from now on: it swaps the base.
@@ -277,8 +318,25 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         epochs.clone(),
         rpc_budget.clone(),
     ));
-    let (host_end, guest_end) = transport::pipe(&membrane);
-    let (exported, pid0_vat) = vat::connect(host_end, membrane.client().client, rpc_budget);
+    // pid0's vat: on an in-process pipe for Wasm, on a socket at its fd 3
+    // for a native pid0; the same membrane and bounds either way.
+    let bootstrap = membrane.client().client;
+    let (exported, pid0_vat, end) = match &kernel {
+        Kernel::Wasm(_) => {
+            let (host_end, guest_end) = transport::pipe(&membrane);
+            let (exported, vat) = vat::connect(host_end, bootstrap, rpc_budget);
+            (exported, vat, kernel::End::Wasm(guest_end))
+        }
+        Kernel::Native { .. } => {
+            let (host_end, cell_end) = native::rpc_pair().map_err(|source| NativeError::Io {
+                cell: "pid0".into(),
+                what: "create its RPC socket",
+                source,
+            })?;
+            let (exported, vat) = vat::connect(host_end, bootstrap, rpc_budget);
+            (exported, vat, kernel::End::Native(cell_end))
+        }
+    };
     // What pid0 asks of the node is charged to it; its children take their
     // CPU shares inside its own.
     let pid0_share = engine.cpu().top("pid0");
@@ -311,41 +369,80 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         }
     };
 
-    let mut argv = vec!["boot/main.wasm".to_string()];
-    argv.extend(options.args.iter().cloned());
-    let mut spec = Spec {
-        name: boot.display().to_string(),
-        argv,
-        env,
-        root: Some(root),
-        limits: Limits {
-            memory: Some(memory.pid0),
-            cpu: None,
-        },
-        share: Some(pid0_share),
-        ..Spec::default()
+    let limits = Limits {
+        memory: Some(memory.pid0),
+        cpu: None,
     };
-    // A terminal or MCP front end drives pid0's exported Shell.
-    let frontend = options
-        .frontend
-        .map(|f| crate::shell::attach(f, exported, &mut spec));
-    let code = Code::Component(kernel);
-    let pid0 = caller::on_behalf_of(pid0, cells.run(&engine, &code, spec, guest_end));
-    Ok(match frontend {
-        None => pid0.await?,
-        Some((frontend, drained)) => tokio::select! {
-            status = pid0 => {
-                let status = status?;
-                // What pid0 wrote last may still be in its pipes.
-                if tokio::time::timeout(DRAIN, drained).await.is_err() {
-                    tracing::warn!("pid0's output did not end within {DRAIN:?} of its exit");
+    let run = match (kernel, end) {
+        (Kernel::Native { program, argv0 }, kernel::End::Native(cell_end)) => {
+            let runner = natives
+                .clone()
+                .expect("a native pid0 has its runner (made when its kernel was found)");
+            let launch = kernel::native_launch(&options, program, argv0, env, root, limits);
+            let share = pid0_share.clone();
+            let native = async move { Ok(runner.run(launch, cell_end, &share).await?) };
+            caller::on_behalf_of(pid0, Box::pin(native) as Pid0)
+        }
+        (Kernel::Wasm(component), kernel::End::Wasm(guest_end)) => {
+            let mut argv = vec!["boot/main.wasm".to_string()];
+            argv.extend(options.args.iter().cloned());
+            let mut spec = Spec {
+                name: boot.display().to_string(),
+                argv,
+                env,
+                root: Some(root),
+                limits,
+                share: Some(pid0_share),
+                ..Spec::default()
+            };
+            // A terminal or MCP front end drives pid0's exported Shell.
+            let frontend = options
+                .frontend
+                .map(|f| crate::shell::attach(f, exported, &mut spec));
+            let cells = cells.clone();
+            let engine = engine.clone();
+            let wasm = async move {
+                let code = Code::Component(component);
+                let pid0 = cells.run(&engine, &code, spec, guest_end);
+                Ok(match frontend {
+                    None => pid0.await?,
+                    Some((frontend, drained)) => tokio::select! {
+                        status = pid0 => {
+                            let status = status?;
+                            // What pid0 wrote last may still be in its pipes.
+                            if tokio::time::timeout(DRAIN, drained).await.is_err() {
+                                tracing::warn!("pid0's output did not end within {DRAIN:?} of its exit");
+                            }
+                            status
+                        }
+                        code = frontend => code,
+                    },
+                })
+            };
+            caller::on_behalf_of(pid0, Box::pin(wasm) as Pid0)
+        }
+        _ => unreachable!("pid0's end of its vat matches its kernel"),
+    };
+    match natives {
+        // ww ending on a signal ends every native tree first (they would
+        // outlive it otherwise).
+        Some(natives) => {
+            let status = tokio::select! {
+                status = run => status,
+                signal = kernel::stop_signal() => {
+                    tracing::info!("ww got signal {signal}: ending every native cell");
+                    Ok(128 + signal)
                 }
-                status
-            }
-            code = frontend => code,
-        },
-    })
+            };
+            natives.tree().kill_all();
+            status
+        }
+        None => run.await,
+    }
 }
+
+/// pid0's run, Wasm or native.
+type Pid0 = std::pin::Pin<Box<dyn std::future::Future<Output = Result<i32, NodeError>>>>;
 
 /// How long ww waits, once pid0 exits, for the rest of its output to be
 /// shown (its pipes end when its cell is dropped, at once).
@@ -354,7 +451,7 @@ const DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
 /// The image before the providers start: ready, or (with IPFS layers) only
 /// its root directory, filled once the layers are fetched.
 enum Pending {
-    Ready(Image, wasmtime::component::Component),
+    Ready(Image, Kernel),
     Fetch(tempfile::TempDir),
 }
 
@@ -393,25 +490,6 @@ async fn serve_terminal(
             None
         }
     }
-}
-
-fn guest_env(specs: &[String]) -> Result<Vec<(String, String)>, NodeError> {
-    specs
-        .iter()
-        .map(|spec| match spec.split_once('=') {
-            Some(("", _)) => Err(NodeError::Usage(format!(
-                "--env {spec}: the variable name is empty (use --env KEY=VALUE or --env KEY)"
-            ))),
-            Some((k, v)) => Ok((k.to_string(), v.to_string())),
-            None => std::env::var(spec)
-                .map(|v| (spec.clone(), v))
-                .map_err(|_| {
-                    NodeError::Usage(format!(
-                        "--env {spec}: ww's own environment has no {spec} to pass on (use --env {spec}=VALUE)"
-                    ))
-                }),
-        })
-        .collect()
 }
 
 async fn revoke_on_hup(mut hup: tokio::signal::unix::Signal, epochs: Rc<Epochs>) {

@@ -48,6 +48,59 @@ pub fn ww_minimal() -> PathBuf {
     )
 }
 
+/// The native test cell (`tests/native`): a host executable that speaks
+/// Cap'n Proto to the node on its fd 3.
+pub fn native_cell() -> PathBuf {
+    built(
+        profile_dir().join("native-cell"),
+        "run `cargo build` (scripts/test.sh does)",
+    )
+}
+
+/// Whether process `pid` has ended: gone, or a zombie nobody reaped yet.
+pub fn ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state == "Z" || state == "X"),
+    }
+}
+
+/// The live processes whose command line holds `args` in a row, seen
+/// from the test's PID namespace (a jailed cell's own pids are not).
+pub fn processes_with_args(args: &[&str]) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmd| {
+                let words: Vec<&[u8]> = cmd.split(|b| *b == 0).collect();
+                words
+                    .windows(args.len())
+                    .any(|w| w.iter().zip(args).all(|(a, b)| *a == b.as_bytes()))
+            })
+        })
+        .filter(|pid| !ended(*pid))
+        .collect()
+}
+
+/// Waits until `pid` has ended; fails the test after [`STEP`].
+pub fn wait_ended(pid: u32, what: &str) {
+    let deadline = Instant::now() + STEP;
+    while !ended(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "{what} (pid {pid}) still runs after {STEP:?}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A provider library, e.g. `plugin("ww_identity")` → `libww_identity.so`.
 pub fn plugin(crate_name: &str) -> PathBuf {
     built(

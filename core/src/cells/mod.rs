@@ -7,9 +7,11 @@
 //! the engine's time slices (see [`engine`](crate::engine)) make a busy
 //! child yield to everything else. Code is compiled off the node's thread,
 //! within the bounds of [`compile`](crate::compile), and kept in
-//! [`code_cache`].
+//! [`code_cache`]. A native executable of the image runs as a native child
+//! when the node allows it (see [`native`](crate::native)).
 
 pub mod code_cache;
+mod native;
 mod process;
 mod stream;
 
@@ -24,15 +26,17 @@ use futures::FutureExt;
 use tokio::sync::watch;
 use ww_provider_sdk::capnp;
 use ww_provider_sdk::export::Export;
-use ww_provider_sdk::ww_capnp::system_capnp::{cells, code, limits};
+use ww_provider_sdk::ww_capnp::system_capnp::{byte_stream, cells, code, limits};
 
 use crate::caller::{self, Caller};
 use crate::cell::{CellError, Cells as Runner, Linked, Spec, Stdio};
+use crate::cpu::Share;
 use crate::engine::{Engine, POOL_MEMORY};
 use crate::epoch::Epochs;
 use crate::limits::Limits;
 use crate::membrane::MembraneServer;
 use crate::memory_budget::{show, MemoryBudget, Reservation};
+use crate::native::program::{self, Kind};
 use crate::rpc_budget::{CellBudget, RpcLimits};
 use crate::{transport, vat};
 use code_cache::{CodeCache, Compiled, Key};
@@ -54,6 +58,8 @@ pub struct Runtime {
     live: Rc<Cell<u32>>,
     budget: Arc<MemoryBudget>,
     compiled: RefCell<CodeCache>,
+    // Runs native children; `None`: the node runs none.
+    native: Option<Rc<crate::native::Runner>>,
     // Spawning by path happens on every `Executor.spawn`: a file seen before,
     // unchanged (same size and mtime), is not read or hashed again.
     opened: RefCell<HashMap<PathBuf, (u64, SystemTime, Key)>>,
@@ -72,7 +78,8 @@ pub struct ChildBounds {
 
 impl Runtime {
     /// A runtime spawning from `image` within `bounds`, each child's memory
-    /// limit reserved from `budget` while it lives.
+    /// limit reserved from `budget` while it lives; native executables of
+    /// the image run through `native`, when given.
     pub fn new(
         engine: Rc<Engine>,
         runner: Rc<Runner>,
@@ -80,6 +87,7 @@ impl Runtime {
         epochs: Rc<Epochs>,
         bounds: ChildBounds,
         budget: Arc<MemoryBudget>,
+        native: Option<Rc<crate::native::Runner>>,
     ) -> Rc<Runtime> {
         let ChildBounds {
             defaults,
@@ -99,6 +107,7 @@ impl Runtime {
             compiled: RefCell::new(CodeCache::new(
                 engine.compiler().options().code_cache_max_size,
             )),
+            native,
             opened: RefCell::new(HashMap::new()),
         })
     }
@@ -183,6 +192,22 @@ impl Runtime {
         Ok((key, compiled))
     }
 
+    /// The file at `path` of the image: a native executable (refused when
+    /// the node runs no native children), else compiled as [`open`] does.
+    ///
+    /// [`open`]: Runtime::open
+    async fn open_any(self: &Rc<Self>, path: &str) -> capnp::Result<Opened> {
+        let file = self.resolve(path)?;
+        if let Ok(Kind::Native) = program::kind(&file) {
+            if self.native.is_none() {
+                return Err(native::not_allowed(path));
+            }
+            return Ok(Opened::Native(file));
+        }
+        let (key, compiled) = self.open(path).await?;
+        Ok(Opened::Wasm(key, compiled))
+    }
+
     /// The code of `key` linked for running, linking it on first use.
     fn linked(&self, key: &Key, name: &str) -> Result<Linked, CellError> {
         let compiled =
@@ -213,12 +238,9 @@ impl Runtime {
         Ok(self.image.join(relative))
     }
 
-    fn spawn(
-        self: &Rc<Self>,
-        key: Key,
-        params: code::SpawnParams,
-        results: &mut code::SpawnResults,
-    ) -> capnp::Result<()> {
+    /// What every child is given, from its spawn's parameters, with its
+    /// memory reserved and its place in the CPU tree made.
+    fn child(&self, params: code::SpawnParams) -> capnp::Result<Child> {
         let params = params.get()?;
         if self.live.get() >= self.max_live {
             return Err(capnp::Error::overloaded(format!(
@@ -257,21 +279,60 @@ impl Runtime {
         let limits = read_limits(params.get_limits()?).or(self.defaults);
         let name = argv.first().cloned().unwrap_or_else(|| "child".into());
         let reserved = self.reserve(&name, &limits)?;
-
-        let (stdin_host, stdin) = tokio::io::duplex(PIPE);
-        let (stdout_host, stdout) = tokio::io::duplex(PIPE);
-        let (stderr_host, stderr) = tokio::io::duplex(PIPE);
-        let linked = self.linked(&key, &name);
         // The child's CPU share is a group inside its parent's, and what it
         // asks of the node is charged to it.
         let share = match caller::current() {
             Some(parent) => parent.cpu.child(&name),
             None => self.engine.cpu().top(&name),
         };
-        let me = Caller {
+        let caller = Caller {
             compile: self.engine.compiler().account(&name),
             cpu: share.clone(),
         };
+        // The child's own membrane: exactly the capabilities it was given,
+        // guarded by the current epoch like everything that leaves a membrane.
+        let budget = CellBudget::new(name.clone(), self.rpc);
+        let membrane = Rc::new(MembraneServer::new(
+            caps,
+            self.epochs.clone(),
+            budget.clone(),
+        ));
+        Ok(Child {
+            name,
+            argv,
+            env,
+            root,
+            limits,
+            reserved,
+            share,
+            caller,
+            budget,
+            membrane,
+        })
+    }
+
+    fn spawn(
+        self: &Rc<Self>,
+        key: Key,
+        params: code::SpawnParams,
+        results: &mut code::SpawnResults,
+    ) -> capnp::Result<()> {
+        let Child {
+            name,
+            argv,
+            env,
+            root,
+            limits,
+            reserved,
+            share,
+            caller: me,
+            budget,
+            membrane,
+        } = self.child(params)?;
+        let (stdin_host, stdin) = tokio::io::duplex(PIPE);
+        let (stdout_host, stdout) = tokio::io::duplex(PIPE);
+        let (stderr_host, stderr) = tokio::io::duplex(PIPE);
+        let linked = self.linked(&key, &name);
         let spec = Spec {
             name: name.clone(),
             argv,
@@ -285,28 +346,12 @@ impl Runtime {
             limits,
             share: Some(share.clone()),
         };
-        // The child's own membrane: exactly the capabilities it was given,
-        // guarded by the current epoch like everything that leaves a membrane.
-        let budget = CellBudget::new(name.clone(), self.rpc);
-        let membrane = Rc::new(MembraneServer::new(
-            caps,
-            self.epochs.clone(),
-            budget.clone(),
-        ));
         let (host_end, guest_end) = transport::pipe(&membrane);
         let (exported, vat) = vat::connect(host_end, membrane.client().client, budget);
         tokio::task::spawn_local(caller::on_behalf_of(me.clone(), share.charged(vat)));
 
-        let (finish, exit) = watch::channel(None);
-        let finish = Rc::new(finish);
-        let live = LiveCell::enter(&self.live);
         let runtime = self.clone();
-        let done = finish.clone();
-        let task = tokio::task::spawn_local(caller::on_behalf_of(me, async move {
-            // Both end with the task: when the child exits, or once a kill
-            // has aborted it (and its store, with its memory, is dropped).
-            let _live = live;
-            let _reserved = reserved;
+        let run = async move {
             let started = match linked {
                 Ok(linked) => {
                     runtime
@@ -316,11 +361,60 @@ impl Runtime {
                 }
                 Err(e) => Err(e),
             };
-            let status = match started {
+            started.map_err(|e| (e.to_string(), e.exit_code()))
+        };
+        let process = self.start(
+            Started {
+                name,
+                reserved,
+                share,
+                caller: me,
+                exported,
+            },
+            run,
+            Stdio3 {
+                stdin: StreamServer::writing(stdin_host, "the child's stdin"),
+                stdout: StreamServer::reading(stdout_host, "the child's stdout"),
+                stderr: StreamServer::reading(stderr_host, "the child's stderr"),
+            },
+        );
+        results.get().set_process(process);
+        Ok(())
+    }
+
+    /// Runs a child's `run` (its whole life, to its exit status or why it
+    /// did not start) as a task of its own, and hands out its `Process`.
+    fn start<F>(
+        &self,
+        started: Started,
+        run: F,
+        stdio: Stdio3,
+    ) -> ww_provider_sdk::ww_capnp::system_capnp::process::Client
+    where
+        F: std::future::Future<Output = Result<i32, (String, i32)>> + 'static,
+    {
+        let Started {
+            name,
+            reserved,
+            share,
+            caller: me,
+            exported,
+        } = started;
+        let (finish, exit) = watch::channel(None);
+        let finish = Rc::new(finish);
+        let live = LiveCell::enter(&self.live);
+        let done = finish.clone();
+        let task = tokio::task::spawn_local(caller::on_behalf_of(me, async move {
+            // Both end with the task: when the child exits, or once a kill
+            // has aborted it (and its store, with its memory, is dropped; a
+            // native child's process group is killed).
+            let _live = live;
+            let _reserved = reserved;
+            let status = match run.await {
                 Ok(status) => status,
-                Err(e) => {
-                    tracing::warn!("child {name} did not start: {e}");
-                    e.exit_code()
+                Err((why, status)) => {
+                    tracing::warn!("child {name} did not start: {why}");
+                    status
                 }
             };
             done.send_if_modified(|s| {
@@ -331,19 +425,47 @@ impl Runtime {
                 first
             });
         }));
-        let process = ProcessServer {
-            stdin: StreamServer::writing(stdin_host, "the child's stdin"),
-            stdout: StreamServer::reading(stdout_host, "the child's stdout"),
-            stderr: StreamServer::reading(stderr_host, "the child's stderr"),
+        capnp_rpc::new_client(ProcessServer {
+            stdin: stdio.stdin,
+            stdout: stdio.stdout,
+            stderr: stdio.stderr,
             exit,
             finish,
             task: task.abort_handle(),
             exported,
             share,
-        };
-        results.get().set_process(capnp_rpc::new_client(process));
-        Ok(())
+        })
     }
+}
+
+/// A child about to run: what [`Runtime::child`] made of its spawn.
+struct Child {
+    name: String,
+    argv: Vec<String>,
+    env: Vec<(String, String)>,
+    root: Option<PathBuf>,
+    limits: Limits,
+    reserved: Reservation,
+    share: Share,
+    caller: Caller,
+    budget: Rc<CellBudget>,
+    membrane: Rc<MembraneServer>,
+}
+
+/// What a running child's task and `Process` hold.
+struct Started {
+    name: String,
+    reserved: Reservation,
+    share: Share,
+    caller: Caller,
+    exported: capnp::capability::Client,
+}
+
+/// A child's stdio, as its parent sees it.
+struct Stdio3 {
+    stdin: byte_stream::Client,
+    stdout: byte_stream::Client,
+    stderr: byte_stream::Client,
 }
 
 impl Runtime {
@@ -414,6 +536,14 @@ async fn content_key(wasm: Vec<u8>) -> capnp::Result<(Key, Arc<Vec<u8>>)> {
     Ok((key, wasm))
 }
 
+/// What a path of the image holds.
+enum Opened {
+    /// Wasm, compiled.
+    Wasm(Key, Rc<Compiled>),
+    /// A native executable, on the host.
+    Native(PathBuf),
+}
+
 /// Counts a live child for as long as its task lives (also when aborted).
 struct LiveCell(Rc<Cell<u32>>);
 
@@ -472,8 +602,14 @@ impl cells::Server for CellsServer {
         mut results: cells::OpenResults,
     ) -> Result<(), capnp::Error> {
         let path = params.get()?.get_path()?.to_str()?.to_string();
-        let compiled = self.0.open(&path).await?;
-        results.get().set_code(self.code(compiled));
+        let code = match self.0.open_any(&path).await? {
+            Opened::Wasm(key, compiled) => self.code((key, compiled)),
+            Opened::Native(program) => capnp_rpc::new_client(native::NativeCodeServer {
+                runtime: self.0.clone(),
+                program,
+            }),
+        };
+        results.get().set_code(code);
         Ok(())
     }
 }

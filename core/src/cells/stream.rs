@@ -1,9 +1,10 @@
 //! `ByteStream` over one end of a pipe: a child's stdin (write-only from the
-//! parent's side) or its stdout/stderr (read-only).
+//! parent's side) or its stdout/stderr (read-only). The pipe is in-process
+//! for a Wasm child, an OS pipe for a native one.
 
 use std::rc::Rc;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream, ReadHalf, WriteHalf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Mutex;
 use ww_provider_sdk::capnp;
 use ww_provider_sdk::ww_capnp::system_capnp::byte_stream;
@@ -13,28 +14,32 @@ const MAX_READ: u32 = 1 << 20;
 
 /// One direction of a pipe, served as a `ByteStream`.
 pub struct StreamServer {
-    reader: Option<Mutex<ReadHalf<DuplexStream>>>,
-    writer: Option<Mutex<Option<WriteHalf<DuplexStream>>>>,
+    reader: Option<Mutex<Box<dyn AsyncRead + Unpin>>>,
+    writer: Option<Mutex<Option<Box<dyn AsyncWrite + Unpin>>>>,
     what: &'static str,
 }
 
 impl StreamServer {
     /// A stream the caller reads from (the child writes the other end).
-    pub fn reading(end: DuplexStream, what: &'static str) -> byte_stream::Client {
-        let (read, _) = tokio::io::split(end);
+    pub fn reading(
+        end: impl AsyncRead + Unpin + 'static,
+        what: &'static str,
+    ) -> byte_stream::Client {
         capnp_rpc::new_client(StreamServer {
-            reader: Some(Mutex::new(read)),
+            reader: Some(Mutex::new(Box::new(end))),
             writer: None,
             what,
         })
     }
 
     /// A stream the caller writes to (the child reads the other end).
-    pub fn writing(end: DuplexStream, what: &'static str) -> byte_stream::Client {
-        let (_, write) = tokio::io::split(end);
+    pub fn writing(
+        end: impl AsyncWrite + Unpin + 'static,
+        what: &'static str,
+    ) -> byte_stream::Client {
         capnp_rpc::new_client(StreamServer {
             reader: None,
-            writer: Some(Mutex::new(Some(write))),
+            writer: Some(Mutex::new(Some(Box::new(end)))),
             what,
         })
     }

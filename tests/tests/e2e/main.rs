@@ -42,3 +42,5 @@ mod stem;
 mod hostile;
 // The node's memory budget: hostile children, pid0's limit, the flags.
 mod memory;
+// Native cells: any executable as pid0 or child, its vat on fd 3.
+mod native;
