@@ -40,4 +40,3 @@ pub mod shell_capnp {
 }
 
 pub mod schema;
-

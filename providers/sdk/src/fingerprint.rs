@@ -193,7 +193,10 @@ mod tests {
     fn display_round_trips() {
         let fp = current();
         let text = fp.to_string();
-        assert!(text.starts_with("ww-provider abi=1 protocol=1 sdk="), "{text}");
+        assert!(
+            text.starts_with("ww-provider abi=1 protocol=1 sdk="),
+            "{text}"
+        );
         assert_eq!(text.parse::<Fingerprint>().unwrap(), fp);
     }
 
