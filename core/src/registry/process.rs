@@ -384,13 +384,20 @@ async fn launch(
     let (closed_tx, closed_rx) = watch::channel(false);
     let runner = host.runner.clone();
     let share = host.cpu.top(&format!("provider {label}"));
+    // Why it could not start, when it could not.
+    let refused: Rc<RefCell<Option<NativeError>>> = Rc::default();
+    let refusal = refused.clone();
     let task = tokio::task::spawn_local(async move {
         let ending = match runner
             .run_to_exit(launch, cell_end, &share, Some(started_tx))
             .await
         {
             Ok(exit) => Ending::of(&exit),
-            Err(e) => Ending::Failed(e.to_string()),
+            Err(e) => {
+                let ending = Ending::Failed(e.to_string());
+                refusal.replace(Some(e));
+                ending
+            }
         };
         let _ = ended_tx.send(Some(ending));
     });
@@ -406,13 +413,11 @@ async fn launch(
         Ok(pid) => pid,
         Err(_) => {
             // It never ran: its task says why.
-            let mut ended = ended_rx.clone();
-            let why = ended
-                .wait_for(Option::is_some)
-                .await
-                .ok()
-                .and_then(|e| e.clone());
-            return Err(spawn_error(&program, why));
+            let ending = super::life::wait(ended_rx.clone()).await;
+            return Err(match refused.take() {
+                Some(source) => ProcessError::Spawn { program, source },
+                None => ProcessError::EndedEarly { program, ending },
+            });
         }
     };
     let since = Instant::now();
@@ -487,13 +492,6 @@ struct TaskGuard(tokio::task::AbortHandle);
 impl Drop for TaskGuard {
     fn drop(&mut self) {
         self.0.abort();
-    }
-}
-
-fn spawn_error(program: &str, why: Option<Ending>) -> ProcessError {
-    ProcessError::EndedEarly {
-        program: program.to_string(),
-        ending: why.unwrap_or_else(|| Ending::Failed("it did not start".into())),
     }
 }
 

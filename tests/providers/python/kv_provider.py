@@ -10,7 +10,8 @@ guests and the Glia shell can call it without compiled-in types.
     ww run --no-jail --provider tests/providers/python/kv_provider.py IMAGE
 
 Options (for tests): --protocol N announces another protocol number;
---name NAME names the provider and its export.
+--name NAME names the provider and its export; --network declares that it
+needs the host's network (which the operator must grant).
 """
 
 import argparse
@@ -98,7 +99,7 @@ def as_schema_node(reader):
     return schema_capnp.Node.from_bytes(reader.as_builder().to_bytes()).__enter__()
 
 
-def hello(name, protocol):
+def hello(name, protocol, network):
     message = provider_capnp.Hello.new_message()
     message.protocol = protocol
     message.implementation = f"pycapnp {capnp.version.version}"
@@ -110,7 +111,8 @@ def hello(name, protocol):
     exports[0].audience = "guests"
     manifest.init("requires", 0)
     manifest.init("config", 0)
-    message.init("needs")
+    needs = message.init("needs")
+    needs.network = network
     return message.to_bytes()
 
 
@@ -137,7 +139,7 @@ def read_message(sock):
 async def main(args):
     sock = socket.socket(fileno=3)
     sock.setblocking(True)
-    sock.sendall(hello(args.name, args.protocol))
+    sock.sendall(hello(args.name, args.protocol, args.network))
     with provider_capnp.Welcome.from_bytes(read_message(sock)) as welcome:
         if welcome.which() == "refused":
             log.error(
@@ -156,6 +158,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--protocol", type=int, default=provider_capnp.protocolVersion)
     parser.add_argument("--name", default="kv")
+    parser.add_argument("--network", action="store_true")
     args = parser.parse_args()
     if "WW_PROVIDER_PROTOCOL" not in os.environ:
         sys.exit(
