@@ -11,7 +11,9 @@ guests and the Glia shell can call it without compiled-in types.
 
 Options (for tests): --protocol N announces another protocol number;
 --name NAME names the provider and its export; --network declares that it
-needs the host's network (which the operator must grant).
+needs the host's network (which the operator must grant); --schemas DIR reads
+ww's schemas (provider.capnp, membrane.capnp, ...) from DIR instead of this
+checkout's capnp/schema, e.g. an older or newer copy of them.
 """
 
 import argparse
@@ -30,7 +32,17 @@ sys.path.insert(0, os.path.join(REPO, ".tools", "pycapnp"))
 
 import capnp  # noqa: E402
 
-SCHEMAS = os.path.join(REPO, "capnp", "schema")
+def schemas_dir():
+    """--schemas DIR, read before argparse runs: the schemas are loaded at
+    import time, below."""
+    if "--schemas" in sys.argv:
+        at = sys.argv.index("--schemas")
+        if at + 1 < len(sys.argv):
+            return os.path.abspath(sys.argv[at + 1])
+    return os.path.join(REPO, "capnp", "schema")
+
+
+SCHEMAS = schemas_dir()
 IMPORTS = [SCHEMAS, "/usr/include"]
 provider_capnp = capnp.load(os.path.join(SCHEMAS, "provider.capnp"), imports=IMPORTS)
 # The schema.capnp that membrane.capnp's `Export.schema` is typed with (the
@@ -159,6 +171,7 @@ if __name__ == "__main__":
     parser.add_argument("--protocol", type=int, default=provider_capnp.protocolVersion)
     parser.add_argument("--name", default="kv")
     parser.add_argument("--network", action="store_true")
+    parser.add_argument("--schemas", help="where ww's schemas are (default: capnp/schema)")
     args = parser.parse_args()
     if "WW_PROVIDER_PROTOCOL" not in os.environ:
         sys.exit(

@@ -247,6 +247,50 @@ fn a_provider_of_another_protocol_is_refused_naming_both_versions() {
 }
 
 #[test]
+fn a_provider_built_against_other_schema_text_still_loads() {
+    // Compatibility is Cap'n Proto's: a provider whose copy of ww's
+    // schemas differs in comments, and has a method and fields this node
+    // does not know, speaks the same protocol and loads.
+    let repo = python_provider()
+        .ancestors()
+        .nth(4)
+        .expect("the repository")
+        .to_path_buf();
+    let schemas = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(repo.join("capnp/schema")).expect("capnp/schema") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("read a schema");
+        let mut text = text.replace("# ", "# (reworded) ");
+        if path.ends_with("provider.capnp") {
+            text = text
+                .replace(
+                    "        -> (exports :List(Membrane.Export));",
+                    "        -> (exports :List(Membrane.Export));\n  stop @1 () -> ();",
+                )
+                .replace(
+                    "  implementation @3 :Text;",
+                    "  implementation @3 :Text;\n  homepage @4 :Text;",
+                );
+            assert!(text.contains("stop @1") && text.contains("homepage @4"));
+        }
+        std::fs::write(schemas.path().join(path.file_name().unwrap()), text).expect("write");
+    }
+    let wrapper = python_with(&format!("--schemas {}", schemas.path().display()));
+    let kernel = image("kernel");
+    let out = output_with_input(
+        run_with(&wrapper.path().join("provider")).arg(kernel.path()),
+        "(kv set \"a\" \"1\")\n(kv get \"a\")\n",
+    );
+    assert_exit(&out, 0);
+    assert!(
+        text(&out.stdout).contains(r#"{:found true, :value "1"}"#),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn a_provider_needing_the_network_runs_only_when_granted() {
     let wrapper = python_with("--network");
     let program = wrapper.path().join("provider");
