@@ -301,6 +301,7 @@ impl ProcessProvider {
             .socket
             .take()
             .expect("a connection's socket is taken once, here");
+        tokio::task::spawn_local(end_when_hung_up(life.clone()));
         let exports =
             ww_provider_sdk::host::start_over_stream(&name, reader, writer, config, requires)
                 .await?;
@@ -315,6 +316,37 @@ impl ProcessProvider {
             .collect::<Result<Vec<_>, ww_provider_sdk::capnp::Error>>()
             .map_err(ww_provider_sdk::error::Error::from)?;
         Ok((exports, life))
+    }
+}
+
+/// A provider process whose connection closed (it closed fd 3, or sent
+/// what broke the vat) is of no use: if it has not ended within
+/// [`GRACE`](super::link::GRACE), the node kills its process group, so
+/// that its supervisor restarts it instead of leaving its capabilities
+/// failing for good.
+async fn end_when_hung_up(life: Rc<Life>) {
+    let mut closed = life.closed.clone();
+    if closed.wait_for(|c| *c).await.is_err() {
+        return;
+    }
+    if tokio::time::timeout(super::link::GRACE, life.ended())
+        .await
+        .is_ok()
+    {
+        return;
+    }
+    // Checked and killed in one step on the node's thread, where the
+    // process is reaped: until it is, its pid names its group.
+    if life.ending().is_none() {
+        tracing::warn!(
+            target: "ww::provider",
+            provider = %life.provider,
+            "provider `{}` (pid {}) closed its connection but runs on; the node kills it",
+            life.provider,
+            life.pid
+        );
+        // SAFETY: kill(2) has no memory-safety preconditions.
+        unsafe { libc::kill(-life.pid, libc::SIGKILL) };
     }
 }
 
@@ -428,7 +460,7 @@ async fn launch(
     }
     .compat();
     let mut writer = writer.compat_write();
-    let guard = TaskGuard(task.clone());
+    let guard = TaskGuard(Some(task.clone()));
     let hello = tokio::select! {
         hello = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake::read_hello(&mut reader)) => hello,
         ending = super::life::wait(ended_rx.clone()) => {
@@ -461,7 +493,7 @@ async fn launch(
             program: program.clone(),
             source,
         })?;
-    std::mem::forget(guard);
+    guard.disarm();
     log_name.replace(hello.manifest.name.clone());
     let life = Rc::new(Life {
         provider: hello.manifest.name.clone(),
@@ -485,13 +517,21 @@ async fn launch(
     })
 }
 
-/// Kills the process (aborts its task) unless forgotten: every early
+/// Kills the process (aborts its task) unless disarmed: every early
 /// return of [`launch`] after the spawn.
-struct TaskGuard(tokio::task::AbortHandle);
+struct TaskGuard(Option<tokio::task::AbortHandle>);
+
+impl TaskGuard {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
 
 impl Drop for TaskGuard {
     fn drop(&mut self) {
-        self.0.abort();
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
     }
 }
 
@@ -509,11 +549,17 @@ fn log_level() -> String {
     }
 }
 
-/// A socket reader that records when it reads end-of-stream or fails: the
-/// connection is closed from then on.
+/// A socket reader that records when it reads end-of-stream or fails, or
+/// is dropped (the vat ended): the connection is closed from then on.
 struct Watched<R> {
     inner: R,
     closed: watch::Sender<bool>,
+}
+
+impl<R> Drop for Watched<R> {
+    fn drop(&mut self) {
+        self.closed.send_replace(true);
+    }
 }
 
 impl<R: AsyncRead + Unpin> AsyncRead for Watched<R> {

@@ -16,4 +16,8 @@ interface Kv {
 
   pid @3 () -> (pid :UInt32);
   # The provider process's pid.
+
+  hangUp @4 () -> ();
+  # Shuts its connection to the node down and keeps running without it
+  # (for tests: the node must not wait for it forever).
 }

@@ -52,6 +52,9 @@ kv_capnp = capnp.load(os.path.join(HERE, "kv.capnp"), imports=IMPORTS)
 
 log = logging.getLogger("kv")
 
+# Set by `hangUp`: once the node is gone, keep running anyway.
+HUNG_UP = False
+
 
 class Kv(kv_capnp.Kv.Server):
     """A dictionary in the process's memory."""
@@ -73,6 +76,13 @@ class Kv(kv_capnp.Kv.Server):
 
     async def pid(self, _context, **kwargs):
         _context.results.pid = os.getpid()
+
+    async def hangUp(self, _context, **kwargs):
+        global HUNG_UP
+        HUNG_UP = True
+        log.warning("hangUp: shutting the connection down and running on (pid %d)", os.getpid())
+        # A duplicate shares the socket: shutting it down ends the node's side.
+        socket.socket(fileno=os.dup(3)).shutdown(socket.SHUT_RDWR)
 
 
 class Plugin(provider_capnp.Plugin.Server):
@@ -163,6 +173,8 @@ async def main(args):
     stream = await capnp.AsyncIoStream.create_unix_connection(sock=sock)
     server = capnp.TwoPartyServer(stream, bootstrap=Plugin(args.name))
     await server.on_disconnect()
+    while HUNG_UP:
+        await asyncio.sleep(3600)
     return 0
 
 

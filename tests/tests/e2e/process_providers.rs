@@ -193,6 +193,35 @@ fn the_shell_calls_a_python_provider_through_its_schema_across_a_restart() {
 }
 
 #[test]
+fn a_provider_that_hangs_up_but_runs_on_is_killed_and_restarted() {
+    let kernel = image("kernel");
+    let mut node = Running::start(run_with(&python_provider()).arg(kernel.path()));
+    node.send_line("(kv pid)");
+    let pid: u32 = node
+        .wait_for(Stream::Stdout, "")
+        .trim()
+        .parse()
+        .expect("(kv pid) prints a number");
+    node.send_line("(kv hangUp)");
+    let killed = node.wait_for(Stream::Stderr, "closed its connection but runs on");
+    assert!(killed.contains(&format!("(pid {pid})")), "{killed}");
+    node.seen_or_wait_for(Stream::Stderr, "provider `kv` restarted");
+    wait_ended(pid, "the provider that hung up");
+    node.send_line("(kv pid)");
+    // The first command after the failure grafts again first; skip any
+    // error line and read the new pid.
+    let new: u32 = loop {
+        let line = node.wait_for(Stream::Stdout, "");
+        if let Ok(n) = line.trim().parse() {
+            break n;
+        }
+    };
+    assert_ne!(new, pid);
+    let (status, _, stderr) = node.finish();
+    assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
+}
+
+#[test]
 fn with_restarts_off_a_dead_provider_stays_down_and_the_node_runs_on() {
     let kernel = image("kernel");
     let mut node = Running::start(
