@@ -271,6 +271,20 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         None
     };
     let libraries = registry::load(&options.providers, processes.as_ref()).await?;
+    for grant in &options.provider_grants {
+        let known = libraries.iter().any(|l| match l {
+            registry::Loaded::Process(p) => p.name() == grant.provider,
+            registry::Loaded::Library(_) => false,
+        });
+        if !known {
+            tracing::warn!(
+                "--provider-grant {}: no provider process is called `{}`; the grant is unused \
+                 (`ww providers PROGRAM` shows a program's name)",
+                grant.provider,
+                grant.provider
+            );
+        }
+    }
     let mut builtins = registry::builtins();
     builtins.insert(0, Box::new(CoreExports::new(runtime.client())));
     let plan = Plan::new(builtins, libraries)?;
