@@ -302,9 +302,18 @@ impl ProcessProvider {
             .take()
             .expect("a connection's socket is taken once, here");
         tokio::task::spawn_local(end_when_hung_up(life.clone()));
-        let exports =
+        let started =
             ww_provider_sdk::host::start_over_stream(&name, reader, writer, config, requires)
-                .await?;
+                .await;
+        let exports = match started {
+            Ok(exports) => exports,
+            Err(e) => {
+                // A process whose start failed serves nothing: end it, or
+                // each failed restart would leave one behind.
+                connection.task.abort();
+                return Err(e.into());
+            }
+        };
         let exports = exports
             .into_iter()
             .map(|e| {
