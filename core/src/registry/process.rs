@@ -303,8 +303,7 @@ impl ProcessProvider {
             .expect("a connection's socket is taken once, here");
         tokio::task::spawn_local(end_when_hung_up(life.clone()));
         let started =
-            ww_provider_sdk::host::start_over_stream(&name, reader, writer, config, requires)
-                .await;
+            ww_provider_sdk::host::start_over_stream(&name, reader, writer, config, requires).await;
         let exports = match started {
             Ok(exports) => exports,
             Err(e) => {
