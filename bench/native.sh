@@ -12,8 +12,8 @@
 # - `ww run` of a native pid0 that grafts and exits, node start included
 #   (compare bench/startup.sh).
 #
-# Runs unjailed (--no-jail): it measures the node's side; the jail adds its
-# own set-up to each start.
+# Each runs jailed (the default), then with --no-jail: the difference is
+# the jail's set-up (a policy compiled per cell, namespaces, an init).
 # Usage: bench/native.sh [SPAWNS] [CALLS] [RUNS]   (run bench/build.sh first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,24 +25,24 @@ ww="$target_dir/release/ww"
 cell="$target_dir/release/native-cell"
 image=$(mktemp -d)
 trap 'rm -rf "$image"' EXIT
+# A jailed cell runs as nobody when ww is root: its image must be readable.
+chmod 755 "$image"
 mkdir -p "$image/boot" "$image/bin"
 cp "$cell" "$image/boot/main"
 cp "$cell" "$image/bin/native-cell"
 export RUST_LOG=warn
-echo "native child, spawn to exit ($spawns children):"
-"$ww" run --no-jail --allow-native-children --port 0 "$image" -- bench-spawn "$spawns" 2>/dev/null
-echo "native cell → built-in identity ($calls calls each):"
-"$ww" run --no-jail --port 0 "$cell" -- bench-call "$calls" 2>/dev/null
-echo "ww run of a native pid0 that grafts and exits ($runs runs, node start included):"
-run="$ww run --no-jail --port 0 $cell -- quiet"
-if command -v hyperfine >/dev/null; then
-    hyperfine -N --runs "$runs" --warmup 2 "$run" 2>/dev/null
-else
+for jail in "" --no-jail; do
+    echo "== ${jail:-jailed}"
+    echo "native child, spawn to exit ($spawns children):"
+    "$ww" run $jail --allow-native-children --port 0 "$image" -- bench-spawn "$spawns" 2>/dev/null
+    echo "native cell → built-in identity ($calls calls each):"
+    "$ww" run $jail --port 0 "$cell" -- bench-call "$calls" 2>/dev/null
+    echo "ww run of a native pid0 that grafts and exits ($runs runs, node start included):"
     times=()
     for _ in $(seq "$runs"); do
-        start=$(date +%s%N); $run 2>/dev/null; end=$(date +%s%N)
+        start=$(date +%s%N); "$ww" run $jail --port 0 "$cell" -- quiet 2>/dev/null; end=$(date +%s%N)
         times+=($(( (end - start) / 1000 )))
     done
     sorted=($(printf '%s\n' "${times[@]}" | sort -n))
-    echo "median $(( sorted[runs / 2] / 1000 )) ms over $runs runs"
-fi
+    echo "median $(( sorted[runs / 2] )) us over $runs runs"
+done

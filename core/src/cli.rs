@@ -152,7 +152,8 @@ pub struct RunArgs {
     /// Run native cells and provider processes without the jail: they can
     /// then read and write what ww's user can, use the network and any
     /// amount of memory. Said once as a warning. Without it, they run
-    /// jailed, or not at all where the jail is not available.
+    /// jailed (as nobody when ww is root: what they are given must be
+    /// readable by nobody), or not at all where this host cannot jail them.
     #[arg(long)]
     pub no_jail: bool,
     /// Let cells spawn native executables of the image (ELF or #! files)

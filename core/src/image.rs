@@ -228,6 +228,7 @@ impl Image {
     pub fn empty(program: &str) -> Result<Image, ImageError> {
         let scratch = tempfile::Builder::new()
             .prefix("ww-image-")
+            .permissions(readable())
             .tempdir()
             .map_err(|source| ImageError::Io {
                 layer: program.to_string(),
@@ -266,6 +267,14 @@ impl Image {
     }
 }
 
+/// The mode of an image's scratch root: readable by every user, since a
+/// jailed native cell runs as `nobody` when the node is root (the files in
+/// it keep their own modes).
+pub fn readable() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::Permissions::from_mode(0o755)
+}
+
 /// The kernel of the tree at `root`, merged from `layers`.
 fn entry(root: &Path, layers: &[String]) -> Result<Entry, ImageError> {
     let (wasm, native) = (root.join(BOOT), root.join(NATIVE_BOOT));
@@ -286,6 +295,7 @@ fn merge(layers: &[(String, Layer)], root: Option<TempDir>) -> Result<Image, Ima
         Some(root) => root,
         None => tempfile::Builder::new()
             .prefix("ww-image-")
+            .permissions(readable())
             .tempdir()
             .map_err(|source| ImageError::Io {
                 layer: layers.first().map(|(a, _)| a.clone()).unwrap_or_default(),

@@ -235,5 +235,8 @@ impl Fetcher {
 ///
 /// When it cannot be created.
 pub fn scratch() -> std::io::Result<TempDir> {
-    tempfile::Builder::new().prefix("ww-ipfs-layers-").tempdir()
+    tempfile::Builder::new()
+        .prefix("ww-ipfs-layers-")
+        .permissions(crate::image::readable())
+        .tempdir()
 }

@@ -68,6 +68,27 @@ pub fn ended(pid: u32) -> bool {
     }
 }
 
+/// The live processes whose command line holds `args` in a row, seen
+/// from the test's PID namespace (a jailed cell's own pids are not).
+pub fn processes_with_args(args: &[&str]) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmd| {
+                let words: Vec<&[u8]> = cmd.split(|b| *b == 0).collect();
+                words
+                    .windows(args.len())
+                    .any(|w| w.iter().zip(args).all(|(a, b)| *a == b.as_bytes()))
+            })
+        })
+        .filter(|pid| !ended(*pid))
+        .collect()
+}
+
 /// Waits until `pid` has ended; fails the test after [`STEP`].
 pub fn wait_ended(pid: u32, what: &str) {
     let deadline = Instant::now() + STEP;

@@ -33,6 +33,9 @@ impl Tree {
     pub fn kill_all(&self) {
         for &group in self.groups.borrow().iter() {
             signal_group(group, libc::SIGKILL);
+            // The leader itself, in case it left its group.
+            // SAFETY: kill(2) has no memory-safety preconditions.
+            unsafe { libc::kill(group, libc::SIGKILL) };
         }
     }
 
@@ -72,11 +75,15 @@ impl Group {
         self.pid
     }
 
-    /// Kills the whole group (SIGKILL). Only while the main process is not
-    /// reaped: until then its number cannot name another group.
+    /// Kills the whole group (SIGKILL), and the main process itself in
+    /// case it left the group (`setsid`). Only while the main process is
+    /// not reaped: until then its number cannot name another process or
+    /// group.
     pub fn kill(&self) {
         if !self.reaped {
             signal_group(self.pid, libc::SIGKILL);
+            // SAFETY: kill(2) has no memory-safety preconditions.
+            unsafe { libc::kill(self.pid, libc::SIGKILL) };
         }
     }
 

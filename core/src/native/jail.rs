@@ -24,7 +24,9 @@
 //!
 //! When no jail is built into this ww ([`builtin`] returns `None`) and the
 //! operator did not pass `--no-jail`, native cells are refused with
-//! [`NativeError::NoJail`](super::NativeError::NoJail): never run unjailed
+//! [`NativeError::NoJail`](super::NativeError::NoJail); when the jail
+//! cannot confine a cell on this host, that cell is refused with
+//! [`NativeError::Jail`](super::NativeError::Jail): never run unjailed
 //! silently.
 
 use std::any::Any;
@@ -113,15 +115,16 @@ pub trait Jail {
     ///
     /// # Errors
     ///
-    /// When the confinement cannot be prepared (the kernel lacks a
-    /// feature, a path cannot be opened) or the program cannot start: the
-    /// cell does not run.
+    /// [`NativeError::Jail`](super::NativeError::Jail) when the
+    /// confinement cannot be prepared (the kernel lacks a feature, a path
+    /// cannot be opened), [`NativeError::Spawn`](super::NativeError::Spawn)
+    /// when the program cannot start: the cell does not run.
     fn spawn(
         &self,
         command: Command,
         fds: &[Passed<'_>],
         policy: &Policy,
-    ) -> Result<Started, JailError>;
+    ) -> Result<Started, super::NativeError>;
 }
 
 /// How this node runs native cells.
@@ -167,16 +170,15 @@ impl Confinement {
         policy: &Policy,
     ) -> Result<Started, super::NativeError> {
         match self {
-            Confinement::Jail(jail) => Ok(jail.spawn(command, fds, policy)?),
+            Confinement::Jail(jail) => jail.spawn(command, fds, policy),
             Confinement::Unjailed => super::spawn::unjailed(command, fds, policy),
         }
     }
 }
 
-/// The jail built into this ww, if any.
-///
-/// None yet: the jail (`ww-jail`) is built separately and plugs in here,
-/// as one [`Jail`] implementation.
+/// The jail built into this ww: `ww-jail` (see
+/// [`builtin_jail`](super::builtin_jail)). Whether this host can jail is
+/// found out at each cell's start, which fails naming what is missing.
 pub fn builtin() -> Option<Rc<dyn Jail>> {
-    None
+    Some(Rc::new(super::builtin_jail::WwJail))
 }

@@ -34,6 +34,7 @@
 //! cells; its CPU time is charged to its group when it exits, and its
 //! budget is enforced by killing it.
 
+mod builtin_jail;
 pub mod env;
 pub mod fds;
 pub mod foreground;
@@ -67,8 +68,8 @@ pub enum NativeError {
         cell: String,
     },
     /// The jail could not confine the cell.
-    #[error(transparent)]
-    Jail(#[from] jail::JailError),
+    #[error("{0}")]
+    Jail(jail::JailError),
     /// The program could not be started.
     #[error("cannot run {cell}: {}: {}", program.display(), spawn_reason(source))]
     Spawn {
@@ -123,6 +124,10 @@ fn spawn_reason(error: &std::io::Error) -> String {
             "not found (for a #! script, its interpreter may be the one missing)".into()
         }
         Some(libc::ENOEXEC) => "not a format this machine can execute".into(),
+        Some(libc::EACCES) => format!(
+            "{error} (jailed, a cell runs as nobody when ww is root: the program and every \
+             directory above it must be readable and searchable by nobody)"
+        ),
         _ => error.to_string(),
     }
 }

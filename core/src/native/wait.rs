@@ -4,8 +4,9 @@
 //! The node waits on a pidfd (readable once the process has exited), then
 //! reaps the process with `wait4`, which also says how much CPU it used
 //! (with the descendants it waited for). Until then, a cell with a CPU
-//! budget is checked now and then: its process's CPU time so far (from
-//! `/proc`) plus the node's work on its calls; past the budget its whole
+//! budget is checked now and then: the CPU time so far of its process and
+//! its live descendants (from `/proc`; a jail's init has the program as
+//! its child) plus the node's work on its calls; past the budget its whole
 //! group is killed and the cell's status is 124.
 
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -82,7 +83,7 @@ pub(super) async fn exit(
             }
             () = check => {
                 let Some(budget) = budget else { continue };
-                let used = share.used() + process_cpu(pid).unwrap_or_default();
+                let used = share.used() + tree_cpu(pid);
                 if used >= budget {
                     out_of_cpu = true;
                     next_check = None;
@@ -123,15 +124,49 @@ fn timeval(t: libc::timeval) -> Duration {
     Duration::from_secs(t.tv_sec.max(0) as u64) + Duration::from_micros(t.tv_usec.max(0) as u64)
 }
 
-/// CPU time of the running process `pid` (its threads, and the children
-/// it waited for), from `/proc/<pid>/stat`.
-pub(super) fn process_cpu(pid: libc::pid_t) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    ticks_of_stat(&stat).map(|ticks| {
-        // SAFETY: sysconf has no memory-safety preconditions.
-        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-        Duration::from_nanos(ticks.saturating_mul(1_000_000_000) / hz)
-    })
+/// How deep, and how many processes, [`tree_cpu`] looks.
+const TREE_DEPTH: u32 = 4;
+const TREE_PROCESSES: usize = 256;
+
+/// CPU time of the running process `pid` and its live descendants (each
+/// one's threads, and the children it waited for), from `/proc`: a few
+/// levels and processes deep, enough for a program under a jail's init
+/// and what it runs.
+pub(super) fn tree_cpu(pid: libc::pid_t) -> Duration {
+    let mut ticks = 0u64;
+    let mut seen = 0usize;
+    let mut level = vec![pid];
+    for _ in 0..TREE_DEPTH {
+        let mut next = Vec::new();
+        for pid in level {
+            if seen >= TREE_PROCESSES {
+                break;
+            }
+            seen += 1;
+            if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+                ticks += ticks_of_stat(&stat).unwrap_or(0);
+            }
+            // Children are listed by the thread that forked them.
+            let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+                continue;
+            };
+            for task in tasks.flatten() {
+                if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+                    next.extend(
+                        list.split_whitespace()
+                            .filter_map(|p| p.parse::<libc::pid_t>().ok()),
+                    );
+                }
+            }
+        }
+        if next.is_empty() {
+            break;
+        }
+        level = next;
+    }
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+    Duration::from_nanos(ticks.saturating_mul(1_000_000_000) / hz)
 }
 
 /// utime + stime + cutime + cstime of a `/proc/<pid>/stat` line, in

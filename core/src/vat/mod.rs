@@ -19,6 +19,9 @@ use ww_provider_sdk::capnp;
 use crate::rpc_budget::CellBudget;
 use network::CellNetwork;
 
+/// Bytes read from a cell's connection ahead of what was parsed.
+const READ_BUFFER: usize = 8 << 10;
+
 /// Serves `bootstrap` to the cell on the other end of `stream` (a Wasm
 /// cell's in-process pipe, or a native cell's Unix socket) until either
 /// side closes it, and returns the capability the cell exports on its side
@@ -34,7 +37,10 @@ pub fn connect<S: AsyncRead + AsyncWrite + 'static>(
     budget: Rc<CellBudget>,
 ) -> (capnp::capability::Client, LocalBoxFuture<'static, ()>) {
     let (read, write) = tokio::io::split(stream);
-    let network = CellNetwork::new(read.compat(), write.compat_write(), budget.clone());
+    // A message's header and body in one read where they arrived together
+    // (at most READ_BUFFER bytes beyond what was parsed wait in the node).
+    let read = futures::io::BufReader::with_capacity(READ_BUFFER, read.compat());
+    let network = CellNetwork::new(read, write.compat_write(), budget.clone());
     let mut rpc = RpcSystem::new(Box::new(network), Some(bootstrap));
     let exported: capnp::capability::Client = rpc.bootstrap(Side::Client);
     (exported, Box::pin(drive(rpc, budget)))

@@ -47,6 +47,9 @@ pub const SLACK_WORDS: usize = 8 << 10;
 pub const MAX_MESSAGE_WORDS: usize = 8 << 20;
 /// Nesting depth of any message (capnp's default).
 const NESTING: i32 = 64;
+/// Bytes of one outgoing message gathered before they are written (a
+/// larger message is written through).
+const WRITE_BUFFER: usize = 8 << 10;
 
 type Outgoing = Rc<Builder<HeapAllocator>>;
 
@@ -89,7 +92,11 @@ impl<R: AsyncRead + Unpin + 'static> CellNetwork<R> {
             inner: output,
             budget: budget.clone(),
         };
-        let (sender, writing) = capnp_futures::write_queue(counted);
+        // Cap'n Proto writes a message's segment table and segments
+        // separately; gathered, each message is one write, so the cell
+        // (a process, for a native cell) wakes once per message.
+        let gathered = futures::io::BufWriter::with_capacity(WRITE_BUFFER, counted);
+        let (sender, writing) = capnp_futures::write_queue(gathered);
         let (gone_tx, gone_rx) = oneshot::channel();
         let driver = Promise::from_future(async move {
             let written = writing.await;

@@ -9,11 +9,13 @@
 //! - `env`: its whole environment, sorted; `fds`: reads each `WW_FD_*`
 //!   descriptor to its end;
 //! - `exit N`; `signal N` (kills itself with signal N); `spin` (CPU, for
-//!   ever); `hang` (waits for ever); `tree` (starts a grandchild that
-//!   hangs, says its pid, waits for a line of stdin; `tree hang`: then
-//!   hangs);
+//!   ever); `hang` (waits for ever); `tree MARK [hang]` (starts a
+//!   grandchild `hang MARK`, says so, waits for a line of stdin, or with
+//!   `hang` for ever);
 //! - `garbage`: breaks its vat with a malformed frame, reads fd 3 to its
 //!   end, exits 3;
+//! - `reach PORT`: what it can reach outside its vat: `/etc/passwd`, and a
+//!   TCP listener on 127.0.0.1:PORT (each `open` or `denied`);
 //! - `caps N`: up to N grafts it never releases; the first refusal;
 //! - `children`: native children through `executor` (see [`children`]);
 //! - `bench-call N`, `bench-spawn N`: latencies (see [`bench`]).
@@ -50,7 +52,11 @@ fn main() {
         }
         "spin" => spin(),
         "hang" => hang(),
-        "tree" => return tree(args.get(2).is_some_and(|a| a == "hang")),
+        "tree" => {
+            let mark = args.get(2).map_or("tree", String::as_str);
+            return tree(mark, args.get(3).is_some_and(|a| a == "hang"));
+        }
+        "reach" => return reach(args.get(2).map_or("1", String::as_str)),
         "garbage" => return garbage(),
         _ => {}
     }
@@ -210,19 +216,32 @@ fn hang() -> ! {
 
 // The grandchild is left running on purpose: the node must end it.
 #[allow(clippy::zombie_processes)]
-fn tree(then_hang: bool) {
+fn tree(mark: &str, then_hang: bool) {
     let me = std::env::current_exe().expect("own path");
-    let child = std::process::Command::new(me)
-        .arg("hang")
+    let _child = std::process::Command::new(me)
+        .args(["hang", mark])
         .spawn()
         .expect("spawn the grandchild");
-    println!("tree: grandchild {}", child.id());
+    println!("tree: grandchild started");
     let _ = std::io::stdout().flush();
     if then_hang {
         hang();
     }
     let mut line = String::new();
     let _ = std::io::stdin().read_line(&mut line);
+}
+
+fn reach(port: &str) {
+    let passwd = match std::fs::read_to_string("/etc/passwd") {
+        Ok(_) => "open".to_string(),
+        Err(e) => format!("denied ({e})"),
+    };
+    let tcp = match std::net::TcpStream::connect(format!("127.0.0.1:{port}")) {
+        Ok(_) => "open".to_string(),
+        Err(e) => format!("denied ({e})"),
+    };
+    println!("reach: passwd {passwd}");
+    println!("reach: tcp {tcp}");
 }
 
 fn garbage() {

@@ -19,9 +19,12 @@ pub fn connect() -> std::io::Result<membrane::Client> {
     let socket = unsafe { std::os::unix::net::UnixStream::from_raw_fd(RPC_FD) };
     socket.set_nonblocking(true)?;
     let (read, write) = tokio::net::UnixStream::from_std(socket)?.into_split();
+    // Buffered both ways: Cap'n Proto reads and writes a message's header
+    // and body separately, and each system call on a socket can wake the
+    // other process.
     let network = twoparty::VatNetwork::new(
-        read.compat(),
-        write.compat_write(),
+        futures::io::BufReader::new(read.compat()),
+        futures::io::BufWriter::new(write.compat_write()),
         Side::Client,
         Default::default(),
     );

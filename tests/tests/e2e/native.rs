@@ -8,10 +8,10 @@ use std::path::Path;
 
 use ww_tests::*;
 
-/// `ww run --no-jail` with the native cell as pid0, and `args` for it.
+/// `ww run` with the native cell as pid0 (jailed), and `args` for it.
 fn native(args: &[&str]) -> std::process::Command {
     let mut cmd = ww_run(&ww());
-    cmd.arg("--no-jail").arg(native_cell()).arg("--").args(args);
+    cmd.arg(native_cell()).arg("--").args(args);
     cmd
 }
 
@@ -26,12 +26,21 @@ fn run_ok(cmd: &mut std::process::Command) -> (String, String) {
 /// An image whose kernel (`boot/main`) and `/bin/native-cell` are the
 /// native cell.
 fn native_image() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = readable_tempdir();
     for place in ["boot/main", "bin/native-cell"] {
         let path = dir.path().join(place);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::copy(native_cell(), &path).unwrap();
     }
+    dir
+}
+
+/// A temporary directory a jailed cell can read: the jail runs it as
+/// `nobody` when the tests run as root, and a temporary directory is
+/// private to its owner.
+fn readable_tempdir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    make_executable(dir.path());
     dir
 }
 
@@ -44,8 +53,7 @@ fn a_native_pid0_grafts_signs_and_adds_through_ipfs() {
     );
     let data = tempfile::tempdir().unwrap();
     let mut cmd = ww_run(&ww());
-    cmd.arg("--no-jail")
-        .arg("--data-dir")
+    cmd.arg("--data-dir")
         .arg(data.path())
         .arg(native_cell())
         .args(["--", "demo"]);
@@ -66,28 +74,26 @@ fn a_native_pid0_grafts_signs_and_adds_through_ipfs() {
 }
 
 #[test]
-fn native_cells_are_jailed_or_refused_and_no_jail_is_said_once() {
+fn native_cells_run_jailed_unless_no_jail_is_given() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let (stdout, stderr) = run_ok(&mut native(&["reach", &port]));
+    assert!(stdout.contains("reach: passwd denied"), "{stdout}");
+    assert!(stdout.contains("reach: tcp denied"), "{stdout}");
+    assert!(!stderr.contains("--no-jail"), "{stderr}");
+
     let mut cmd = ww_run(&ww());
-    cmd.arg(native_cell()).args(["--", "graft"]);
-    let out = output(&mut cmd);
-    assert_exit(&out, 126);
-    let stderr = text(&out.stderr);
-    assert_no_panic(&stderr);
-    assert!(stderr.contains("jail is not available"), "{stderr}");
-    assert!(stderr.contains("--no-jail"), "{stderr}");
-    assert!(text(&out.stdout).is_empty(), "it never ran");
-
-    let img = native_image();
-    let out = output(ww_run(&ww()).arg("--allow-native-children").arg(img.path()));
-    assert_exit(&out, 2);
-    assert!(text(&out.stderr).contains("--no-jail"));
-
-    let (_, stderr) = run_ok(&mut native(&["graft"]));
+    cmd.arg("--no-jail")
+        .arg(native_cell())
+        .args(["--", "reach", &port]);
+    let (stdout, stderr) = run_ok(&mut cmd);
+    assert!(stdout.contains("reach: passwd open"), "{stdout}");
+    assert!(stdout.contains("reach: tcp open"), "{stdout}");
     let warnings = stderr
         .lines()
         .filter(|l| l.contains("WARN") && l.contains("--no-jail"))
         .count();
-    assert_eq!(warnings, 1, "{stderr}");
+    assert_eq!(warnings, 1, "said once: {stderr}");
 }
 
 #[test]
@@ -100,7 +106,7 @@ fn descriptors_are_passed_by_name_from_fd_4() {
     drop(writer);
     let (a, b) = (file.as_raw_fd(), reader.as_raw_fd());
     let mut cmd = ww_run(&ww());
-    cmd.args(["--no-jail", "--fd", "data=50", "--fd", "pipe=51"])
+    cmd.args(["--fd", "data=50", "--fd", "pipe=51"])
         .arg(native_cell())
         .args(["--", "fds"]);
     // SAFETY: the hook makes system calls only, between fork and exec.
@@ -133,11 +139,7 @@ fn descriptors_are_passed_by_name_from_fd_4() {
     let out = output(ww_run(&ww()).args(["--fd", "x=0"]).arg(img.path()));
     assert_exit(&out, 2);
     assert!(text(&out.stderr).contains("native pid0"));
-    let out = output(
-        ww_run(&ww())
-            .args(["--no-jail", "--fd", "x=901"])
-            .arg(native_cell()),
-    );
+    let out = output(ww_run(&ww()).args(["--fd", "x=901"]).arg(native_cell()));
     assert_exit(&out, 2);
     assert!(
         text(&out.stderr).contains("descriptor 901 is not open"),
@@ -146,7 +148,7 @@ fn descriptors_are_passed_by_name_from_fd_4() {
     );
     let out = output(
         ww_run(&ww())
-            .args(["--no-jail", "--ro", "/no/such/tree"])
+            .args(["--ro", "/no/such/tree"])
             .arg(native_cell()),
     );
     assert_exit(&out, 2);
@@ -159,7 +161,7 @@ fn the_environment_is_only_what_it_is_given() {
         .env("WW_TEST_PASSED", "passed")
         .env("WW_TEST_SECRET", "secret")
         .env_remove("WW_TEST_UNSET")
-        .args(["--no-jail", "--env", "B=beta", "--env", "WW_FD_FAKE=9"])
+        .args(["--env", "B=beta", "--env", "WW_FD_FAKE=9"])
         .arg(native_cell())
         .args(["--", "env"]);
     let (stdout, _) = run_ok(&mut cmd);
@@ -185,16 +187,16 @@ fn exit_statuses_follow_the_cell_api() {
         assert_no_panic(&text(&out.stderr));
         assert_exit(&out, status);
     }
-    let dir = tempfile::tempdir().unwrap();
+    let dir = readable_tempdir();
     let not_executable = dir.path().join("data");
     std::fs::write(&not_executable, "not a program").unwrap();
-    let out = output(ww_run(&ww()).arg("--no-jail").arg(&not_executable));
+    let out = output(ww_run(&ww()).arg(&not_executable));
     assert_exit(&out, 126);
     assert!(text(&out.stderr).contains("no execute permission"));
     let script = dir.path().join("script");
     std::fs::write(&script, "#!/no/such/interpreter\n").unwrap();
     make_executable(&script);
-    let out = output(ww_run(&ww()).arg("--no-jail").arg(&script));
+    let out = output(ww_run(&ww()).arg(&script));
     assert_exit(&out, 127);
     assert!(text(&out.stderr).contains("interpreter"));
 }
@@ -207,35 +209,26 @@ fn make_executable(path: &Path) {
 #[test]
 fn an_image_whose_kernel_is_native_boots_it() {
     let img = native_image();
-    let (stdout, _) = run_ok(
-        ww_run(&ww())
-            .arg("--no-jail")
-            .arg(img.path())
-            .args(["--", "graft"]),
-    );
+    let (stdout, _) = run_ok(ww_run(&ww()).arg(img.path()).args(["--", "graft"]));
     assert!(stdout.contains("graft: epoch 1"), "{stdout}");
-    // A shell script is a native kernel too; it starts in its image.
-    let script = tempfile::tempdir().unwrap();
+    // A shell script is a native kernel too (the jail lets it run its
+    // interpreter, and nothing else); it starts in its image.
+    let script = readable_tempdir();
     std::fs::create_dir_all(script.path().join("boot")).unwrap();
     std::fs::write(script.path().join("etc"), "").unwrap();
     std::fs::write(
         script.path().join("boot/main"),
-        "#!/bin/sh\necho \"argv0 $0, args $*\"; ls\n",
+        "#!/bin/sh\necho \"argv0 $0, args $*\"; for f in *; do echo \"$f\"; done\n",
     )
     .unwrap();
     make_executable(&script.path().join("boot/main"));
-    let (stdout, _) = run_ok(
-        ww_run(&ww())
-            .arg("--no-jail")
-            .arg(script.path())
-            .args(["--", "a", "b"]),
-    );
+    let (stdout, _) = run_ok(ww_run(&ww()).arg(script.path()).args(["--", "a", "b"]));
     // (For a script, $0 is the path the kernel ran, not argv[0].)
     assert!(stdout.contains("/boot/main, args a b"), "{stdout}");
     assert!(stdout.contains("etc"), "{stdout}");
     // Both kinds of kernel: refused, naming both.
     std::fs::write(img.path().join("boot/main.wasm"), b"\0asm").unwrap();
-    let out = output(ww_run(&ww()).arg("--no-jail").arg(img.path()));
+    let out = output(ww_run(&ww()).arg(img.path()));
     assert_exit(&out, 1);
     let stderr = text(&out.stderr);
     assert!(
@@ -260,7 +253,7 @@ fn native_children_run_when_the_node_allows_them() {
     let img = native_image();
     let (stdout, stderr) = run_ok(
         ww_run(&ww())
-            .args(["--no-jail", "--allow-native-children"])
+            .arg("--allow-native-children")
             .arg(img.path())
             .args(["--", "children"]),
     );
@@ -290,42 +283,63 @@ fn native_children_run_when_the_node_allows_them() {
     );
 
     // Not allowed: the spawn is refused, naming the flag.
-    let out = output(
-        ww_run(&ww())
-            .arg("--no-jail")
-            .arg(img.path())
-            .args(["--", "children"]),
-    );
+    let out = output(ww_run(&ww()).arg(img.path()).args(["--", "children"]));
     assert_exit(&out, 1);
     let stdout = text(&out.stdout);
     assert!(stdout.contains("--allow-native-children"), "{stdout}");
 }
 
+/// Starts the native cell in `tree` mode with a mark of its own, and
+/// returns the running node and the grandchild's pid, once it runs.
+fn tree(mode: &[&str], mark: &str) -> (Running, u32) {
+    let mut args = vec!["tree", mark];
+    args.extend(mode);
+    let mut node = Running::start(&mut native(&args));
+    node.wait_for(Stream::Stdout, "tree: grandchild started");
+    let deadline = std::time::Instant::now() + STEP;
+    loop {
+        if let [pid] = processes_with_args(&["hang", mark])[..] {
+            return (node, pid);
+        }
+        assert!(std::time::Instant::now() < deadline, "no grandchild {mark}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn a_native_cells_tree_ends_with_it_and_with_the_node() {
+    let mark = |what: &str| format!("mark-{what}-{}", std::process::id());
     // The cell ends: what it started ends too.
-    let mut node = Running::start(&mut native(&["tree"]));
-    let line = node.wait_for(Stream::Stdout, "tree: grandchild");
-    let grandchild: u32 = line.rsplit(' ').next().unwrap().parse().unwrap();
-    assert!(!ended(grandchild));
+    let (node, grandchild) = tree(&[], &mark("ends"));
     let (status, _, stderr) = node.finish();
     assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
     wait_ended(grandchild, "the grandchild of an ended cell");
 
     // The node ends on SIGTERM: every native tree ends first.
-    let mut node = Running::start(&mut native(&["tree", "hang"]));
-    let line = node.wait_for(Stream::Stdout, "tree: grandchild");
-    let grandchild: u32 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    let (node, grandchild) = tree(&["hang"], &mark("term"));
     kill(node.pid(), libc::SIGTERM);
     let (status, _, stderr) = node.finish();
     assert_eq!(status.code(), Some(128 + 15), "{}", stderr.join("\n"));
     wait_ended(grandchild, "the grandchild of a cell on an ended node");
+
+    // Unjailed too (a process group, not a PID namespace, holds the tree).
+    let mark = mark("unjailed");
+    let mut cmd = ww_run(&ww());
+    cmd.arg("--no-jail")
+        .arg(native_cell())
+        .args(["--", "tree", &mark]);
+    let mut node = Running::start(&mut cmd);
+    node.wait_for(Stream::Stdout, "tree: grandchild started");
+    let grandchild = processes_with_args(&["hang", &mark])[0];
+    let (status, _, _) = node.finish();
+    assert_eq!(status.code(), Some(0));
+    wait_ended(grandchild, "the grandchild of an ended unjailed cell");
 }
 
 #[test]
 fn rpc_bounds_hold_for_a_native_cell() {
     let mut cmd = ww_run(&ww());
-    cmd.args(["--no-jail", "--max-caps", "50"])
+    cmd.args(["--max-caps", "50"])
         .arg(native_cell())
         .args(["--", "caps", "100"]);
     let (stdout, stderr) = run_ok(&mut cmd);

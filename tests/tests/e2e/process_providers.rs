@@ -4,8 +4,9 @@
 //! through its schema); stopped with SIGKILL mid-call, restarted; the
 //! handshake's protocol number and needs refused when they do not fit.
 //!
-//! No jail is built into this ww yet, so every run passes `--no-jail`
-//! (and one test checks that without it a provider program is refused).
+//! A provider program runs in ww-jail by default (one test); the others
+//! pass `--no-jail`, since a jailed `#!/usr/bin/env python3` script cannot
+//! run the interpreter `env` finds, nor read pycapnp under `.tools`.
 
 use std::path::Path;
 use std::process::Command;
@@ -347,20 +348,31 @@ fn a_provider_needing_the_network_runs_only_when_granted() {
 }
 
 #[test]
-fn a_provider_program_is_jailed_or_refused() {
-    // No jail is built into this ww: without --no-jail a provider program
-    // does not run at all.
-    let kernel = image("kernel");
-    let out = output(
+fn a_provider_program_runs_jailed_by_default() {
+    // Without --no-jail the provider runs in ww-jail (its own namespaces,
+    // Landlock, seccomp; no network), and serves a guest as well.
+    let img = image("fixture");
+    let mut node = Running::start(
         ww_run(&ww())
+            .arg("--revoke-on-hup")
             .arg("--provider")
-            .arg(python_provider())
-            .arg(kernel.path()),
+            .arg(provider_program("ww-test-provider-panicky"))
+            .arg(img.path()),
     );
-    assert_exit(&out, 2);
-    let stderr = text(&out.stderr);
-    assert!(stderr.contains("--no-jail"), "{stderr}");
-    assert_no_panic(&stderr);
+    assert_eq!(node.wait_for(Stream::Stdout, "ping:"), "ping: 2");
+    assert_eq!(
+        node.wait_for(Stream::Stdout, "ping-after-panic:"),
+        "ping-after-panic: 3"
+    );
+    node.advance_epoch();
+    assert_eq!(
+        node.wait_for(Stream::Stdout, "reflected:"),
+        "reflected: stale 2"
+    );
+    let (status, _, stderr) = node.finish();
+    let stderr = stderr.join("\n");
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("--no-jail: native cells"), "{stderr}");
 }
 
 #[test]
