@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Guest → provider capability call round trip (identity.verify and
 # identity.publicKey), timed inside the guest: the built-in provider, then
-# the same provider loaded from libww_identity.so into a minimal ww.
+# the same provider loaded from libww_identity.so into a minimal ww, then
+# the same crate built as an executable and run as a provider process
+# (unjailed: no jail is built into this ww yet).
 # Usage: bench/call.sh [CALLS]   (run bench/build.sh first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,3 +17,5 @@ echo "built-in identity:"
 "$target_dir/release/ww" run "$image" -- "$calls"
 echo "libww_identity.so on a minimal ww:"
 "$target_dir/release/ww-minimal" run --provider "$target_dir/release/libww_identity.so" "$image" -- "$calls"
+echo "ww-identity as a provider process on a minimal ww:"
+"$target_dir/release/ww-minimal" run --no-jail --provider "$target_dir/release/ww-identity" "$image" -- "$calls"

@@ -78,6 +78,16 @@ if [ ! -f "$mcp_tools/mcp/__init__.py" ]; then
     python3 -m pip install --quiet --target "$mcp_tools" mcp==2.3.0
 fi
 
+# Provider processes in another language: tests/providers/python/kv_provider.py
+# is a ww provider written with pycapnp (Cap'n Proto's C++ library under
+# Python; a cp311 manylinux wheel), installed under .tools/pycapnp
+# (gitignored).
+pycapnp_tools="$(cd "$(dirname "$0")/.." && pwd)/.tools/pycapnp"
+if [ ! -f "$pycapnp_tools/capnp/__init__.py" ]; then
+    echo "setup: installing pycapnp under $pycapnp_tools (pip)" >&2
+    python3 -m pip install --quiet --target "$pycapnp_tools" pycapnp==2.2.4
+fi
+
 # The IPFS provider's Kubo backend (--ipfs-url) is tested against a real
 # Kubo RPC API: the js-ipfs daemon (npm ipfs@0.66.1), installed under
 # .tools/jsipfs (gitignored). Two fixes make it run here: an override of

@@ -40,5 +40,3 @@ pub mod shell_capnp {
 }
 
 pub mod schema;
-
-include!(concat!(env!("OUT_DIR"), "/schema_fingerprint.rs"));

@@ -21,12 +21,17 @@ pub enum Command {
     /// Boot an image: merge LAYERs and run boot/main.wasm (or a native
     /// boot/main) as pid0; or run one executable file as a native pid0.
     Run(RunArgs),
-    /// Show what providers export, require and read, and their ABI fingerprint.
+    /// Show what providers export, require and read, and their ABI
+    /// fingerprint (a library) or protocol and needs (a process).
     ///
-    /// With no PATH, lists the providers built into this ww.
+    /// With no PATH, lists the providers built into this ww. A provider
+    /// program is started, jailed, for its handshake, then stopped.
     Providers {
-        /// Provider libraries (libww_<name>.so).
+        /// Provider libraries (libww_<name>.so) or programs.
         paths: Vec<PathBuf>,
+        /// Start provider programs without the jail (see `ww run --no-jail`).
+        #[arg(long)]
+        no_jail: bool,
     },
     /// Create a node identity key (Ed25519, PKCS#8 PEM, mode 0600).
     Keygen {
@@ -99,10 +104,33 @@ pub struct RunArgs {
     /// Arguments for pid0, after `--`.
     #[arg(last = true, value_name = "ARGS")]
     pub args: Vec<String>,
-    /// Load a provider from a shared library (repeatable). A provider that
-    /// exports a name a built-in exports replaces the built-in.
+    /// Load a provider (repeatable): a shared library (libww_<name>.so),
+    /// loaded into ww; or an executable (any language), run as a provider
+    /// process, jailed like a native cell, spoken to over a socket at its
+    /// fd 3 after a versioned handshake. A process that dies takes only
+    /// itself down: its capabilities fail naming it, and it is restarted
+    /// (see --provider-restart). A provider that exports a name a built-in
+    /// exports replaces the built-in.
     #[arg(long = "provider", value_name = "PATH")]
     pub providers: Vec<PathBuf>,
+    /// Grant a provider process what its manifest says it needs beyond
+    /// its jail's default (repeatable): NAME:network (the host's network),
+    /// NAME:ro=PATH (read a host path), NAME:rw=PATH (read and write it).
+    /// A need not granted refuses the provider (status 2); `ww providers
+    /// PROGRAM` shows its needs.
+    #[arg(long = "provider-grant", value_name = "NAME:WHAT", value_parser = parse_grant)]
+    pub provider_grants: Vec<ww_core::registry::grants::Grant>,
+    /// When a provider process ends: `backoff` starts it again after 100
+    /// ms, doubling to 30 s while it keeps dying young
+    /// (`backoff:MIN_MS-MAX_MS` sets both); `off` leaves it down. Cells
+    /// get a restarted provider's capabilities at their next graft.
+    #[arg(
+        long,
+        default_value = "backoff",
+        value_name = "POLICY",
+        value_parser = parse_restart
+    )]
+    pub provider_restart: ww_core::registry::restart::Restart,
     /// The node identity key (see `ww keygen`); without it, an ephemeral key.
     #[arg(long, env = "WW_IDENTITY", value_name = "PATH")]
     pub identity: Option<PathBuf>,
@@ -121,11 +149,11 @@ pub struct RunArgs {
     /// (repeatable; the jail grants nothing else on the host).
     #[arg(long = "ro", value_name = "PATH")]
     pub read_only: Vec<PathBuf>,
-    /// Run native cells without the jail: they can then read and write
-    /// what ww's user can, use the network and any amount of memory. Said
-    /// once as a warning. Without it, native cells run jailed (as nobody
-    /// when ww is root: what they are given must be readable by nobody),
-    /// or not at all where this host cannot jail them.
+    /// Run native cells and provider processes without the jail: they can
+    /// then read and write what ww's user can, use the network and any
+    /// amount of memory. Said once as a warning. Without it, they run
+    /// jailed (as nobody when ww is root: what they are given must be
+    /// readable by nobody), or not at all where this host cannot jail them.
     #[arg(long)]
     pub no_jail: bool,
     /// Let cells spawn native executables of the image (ELF or #! files)
@@ -396,6 +424,14 @@ fn parse_seconds(s: &str) -> Result<f64, String> {
 
 fn parse_fd(s: &str) -> Result<ww_core::native::fds::PassedFd, String> {
     ww_core::native::fds::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_grant(s: &str) -> Result<ww_core::registry::grants::Grant, String> {
+    ww_core::registry::grants::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_restart(s: &str) -> Result<ww_core::registry::restart::Restart, String> {
+    s.parse()
 }
 
 fn parse_setting(s: &str) -> Result<(String, String), String> {

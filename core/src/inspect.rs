@@ -1,20 +1,27 @@
 //! `ww providers`: what a provider exports, requires and reads, and the ABI
-//! fingerprint it was built with — before an operator trusts it with a node.
+//! fingerprint it was built with (a library) or the protocol it speaks and
+//! what it needs from its jail (a process) — before an operator trusts it
+//! with a node. A provider process is started, jailed, for its handshake
+//! and killed once it has said hello.
 
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use ww_provider_sdk::manifest::{Audience, Manifest};
+use ww_provider_sdk::manifest::{Audience, Manifest, Needs};
 
-use crate::registry::{self, RegistryError};
+use crate::native::{Confinement, Runner};
+use crate::registry::process::ProcessHost;
+use crate::registry::restart::Restart;
+use crate::registry::{self, Loaded, RegistryError};
 
-/// Describes each library in `paths`, or the built-in providers when `paths`
-/// is empty.
+/// Describes each provider in `paths`, or the built-in providers when
+/// `paths` is empty; provider processes run jailed, or not with `no_jail`.
 ///
 /// # Errors
 ///
-/// The first library that cannot be loaded (not a provider, ABI mismatch).
-pub fn describe(paths: &[PathBuf]) -> Result<String, RegistryError> {
+/// The first provider that cannot be loaded (not a provider, ABI or
+/// protocol mismatch, no jail).
+pub fn describe(paths: &[PathBuf], no_jail: bool) -> Result<String, RegistryError> {
     let mut out = String::new();
     let host = ww_provider_sdk::fingerprint::current();
     if paths.is_empty() {
@@ -24,16 +31,62 @@ pub fn describe(paths: &[PathBuf]) -> Result<String, RegistryError> {
         }
         return Ok(out);
     }
-    for library in registry::load_libraries(paths)? {
-        let origin = library.path.display().to_string();
-        manifest(
-            &mut out,
-            &library.manifest,
-            &origin,
-            Some(&library.fingerprint.to_string()),
-        );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| RegistryError::Read {
+            path: PathBuf::from("(a tokio runtime)"),
+            source,
+        })?;
+    let local = tokio::task::LocalSet::new();
+    let loaded = local.block_on(&runtime, async {
+        let host = match registry::any_process(paths)? {
+            true => Some(ProcessHost::new(
+                Runner::new(Confinement::for_node(no_jail)),
+                Vec::new(),
+                Restart::Off,
+            )),
+            false => None,
+        };
+        registry::load(paths, host.as_ref()).await
+    })?;
+    for loaded in &loaded {
+        match loaded {
+            Loaded::Library(library) => {
+                let origin = library.path.display().to_string();
+                manifest(&mut out, &library.manifest, &origin, None);
+                let _ = writeln!(out, "  abi       {}", library.fingerprint);
+            }
+            Loaded::Process(process) => {
+                let origin = process.path.display().to_string();
+                manifest(&mut out, &process.hello.manifest, &origin, None);
+                let hello = &process.hello;
+                let _ = writeln!(
+                    out,
+                    "  protocol  {} ({})",
+                    hello.protocol, hello.implementation
+                );
+                let _ = writeln!(out, "  needs     {}", needs(&hello.needs));
+            }
+        }
     }
+    drop(loaded);
     Ok(out)
+}
+
+/// "network, read /a, write /b", or "-".
+fn needs(needs: &Needs) -> String {
+    let mut parts = Vec::new();
+    if needs.network {
+        parts.push("network".to_string());
+    }
+    parts.extend(needs.read.iter().map(|p| format!("read {p}")));
+    parts.extend(needs.write.iter().map(|p| format!("write {p}")));
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join(", ")
+    }
 }
 
 fn manifest(out: &mut String, m: &Manifest, origin: &str, abi: Option<&str>) {

@@ -35,8 +35,17 @@ fn main() {
         .init();
     let code = match cli.command {
         Command::Run(args) => run(args),
-        Command::Providers { paths } => {
-            report(ww_core::inspect::describe(&paths).map(|text| print!("{text}")))
+        Command::Providers { paths, no_jail } => {
+            match ww_core::inspect::describe(&paths, no_jail) {
+                Ok(text) => {
+                    print!("{text}");
+                    0
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    e.exit_code()
+                }
+            }
         }
         Command::Keygen { output, force } => {
             let key = ww_core::key::generate();
@@ -99,6 +108,8 @@ fn run(args: cli::RunArgs) -> i32 {
         layers: args.layers,
         args: args.args,
         providers: args.providers,
+        provider_grants: args.provider_grants,
+        provider_restart: args.provider_restart,
         identity: args.identity,
         env: args.env,
         pass_env: std::env::var("WW_ENV")

@@ -13,13 +13,23 @@ use ww_provider_sdk::proxy;
 use ww_provider_sdk::ww_capnp::membrane_capnp::membrane;
 
 use crate::epoch::{Epoch, EpochGuard, Epochs};
+use crate::registry::Exports;
 use crate::rpc_budget::CellBudget;
 
-/// Serves `Membrane` over a fixed set of exports.
+/// Serves `Membrane` over a set of exports.
 pub struct MembraneServer {
-    exports: Rc<[Export]>,
+    exports: Source,
     epochs: Rc<Epochs>,
     budget: Rc<CellBudget>,
+}
+
+/// What a membrane grafts from.
+enum Source {
+    /// A fixed set, sorted by name (a child's: what its parent passed).
+    Fixed(Rc<[Export]>),
+    /// The node's table, read at each graft (so a restarted provider's new
+    /// exports are what the next graft hands out).
+    Live(Exports),
 }
 
 impl MembraneServer {
@@ -32,9 +42,31 @@ impl MembraneServer {
     ) -> MembraneServer {
         exports.sort_by(|a, b| a.name.cmp(&b.name));
         MembraneServer {
-            exports: exports.into(),
+            exports: Source::Fixed(exports.into()),
             epochs,
             budget,
+        }
+    }
+
+    /// A membrane over the guest exports of the node's table, as they are
+    /// at each graft.
+    pub fn live(exports: Exports, epochs: Rc<Epochs>, budget: Rc<CellBudget>) -> MembraneServer {
+        MembraneServer {
+            exports: Source::Live(exports),
+            epochs,
+            budget,
+        }
+    }
+
+    /// The exports a graft hands out now, sorted by name.
+    fn current(&self) -> Rc<[Export]> {
+        match &self.exports {
+            Source::Fixed(exports) => exports.clone(),
+            Source::Live(table) => {
+                let mut exports = table.guests();
+                exports.sort_by(|a, b| a.name.cmp(&b.name));
+                exports.into()
+            }
         }
     }
 
@@ -63,7 +95,7 @@ impl MembraneServer {
     pub fn grant(&self) -> Result<Grant, capnp::Error> {
         let guard = self.epochs.guard(&self.budget);
         let exports = self
-            .exports
+            .current()
             .iter()
             .map(|export| {
                 Ok(Export {

@@ -43,8 +43,13 @@ pub struct RunOptions {
     pub layers: Vec<String>,
     /// Arguments after `--`, passed to pid0 after `argv[0]`.
     pub args: Vec<String>,
-    /// `--provider` libraries.
+    /// `--provider` libraries and programs.
     pub providers: Vec<PathBuf>,
+    /// `--provider-grant NAME:WHAT`: what provider processes' jails may
+    /// grant beyond the default.
+    pub provider_grants: Vec<registry::grants::Grant>,
+    /// `--provider-restart`: what happens when a provider process ends.
+    pub provider_restart: registry::restart::Restart,
     /// `--identity`: the node key; `None` makes an ephemeral one.
     pub identity: Option<PathBuf>,
     /// `--env KEY[=VALUE]`: with `pass_env`, the only env pid0 gets; a
@@ -145,6 +150,7 @@ impl NodeError {
             NodeError::Wasm(e) => e.exit_code(),
             NodeError::Cell(e) => e.exit_code(),
             NodeError::Native(e) => e.exit_code(),
+            NodeError::Registry(e) => e.exit_code(),
             NodeError::Usage(_) | NodeError::Memory(_) => 2,
             NodeError::Stem(crate::stem::StemError::Usage { .. }) => 2,
             _ => 1,
@@ -248,7 +254,37 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         natives.clone(),
     );
 
-    let libraries = registry::load_libraries(&options.providers)?;
+    // Provider processes are started by the same runner as native cells
+    // (one jail, one process tree).
+    let mut provider_runner = None;
+    let processes = if registry::any_process(&options.providers)? {
+        let runner = natives
+            .clone()
+            .unwrap_or_else(|| native::Runner::new(native::Confinement::for_node(options.no_jail)));
+        provider_runner = Some(runner.clone());
+        Some(registry::process::ProcessHost::new(
+            runner,
+            options.provider_grants.clone(),
+            options.provider_restart,
+        ))
+    } else {
+        None
+    };
+    let libraries = registry::load(&options.providers, processes.as_ref()).await?;
+    for grant in &options.provider_grants {
+        let known = libraries.iter().any(|l| match l {
+            registry::Loaded::Process(p) => p.name() == grant.provider,
+            registry::Loaded::Library(_) => false,
+        });
+        if !known {
+            tracing::warn!(
+                "--provider-grant {}: no provider process is called `{}`; the grant is unused \
+                 (`ww providers PROGRAM` shows a program's name)",
+                grant.provider,
+                grant.provider
+            );
+        }
+    }
     let mut builtins = registry::builtins();
     builtins.insert(0, Box::new(CoreExports::new(runtime.client())));
     let plan = Plan::new(builtins, libraries)?;
@@ -292,9 +328,9 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     }
     kernel.check(&options)?;
     if matches!(kernel, Kernel::Native { .. }) && natives.is_none() {
-        natives = Some(native::Runner::new(native::Confinement::for_node(
-            options.no_jail,
-        )));
+        natives = Some(provider_runner.clone().unwrap_or_else(|| {
+            native::Runner::new(native::Confinement::for_node(options.no_jail))
+        }));
     }
     let (root, boot) = (image.root().to_path_buf(), image.boot());
     // With a stem, its task owns the image from now on: it swaps the base.
@@ -313,8 +349,10 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         None => Some(image),
     };
     let rpc_budget = CellBudget::new("pid0", options.rpc);
-    let membrane = Rc::new(MembraneServer::new(
-        started.guest_exports(),
+    // pid0 grafts from the live table: a restarted provider process's
+    // exports are what its next graft hands out.
+    let membrane = Rc::new(MembraneServer::live(
+        started.exports(),
         epochs.clone(),
         rpc_budget.clone(),
     ));

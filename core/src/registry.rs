@@ -1,7 +1,9 @@
 //! The provider registry: which providers run, in what order, with what.
 //!
 //! Built-in providers are linked in behind cargo features; dynamic ones come
-//! from `--provider PATH`. A dynamic provider that exports a name a built-in
+//! from `--provider PATH`: a shared library, loaded in-process
+//! ([`ww_provider_sdk::host`]), or an executable, run as a provider
+//! process ([`process`]; [`kind`] tells which). A dynamic provider that exports a name a built-in
 //! exports replaces that built-in (that is how an operator swaps in another
 //! backend); two dynamic providers exporting one name is an error. Each
 //! provider's `requires` names capabilities other providers export; the
@@ -10,11 +12,24 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use ww_provider_sdk::export::Export;
 use ww_provider_sdk::host::Library;
 use ww_provider_sdk::manifest::{Audience, Manifest};
 use ww_provider_sdk::provider::{Context, Provider};
+
+pub mod exports;
+pub mod grants;
+pub mod kind;
+pub mod life;
+pub mod link;
+pub mod logs;
+pub mod process;
+pub mod restart;
+
+pub use exports::Exports;
+use process::{ProcessError, ProcessHost, ProcessProvider};
 
 /// Why the providers could not be started.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +37,28 @@ pub enum RegistryError {
     /// A `--provider` library was refused (not a provider, ABI skew, ...).
     #[error(transparent)]
     Load(#[from] ww_provider_sdk::error::Error),
+    /// A `--provider` program was refused (no handshake, another
+    /// protocol, a need not granted, ...).
+    #[error(transparent)]
+    Process(Box<ProcessError>),
+    /// A `--provider` path that cannot be read.
+    #[error("cannot read provider {}: {source}; check the path", path.display())]
+    Read {
+        /// The path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A provider process could not start.
+    #[error("provider `{provider}` ({origin}) failed to start: {source}")]
+    ProcessStart {
+        /// The provider.
+        provider: String,
+        /// Its program.
+        origin: String,
+        /// The cause.
+        source: Box<process::StartError>,
+    },
     /// Two `--provider`s export the same capability.
     #[error("capability `{name}` is exported by both {first} and {second}; load only one of them")]
     DuplicateExport {
@@ -80,12 +117,45 @@ pub enum RegistryError {
     },
 }
 
+impl From<ProcessError> for RegistryError {
+    fn from(e: ProcessError) -> RegistryError {
+        RegistryError::Process(Box::new(e))
+    }
+}
+
+impl RegistryError {
+    /// The exit status `ww` ends with: 2 for what the operator must change
+    /// in how ww is run (a protocol mismatch, an ungranted need), 1
+    /// otherwise.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RegistryError::Process(e) => e.exit_code(),
+            RegistryError::ProcessStart { source, .. } => match source.as_ref() {
+                process::StartError::Process(e) => e.exit_code(),
+                process::StartError::Provider(_) => 1,
+            },
+            _ => 1,
+        }
+    }
+}
+
 /// Where a provider comes from.
 pub enum Source {
     /// Linked into this binary.
     Builtin(Box<dyn Provider>),
     /// Loaded from a shared library.
     Library(Box<Library>),
+    /// Run as a process.
+    Process(Rc<ProcessProvider>),
+}
+
+/// A `--provider` path, loaded (a few per node: their size does not matter).
+#[allow(clippy::large_enum_variant)]
+pub enum Loaded {
+    /// A shared library.
+    Library(Library),
+    /// A provider process.
+    Process(ProcessProvider),
 }
 
 /// One provider and its manifest.
@@ -113,11 +183,28 @@ impl Entry {
         }
     }
 
-    /// "built in", or the library path.
+    /// A provider process, loaded.
+    pub fn process(process: ProcessProvider) -> Entry {
+        Entry {
+            manifest: process.hello.manifest.clone(),
+            source: Source::Process(Rc::new(process)),
+        }
+    }
+
+    /// A loaded `--provider`.
+    pub fn loaded(loaded: Loaded) -> Entry {
+        match loaded {
+            Loaded::Library(library) => Entry::library(library),
+            Loaded::Process(process) => Entry::process(process),
+        }
+    }
+
+    /// "built in", or the library or program path.
     pub fn origin(&self) -> String {
         match &self.source {
             Source::Builtin(_) => "built in".to_string(),
             Source::Library(lib) => lib.path.display().to_string(),
+            Source::Process(p) => p.path.display().to_string(),
         }
     }
 }
@@ -140,16 +227,49 @@ pub fn builtins() -> Vec<Box<dyn Provider>> {
     providers
 }
 
-/// Loads each `--provider` path (checking its fingerprint first).
+/// Whether any of `paths` is an executable (a provider process).
 ///
 /// # Errors
 ///
-/// The first library that is refused.
-pub fn load_libraries(paths: &[PathBuf]) -> Result<Vec<Library>, RegistryError> {
-    paths
-        .iter()
-        .map(|path| ww_provider_sdk::host::load(path).map_err(RegistryError::from))
-        .collect()
+/// A path that cannot be read.
+pub fn any_process(paths: &[PathBuf]) -> Result<bool, RegistryError> {
+    for path in paths {
+        if kind_of(path)? == kind::Kind::Executable {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn kind_of(path: &std::path::Path) -> Result<kind::Kind, RegistryError> {
+    kind::of(path).map_err(|source| RegistryError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Loads each `--provider` path: a library is checked (fingerprint,
+/// layout) and opened; an executable is started and its handshake read,
+/// through `processes` (required when any path is an executable). Must
+/// run inside a `LocalSet`.
+///
+/// # Errors
+///
+/// The first provider that is refused.
+pub async fn load(
+    paths: &[PathBuf],
+    processes: Option<&Rc<ProcessHost>>,
+) -> Result<Vec<Loaded>, RegistryError> {
+    let mut loaded = Vec::new();
+    for path in paths {
+        loaded.push(match (kind_of(path)?, processes) {
+            (kind::Kind::Executable, Some(host)) => {
+                Loaded::Process(ProcessProvider::load(path, host).await?)
+            }
+            _ => Loaded::Library(ww_provider_sdk::host::load(path)?),
+        });
+    }
+    Ok(loaded)
 }
 
 /// Providers in start order, checked.
@@ -165,9 +285,9 @@ impl Plan {
     /// Duplicate exports, missing or cyclic requirements.
     pub fn new(
         builtins: Vec<Box<dyn Provider>>,
-        libraries: Vec<Library>,
+        libraries: Vec<Loaded>,
     ) -> Result<Plan, RegistryError> {
-        let libraries: Vec<Entry> = libraries.into_iter().map(Entry::library).collect();
+        let libraries: Vec<Entry> = libraries.into_iter().map(Entry::loaded).collect();
         let replaced: BTreeSet<&str> = libraries
             .iter()
             .flat_map(|e| e.manifest.exports.iter().map(|x| x.name.as_str()))
@@ -254,7 +374,7 @@ impl Plan {
         self,
         settings: &BTreeMap<String, String>,
     ) -> Result<Started, RegistryError> {
-        let mut started = Started::default();
+        let started = Started::default();
         for entry in self.entries {
             let manifest = &entry.manifest;
             let mut config = BTreeMap::new();
@@ -276,19 +396,50 @@ impl Plan {
             let requires: Vec<Export> = manifest
                 .requires
                 .iter()
-                .filter_map(|name| started.all.iter().find(|(_, x)| &x.name == name))
-                .map(|(_, x)| x.clone())
+                .filter_map(|name| started.exports.get(name))
                 .collect();
             let origin = entry.origin();
-            let exports = match &entry.source {
-                Source::Builtin(provider) => provider.start(Context::new(config, requires)).await,
-                Source::Library(library) => library.start(config, requires).await,
-            }
-            .map_err(|source| RegistryError::Start {
+            let start_error = |source| RegistryError::Start {
                 provider: manifest.name.clone(),
                 origin: origin.clone(),
                 source,
-            })?;
+            };
+            let exports = match &entry.source {
+                Source::Builtin(provider) => provider
+                    .start(Context::new(config, requires))
+                    .await
+                    .map_err(start_error)?,
+                Source::Library(library) => {
+                    library.start(config, requires).await.map_err(start_error)?
+                }
+                Source::Process(process) => {
+                    let (exports, life) = process
+                        .start(config.clone(), requires.clone())
+                        .await
+                        .map_err(|source| RegistryError::ProcessStart {
+                            provider: manifest.name.clone(),
+                            origin: origin.clone(),
+                            source: Box::new(source),
+                        })?;
+                    tracing::info!(
+                        target: "ww::provider",
+                        provider = %manifest.name,
+                        "provider `{}` runs as process {} ({}, {})",
+                        manifest.name,
+                        life.pid,
+                        origin,
+                        process.hello.implementation
+                    );
+                    tokio::task::spawn_local(restart::supervise(
+                        process.clone(),
+                        life,
+                        config,
+                        requires,
+                        started.exports.clone(),
+                    ));
+                    exports
+                }
+            };
             let declared: BTreeSet<&str> =
                 manifest.exports.iter().map(|x| x.name.as_str()).collect();
             let actual: BTreeSet<&str> = exports.iter().map(|x| x.name.as_str()).collect();
@@ -307,7 +458,7 @@ impl Plan {
                     .find(|x| x.name == export.name)
                     .map(|x| x.audience)
                     .unwrap_or(Audience::Providers);
-                started.all.push((audience, export));
+                started.exports.push(audience, export);
             }
         }
         Ok(started)
@@ -357,17 +508,19 @@ fn topological_order(deps: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
 /// The exports of every started provider.
 #[derive(Default)]
 pub struct Started {
-    all: Vec<(Audience, Export)>,
+    exports: Exports,
 }
 
 impl Started {
-    /// What cells may graft (exports meant for guests).
+    /// What cells may graft now (exports meant for guests).
     pub fn guest_exports(&self) -> Vec<Export> {
-        self.all
-            .iter()
-            .filter(|(a, _)| *a == Audience::Guests)
-            .map(|(_, x)| x.clone())
-            .collect()
+        self.exports.guests()
+    }
+
+    /// The live table, which a restarted provider's exports replace: what
+    /// a membrane grafts from.
+    pub fn exports(&self) -> Exports {
+        self.exports.clone()
     }
 }
 

@@ -109,6 +109,31 @@ pub fn plugin(crate_name: &str) -> PathBuf {
     )
 }
 
+/// A provider built as an executable (`ww_provider_sdk::serve`), e.g.
+/// `provider_program("ww-identity")`.
+pub fn provider_program(name: &str) -> PathBuf {
+    built(
+        profile_dir().join(name),
+        "run `cargo build` (scripts/test.sh does)",
+    )
+}
+
+/// The provider process written in Python with pycapnp
+/// (`tests/providers/python/kv_provider.py`).
+pub fn python_provider() -> PathBuf {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the repository")
+        .to_path_buf();
+    let pycapnp = repo.join(".tools/pycapnp/capnp/__init__.py");
+    assert!(
+        pycapnp.exists(),
+        "pycapnp is missing from {}: run scripts/setup.sh",
+        pycapnp.display()
+    );
+    repo.join("tests/providers/python/kv_provider.py")
+}
+
 /// A guest built for wasm32-wasip2 (a bin of tests/guests, or `kernel`).
 pub fn guest(name: &str) -> PathBuf {
     let target = profile_dir().parent().expect("target dir").to_path_buf();

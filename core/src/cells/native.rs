@@ -86,6 +86,8 @@ impl Runtime {
             env,
             root,
             read_only: Vec::new(),
+            read_write: Vec::new(),
+            network: false,
             fds: Vec::new(),
             stdio: native::Stdio::Piped {
                 stdin: OwnedFd::from(stdin),

@@ -3,7 +3,8 @@
 //!
 //! The node's [`Policy`] becomes a `ww_jail::Policy`: the program (and a
 //! script's `#!` interpreter) may be read and executed, the image root and
-//! `--ro` trees read, the scratch directory read and written (and, when
+//! `--ro` trees (and a provider process's granted `ro=` paths) read, the
+//! scratch directory (and granted `rw=` paths) read and written (and, when
 //! the node is root and the cell runs as `nobody`, it is handed to
 //! `nobody`), the system libraries read; the memory limit is each
 //! process's address space, the CPU budget each process's CPU time (in
@@ -43,13 +44,28 @@ impl Jail for WwJail {
                 reason: e.to_string(),
             })
         };
+        // ww-jail gives every process a network namespace of its own:
+        // there is no host network to grant (a provider process asking
+        // for it is refused rather than started without it).
+        if policy.network {
+            return Err(NativeError::Jail(JailError {
+                cell: policy.cell.clone(),
+                reason: "it was granted the host's network, and ww-jail cannot give a jailed \
+                         process the network yet; run it with --no-jail, or without that need"
+                    .into(),
+            }));
+        }
         let mut executable = vec![policy.program.clone()];
         // A missing interpreter is the spawn's to report (status 127).
         executable.extend(interpreter(&policy.program).filter(|i| i.exists()));
         let jailed = ww_jail::Policy {
             read_only: policy.read_only.clone(),
             executable,
-            read_write: vec![policy.scratch.clone()],
+            // The scratch directory, and a provider process's granted
+            // `rw=` trees (none for a cell).
+            read_write: std::iter::once(policy.scratch.clone())
+                .chain(policy.read_write.iter().cloned())
+                .collect(),
             limits: ww_jail::Limits {
                 memory: policy.memory.map(|m| m as u64),
                 cpu: policy.cpu,
@@ -116,6 +132,32 @@ fn shebang(head: &[u8]) -> Option<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_host_network_is_refused_not_dropped() {
+        let policy = Policy {
+            cell: "provider kv".into(),
+            program: "/bin/true".into(),
+            read_only: Vec::new(),
+            scratch: std::env::temp_dir(),
+            read_write: Vec::new(),
+            network: true,
+            rpc_fd: 3,
+            passed_fds: Vec::new(),
+            memory: None,
+            cpu: None,
+            max_pids: 8,
+        };
+        let err = WwJail
+            .spawn(Command::new("/bin/true"), &[], &policy)
+            .err()
+            .expect("refused");
+        let text = err.to_string();
+        assert!(
+            text.contains("network") && text.contains("--no-jail"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_scripts_interpreter_is_read_from_its_first_line() {

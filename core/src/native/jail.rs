@@ -54,6 +54,16 @@ pub struct Policy {
     /// The cell's scratch directory, read-write (its `TMPDIR`, removed when
     /// the cell ends).
     pub scratch: PathBuf,
+    /// More trees it may read and write, beyond its scratch directory
+    /// (only a provider process whose operator granted them; no cell has
+    /// any).
+    pub read_write: Vec<PathBuf>,
+    /// Whether it keeps the host's network: the node's network namespace
+    /// and the socket calls a client or server needs. Off for every cell
+    /// (its one socket is fd 3); on only for a provider process that asked
+    /// for it and whose operator granted it (`--provider-grant
+    /// NAME:network`).
+    pub network: bool,
     /// The descriptor of the cell's RPC socket in the child (always 3):
     /// the one socket it may use; no other network.
     pub rpc_fd: RawFd,

@@ -42,6 +42,12 @@ pub struct Launch {
     pub root: Option<PathBuf>,
     /// More trees the cell may read (`--ro`).
     pub read_only: Vec<PathBuf>,
+    /// Trees it may read and write besides its scratch directory (a
+    /// provider process's granted `rw=` paths; empty for cells).
+    pub read_write: Vec<PathBuf>,
+    /// Whether it keeps the host's network (a provider process granted
+    /// `network`; never a cell).
+    pub network: bool,
     /// Host descriptors passed by name, from fd 4 on.
     pub fds: Vec<PassedFd>,
     /// Its stdio.

@@ -51,7 +51,7 @@ use std::path::PathBuf;
 
 pub use jail::{Confinement, Jail, Passed, Policy, Started};
 pub use launch::{Launch, Stdio};
-pub use runner::Runner;
+pub use runner::{Exit, Runner};
 pub use spawn::rpc_pair;
 
 /// Why a native cell could not start.
@@ -59,8 +59,9 @@ pub use spawn::rpc_pair;
 pub enum NativeError {
     /// No jail, and the operator did not ask to run unjailed.
     #[error(
-        "cannot run {cell}: native cells run jailed, and the jail is not available in this ww; \
-         to run it unjailed (it can then do whatever ww's user can) pass --no-jail"
+        "cannot run {cell}: native cells and provider processes run jailed, and the jail is not \
+         available in this ww; to run it unjailed (it can then do whatever ww's user can) pass \
+         --no-jail"
     )]
     NoJail {
         /// The cell.

@@ -65,6 +65,28 @@ impl Runner {
         rpc: OwnedFd,
         share: &Share,
     ) -> Result<i32, NativeError> {
+        Ok(self.run_to_exit(launch, rpc, share, None).await?.status)
+    }
+
+    /// [`Runner::run`], telling `on_start` the main process's pid once it
+    /// runs, and returning how it ended: its status, and the signal that
+    /// ended it, if one did (a provider process is reported by how it
+    /// ended, where a status of 137 could also be an exit code).
+    ///
+    /// # Errors
+    ///
+    /// As [`Runner::run`].
+    ///
+    /// # Cancel safety
+    ///
+    /// As [`Runner::run`].
+    pub async fn run_to_exit(
+        &self,
+        launch: Launch,
+        rpc: OwnedFd,
+        share: &Share,
+        on_start: Option<tokio::sync::oneshot::Sender<libc::pid_t>>,
+    ) -> Result<Exit, NativeError> {
         let Launch {
             name,
             program,
@@ -72,6 +94,8 @@ impl Runner {
             env,
             root,
             read_only,
+            read_write,
+            network,
             fds,
             stdio,
             limits,
@@ -102,6 +126,8 @@ impl Runner {
                 .chain(read_only.iter().map(absolute))
                 .collect(),
             scratch: scratch.path().to_path_buf(),
+            read_write: read_write.iter().map(absolute).collect(),
+            network,
             rpc_fd: fds::RPC_FD,
             passed_fds: targets,
             memory: limits.memory,
@@ -132,11 +158,15 @@ impl Runner {
         };
         let pidfd = wait::pidfd(pid).map_err(io("wait for it"))?;
         tracing::debug!(cell = %name, pid, "native cell started in {:.1?}", since.elapsed());
+        if let Some(on_start) = on_start {
+            let _ = on_start.send(pid);
+        }
         let exited = wait::exit(&mut group, &pidfd, limits.cpu, share)
             .await
             .map_err(io("wait for it"))?;
         share.charge(exited.cpu);
         let cpu = share.used();
+        let signal = libc::WIFSIGNALED(exited.word).then(|| libc::WTERMSIG(exited.word));
         let status = if exited.out_of_cpu {
             tracing::warn!(
                 "cell {name} stopped (status {}) after {cpu:.1?} of CPU: it used up its CPU budget \
@@ -153,8 +183,17 @@ impl Runner {
             "native cell exited with status {status} after {:.1?} ({cpu:.1?} of CPU)",
             since.elapsed()
         );
-        Ok(status)
+        Ok(Exit { status, signal })
     }
+}
+
+/// How a native process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exit {
+    /// Its status in the Cell API's numbering (see [`status`]).
+    pub status: i32,
+    /// The signal that ended it, when one did.
+    pub signal: Option<i32>,
 }
 
 impl Drop for Runner {

@@ -171,6 +171,8 @@ pub(super) fn native_launch(
         env,
         root: Some(root),
         read_only: options.read_only.clone(),
+        read_write: Vec::new(),
+        network: false,
         fds: options.fds.clone(),
         stdio: Stdio::Inherit,
         limits,

@@ -72,10 +72,12 @@ pub enum Error {
         text: String,
     },
 
-    /// The library was built against another SDK, compiler, target or schemas.
+    /// The library was built for another FFI ABI, provider protocol or
+    /// target.
     #[error(
-        "{} was built for a different ww: {}; rebuild the provider against this ww's \
-         ww-provider-sdk with the same rustc and target (host: {host}; plugin: {plugin})",
+        "{} was built for a different ww: {}; rebuild the provider against a ww-provider-sdk \
+         of this ww's ABI and provider protocol, for this target (host: {host}; plugin: \
+         {plugin})",
         path.display(),
         fingerprint::describe(host, plugin)
     )]

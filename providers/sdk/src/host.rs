@@ -238,12 +238,31 @@ pub(crate) async fn start_over(
         max_level,
     };
     let PluginLink { to_plugin } = connect(link)?;
-    let network = twoparty::VatNetwork::new(
-        reader,
-        SinkWriter::new(to_plugin),
-        Side::Client,
-        Default::default(),
-    );
+    start_over_stream(name, reader, SinkWriter::new(to_plugin), config, requires).await
+}
+
+/// Runs the host's half of a provider's vat over `reader` and `writer` and
+/// calls `Plugin.start`: the byte stream of a library, or the socket of a
+/// provider process once its handshake is done.
+///
+/// Must be called inside a tokio `LocalSet` (the vat runs under
+/// `spawn_local` until the connection ends).
+///
+/// # Errors
+///
+/// As [`Library::start`].
+pub async fn start_over_stream<R, W>(
+    name: &str,
+    reader: R,
+    writer: W,
+    config: BTreeMap<String, String>,
+    requires: Vec<Export>,
+) -> Result<Vec<Export>, Error>
+where
+    R: futures::io::AsyncRead + Unpin + 'static,
+    W: futures::io::AsyncWrite + Unpin + 'static,
+{
+    let network = twoparty::VatNetwork::new(reader, writer, Side::Client, Default::default());
     let mut rpc = RpcSystem::new(Box::new(network), None);
     let plugin: plugin::Client = rpc.bootstrap(Side::Server);
     run_vat(rpc, name)?;

@@ -53,7 +53,26 @@
 //!
 //! // Built as a `cdylib`, this makes the library loadable by `ww --provider`.
 //! ww_provider_sdk::export!(GreeterProvider);
+//!
+//! // Built as an executable (a `[[bin]]` whose `main` is this), the same
+//! // provider runs in a process of its own: `ww run --provider ./greeter`.
+//! fn main() -> std::process::ExitCode {
+//!     ww_provider_sdk::serve(GreeterProvider)
+//! }
 //! ```
+//!
+//! ## Process providers
+//!
+//! [`serve`] runs a provider as a process: the node spawns it (jailed, like
+//! a native cell), and over a Unix socket at fd 3 the two exchange a
+//! versioned [`handshake`] (the provider protocol number, the manifest,
+//! the provider's [`Needs`](manifest::Needs)) and then run the same Cap'n
+//! Proto vat a library runs over its byte stream. A process that exits,
+//! aborts or crashes takes only itself down: its capabilities fail with
+//! an error naming it and how it ended, and the node restarts it with
+//! back-off. Its stderr becomes the node's log events under its name.
+//! Any language with Cap'n Proto can be a provider this way: speak the
+//! handshake of `provider.capnp` on fd 3, then serve `Plugin` on it.
 //!
 //! Where to look next:
 //! - [`provider`]: the trait and the [`Context`] `start` receives;
@@ -61,6 +80,7 @@
 //! - [`proxy`]: wrap a capability transitively with a call policy;
 //! - [`host`]: the loader the core uses, and [`fingerprint`]: how it refuses
 //!   a library built for another ww;
+//! - [`serve()`]: what makes an executable a provider process;
 //! - [`export!`]: what makes a `cdylib` a provider library. Across the
 //!   library boundary only FFI-safe data crosses (the manifest and a duplex
 //!   byte stream carrying a Cap'n Proto vat); the plugin runs on its own
@@ -78,10 +98,12 @@ pub use ww_capnp;
 pub mod error;
 pub mod export;
 pub mod fingerprint;
+pub mod handshake;
 pub mod host;
 pub mod manifest;
 pub mod provider;
 pub mod proxy;
+pub mod serve;
 
 mod bridge;
 mod ffi;
@@ -93,6 +115,7 @@ pub use error::Error;
 pub use export::Export;
 pub use manifest::Manifest;
 pub use provider::{Context, Provider};
+pub use serve::serve;
 
 #[doc(hidden)]
 pub use linkme as __linkme;

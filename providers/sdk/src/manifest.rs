@@ -59,3 +59,27 @@ impl Manifest {
         self.exports.iter().find(|e| e.name == name)
     }
 }
+
+/// What a provider *process* asks of its jail beyond the default (its
+/// program, the system libraries, a scratch directory and its socket on
+/// fd 3). A node grants a need only when its operator did
+/// (`ww run --provider-grant NAME:network`, `NAME:ro=PATH`,
+/// `NAME:rw=PATH`), and refuses to start the provider otherwise, naming the
+/// flag. Built in or loaded as a library, a provider runs inside the node
+/// and its needs are not consulted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// The host's network (e.g. a libp2p swarm, a client of a service).
+    pub network: bool,
+    /// Absolute host paths it reads.
+    pub read: Vec<String>,
+    /// Absolute host paths it reads and writes.
+    pub write: Vec<String>,
+}
+
+impl Needs {
+    /// Whether nothing beyond the default is asked.
+    pub fn is_empty(&self) -> bool {
+        !self.network && self.read.is_empty() && self.write.is_empty()
+    }
+}

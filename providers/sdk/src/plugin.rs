@@ -72,7 +72,7 @@ fn run(factory: Factory, reader: SinkReader, writer: SinkWriter, forward: Forwar
 /// Reports this library's panics as log events instead of writing to the
 /// host's stderr. A `cdylib` has its own copy of `std`, so this hook sees
 /// only the plugin's panics; the host's own hook is untouched.
-fn forward_panics() {
+pub(crate) fn forward_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         std::panic::set_hook(Box::new(|info| {
@@ -95,13 +95,8 @@ fn serve(factory: Factory, reader: SinkReader, writer: SinkWriter) -> Result<(),
     let local = tokio::task::LocalSet::new();
     local.block_on(&runtime, async move {
         let provider: Rc<dyn Provider> = Rc::from(factory());
-        let name = provider.manifest().name;
         let network = twoparty::VatNetwork::new(reader, writer, Side::Server, Default::default());
-        let bootstrap: plugin::Client = capnp_rpc::new_client(PluginServer {
-            provider,
-            name,
-            started: Cell::new(false),
-        });
+        let bootstrap: plugin::Client = capnp_rpc::new_client(PluginServer::new(provider));
         let rpc = RpcSystem::new(Box::new(network), Some(bootstrap.client));
         match tokio::task::spawn_local(rpc).await {
             Ok(Ok(())) => Ok(()),
@@ -116,10 +111,22 @@ fn serve(factory: Factory, reader: SinkReader, writer: SinkWriter) -> Result<(),
 }
 
 /// The bootstrap capability: starts the provider once.
-struct PluginServer {
+pub(crate) struct PluginServer {
     provider: Rc<dyn Provider>,
     name: String,
     started: Cell<bool>,
+}
+
+impl PluginServer {
+    /// Serves `provider`, not yet started.
+    pub(crate) fn new(provider: Rc<dyn Provider>) -> PluginServer {
+        let name = provider.manifest().name;
+        PluginServer {
+            provider,
+            name,
+            started: Cell::new(false),
+        }
+    }
 }
 
 impl plugin::Server for PluginServer {

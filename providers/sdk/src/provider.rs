@@ -6,7 +6,7 @@ use futures::future::LocalBoxFuture;
 
 use crate::error::Error;
 use crate::export::Export;
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, Needs};
 
 /// A capability provider: built into `ww`, or compiled as a `cdylib` and
 /// loaded with `--provider` (see [`export!`](crate::export!)).
@@ -30,6 +30,13 @@ pub trait Provider: 'static {
     /// [`Error::Config`] for bad config, [`Error::MissingCapability`] from
     /// [`Context::require`], [`Error::Start`] for anything else.
     fn start(&self, ctx: Context) -> LocalBoxFuture<'static, Result<Vec<Export>, Error>>;
+
+    /// What this provider needs from its jail when it runs as a process
+    /// ([`serve`](crate::serve())): nothing beyond the default unless
+    /// overridden (a provider that opens sockets needs the network).
+    fn needs(&self) -> Needs {
+        Needs::default()
+    }
 }
 
 /// What a provider is started with: its config values and the capabilities

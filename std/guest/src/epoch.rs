@@ -8,6 +8,17 @@
 /// The marker the host puts at the start of a stale-epoch description.
 const MARKER: &str = "staleEpoch";
 
+/// The marker the host puts at the start of the description of a call on
+/// a provider process that is down (it exited, crashed or was killed).
+const DOWN: &str = "providerDown";
+
+/// Whether `err` says the call's provider process is down: the host names
+/// it and how it ended, and restarts it (unless told not to); a graft
+/// after the restart hands out the restarted provider's capabilities.
+pub fn provider_down(err: &capnp::Error) -> bool {
+    err.extra.contains(DOWN)
+}
+
 /// The current epoch, if `err` says the capability was revoked because its
 /// epoch ended; `None` for any other error.
 ///
@@ -31,6 +42,18 @@ fn parse(description: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_down_is_recognised() {
+        let e = capnp::Error::failed(
+            "remote exception: providerDown: provider `kv` (pid 7) was killed by signal 9 \
+             (SIGKILL); ww restarts it: graft again for its new capabilities"
+                .into(),
+        );
+        assert!(provider_down(&e));
+        assert_eq!(stale_epoch(&e), None);
+        assert!(!provider_down(&capnp::Error::failed("other".into())));
+    }
 
     #[test]
     fn host_wording() {

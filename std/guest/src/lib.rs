@@ -47,7 +47,7 @@ mod run;
 pub mod vat;
 pub mod wit;
 
-pub use epoch::stale_epoch;
+pub use epoch::{provider_down, stale_epoch};
 pub use error::Error;
 pub use exit::exit;
 pub use graft::{graft, Caps, Export};

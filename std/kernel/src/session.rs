@@ -97,6 +97,7 @@ impl Session {
             ctx: Ctx {
                 schemas: Rc::new(Schemas::new()),
                 stale: Rc::new(Cell::new(false)),
+                down: Rc::new(Cell::new(false)),
             },
             caps: RefCell::new(None),
             cwd: RefCell::new("/".into()),
@@ -133,6 +134,7 @@ impl Session {
         let epoch = caps.epoch();
         *self.caps.borrow_mut() = Some(Rc::new(caps));
         self.ctx.stale.set(false);
+        self.ctx.down.set(false);
         Ok(epoch)
     }
 
@@ -143,7 +145,18 @@ impl Session {
 
     /// Evaluates `src`; when a call failed because the epoch ended, grafts
     /// again so the next command works (the failed one is reported).
+    ///
+    /// After a call failed because its provider process was down, the next
+    /// command grafts first: by then the node has likely restarted it, and
+    /// the graft hands out its new capabilities (if not, that command
+    /// fails the same way and the one after it grafts again).
     pub async fn eval(&self, src: &str) -> Result<Value, Error> {
+        if self.ctx.down.get() {
+            match self.graft().await {
+                Ok(_) => eprintln!("ww: a provider was down; grafted again"),
+                Err(e) => eprintln!("ww: a provider was down and grafting again failed: {e}"),
+            }
+        }
         let result = self.glia.eval_str(src).await;
         if self.ctx.stale.get() {
             match self.graft().await {

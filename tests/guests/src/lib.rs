@@ -14,6 +14,13 @@ pub mod counter_capnp {
     include!(concat!(env!("OUT_DIR"), "/counter_capnp.rs"));
 }
 
+pub mod kv_capnp {
+    //! The Python provider's `Kv` interface
+    //! (`tests/providers/python/kv.capnp`).
+    #![allow(missing_docs, clippy::all)]
+    include!(concat!(env!("OUT_DIR"), "/kv_capnp.rs"));
+}
+
 pub mod raw_vat;
 pub mod stats;
 

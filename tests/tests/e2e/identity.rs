@@ -73,6 +73,20 @@ fn guest_signs_a_challenge_with_the_identity_plugin_on_a_minimal_ww() {
 }
 
 #[test]
+fn guest_signs_a_challenge_with_the_identity_process_on_a_minimal_ww() {
+    // The same crate built as an executable (ww_provider_sdk::serve): the
+    // node key reaches it through Plugin.start's config, over its socket.
+    signs_a_challenge(
+        &ww_minimal(),
+        &[
+            "--no-jail".into(),
+            "--provider".into(),
+            provider_program("ww-identity").into_os_string(),
+        ],
+    );
+}
+
+#[test]
 fn identity_comes_from_the_environment_too() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("id.key");

@@ -8,6 +8,8 @@ mod boot;
 mod identity;
 // Providers as plugins: .so loading, fingerprints, panics, replacement.
 mod plugins;
+// Providers as processes: Rust and Python, handshake, SIGKILL mid-call, restart.
+mod process_providers;
 // Epochs: revocation of top-level and returned capabilities, re-graft.
 mod epoch;
 // `ww build`: a guest crate becomes an image.

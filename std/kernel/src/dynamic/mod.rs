@@ -31,6 +31,9 @@ pub struct Ctx {
     pub schemas: Rc<Schemas>,
     /// Set when a call failed with `staleEpoch`.
     pub stale: Rc<Cell<bool>>,
+    /// Set when a call failed with `providerDown`: the next command grafts
+    /// first, so it gets the restarted provider's capabilities.
+    pub down: Rc<Cell<bool>>,
 }
 
 /// A capability whose interface is known only from its schema node.
@@ -201,6 +204,9 @@ impl DynCap {
             let failed = |e: capnp::Error| {
                 if ww_guest::stale_epoch(&e).is_some() {
                     ctx.stale.set(true);
+                }
+                if ww_guest::provider_down(&e) {
+                    ctx.down.set(true);
                 }
                 Error::Capability {
                     cap: cap.clone(),
