@@ -3,9 +3,10 @@
 //!
 //! A provider is a type implementing [`Provider`]: a [`Manifest`] saying
 //! what it exports, requires and reads from config, and an async
-//! [`start`](Provider::start) returning its [`Export`]s. A complete provider:
+//! [`start`](Provider::start) returning its [`Export`]s. A complete provider
+//! (compiled by the doc tests, not run: its `main` serves a node on fd 3):
 //!
-//! ```
+//! ```no_run
 //! use std::rc::Rc;
 //! use ww_provider_sdk::capnp::capability::Promise;
 //! use ww_provider_sdk::manifest::{Audience, ExportDecl, Manifest};
