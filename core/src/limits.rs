@@ -15,23 +15,11 @@ use wasmtime::{Store, UpdateDeadline};
 
 use crate::cpu::Meter;
 
-/// Exit statuses of the cell API.
-pub mod status {
-    /// Success.
-    pub const OK: i32 = 0;
-    /// A trap, or `main` returned an error.
-    pub const FAILURE: i32 = 1;
-    /// The cell used up its CPU budget (as `timeout(1)` reports).
-    pub const CPU_LIMIT: i32 = 124;
-    /// The cell tried to grow its memory past its limit.
-    pub const MEMORY_LIMIT: i32 = 125;
-    /// The code is not a runnable component or module.
-    pub const NOT_EXECUTABLE: i32 = 126;
-    /// The code was not found.
-    pub const NOT_FOUND: i32 = 127;
-    /// Stopped by `Process.kill` (128 + SIGKILL).
-    pub const KILLED: i32 = 137;
-}
+/// Exit statuses of the cell API, one set for Wasm and native cells (the
+/// jail reports a native process's ending in the same numbers): 0 success,
+/// 1 a trap or failure, 124 CPU budget, 125 memory limit, 126 not
+/// executable, 127 not found, 137 killed.
+pub use ww_jail::code as status;
 
 /// Limits for one cell; `None` means unlimited (within the host's own).
 ///
