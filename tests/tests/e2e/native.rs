@@ -294,7 +294,13 @@ fn native_children_run_when_the_node_allows_them() {
 fn tree(mode: &[&str], mark: &str) -> (Running, u32) {
     let mut args = vec!["tree", mark];
     args.extend(mode);
-    let mut node = Running::start(&mut native(&args));
+    with_grandchild(Running::start(&mut native(&args)), mark)
+}
+
+/// Waits for the `tree` cell of `node` to say its grandchild started, and
+/// returns the grandchild's pid once it shows in /proc with its arguments
+/// (it says so before it execs).
+fn with_grandchild(mut node: Running, mark: &str) -> (Running, u32) {
     node.wait_for(Stream::Stdout, "tree: grandchild started");
     let deadline = std::time::Instant::now() + STEP;
     loop {
@@ -328,9 +334,7 @@ fn a_native_cells_tree_ends_with_it_and_with_the_node() {
     cmd.arg("--no-jail")
         .arg(native_cell())
         .args(["--", "tree", &mark]);
-    let mut node = Running::start(&mut cmd);
-    node.wait_for(Stream::Stdout, "tree: grandchild started");
-    let grandchild = processes_with_args(&["hang", &mark])[0];
+    let (node, grandchild) = with_grandchild(Running::start(&mut cmd), &mark);
     let (status, _, _) = node.finish();
     assert_eq!(status.code(), Some(0));
     wait_ended(grandchild, "the grandchild of an ended unjailed cell");
