@@ -32,6 +32,9 @@ pub enum Command {
         /// Start provider programs without the jail (see `ww run --no-jail`).
         #[arg(long)]
         no_jail: bool,
+        /// Let provider programs read PATH, as `ww run --ro` does.
+        #[arg(long = "ro", value_name = "PATH")]
+        read_only: Vec<PathBuf>,
     },
     /// Create a node identity key (Ed25519, PKCS#8 PEM, mode 0600).
     Keygen {
@@ -145,8 +148,10 @@ pub struct RunArgs {
     /// WW_FD_<NAME>=<fd> (NAME upper-cased), which is what to read.
     #[arg(long = "fd", value_name = "NAME=N", value_parser = parse_fd)]
     pub fds: Vec<ww_core::native::fds::PassedFd>,
-    /// Let a native pid0 read PATH (a file or a tree), besides its image
-    /// (repeatable; the jail grants nothing else on the host).
+    /// Let a native pid0 and provider programs read PATH (a file or a
+    /// tree: an interpreter's prefix, a script's libraries), besides the
+    /// pid0's image and each program's own directory (repeatable; the jail
+    /// grants nothing else on the host).
     #[arg(long = "ro", value_name = "PATH")]
     pub read_only: Vec<PathBuf>,
     /// Run native cells and provider processes without the jail: they can

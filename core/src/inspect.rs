@@ -15,13 +15,18 @@ use crate::registry::restart::Restart;
 use crate::registry::{self, Loaded, RegistryError};
 
 /// Describes each provider in `paths`, or the built-in providers when
-/// `paths` is empty; provider processes run jailed, or not with `no_jail`.
+/// `paths` is empty; provider processes run jailed (reading `read_only`
+/// besides their own directory), or not with `no_jail`.
 ///
 /// # Errors
 ///
 /// The first provider that cannot be loaded (not a provider, ABI or
 /// protocol mismatch, no jail).
-pub fn describe(paths: &[PathBuf], no_jail: bool) -> Result<String, RegistryError> {
+pub fn describe(
+    paths: &[PathBuf],
+    no_jail: bool,
+    read_only: &[PathBuf],
+) -> Result<String, RegistryError> {
     let mut out = String::new();
     let host = ww_provider_sdk::fingerprint::current();
     if paths.is_empty() {
@@ -43,6 +48,7 @@ pub fn describe(paths: &[PathBuf], no_jail: bool) -> Result<String, RegistryErro
         let host = match registry::any_process(paths)? {
             true => Some(ProcessHost::new(
                 Runner::new(Confinement::for_node(no_jail)),
+                read_only.to_vec(),
                 Vec::new(),
                 Restart::Off,
             )),

@@ -35,18 +35,20 @@ fn main() {
         .init();
     let code = match cli.command {
         Command::Run(args) => run(args),
-        Command::Providers { paths, no_jail } => {
-            match ww_core::inspect::describe(&paths, no_jail) {
-                Ok(text) => {
-                    print!("{text}");
-                    0
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    e.exit_code()
-                }
+        Command::Providers {
+            paths,
+            no_jail,
+            read_only,
+        } => match ww_core::inspect::describe(&paths, no_jail, &read_only) {
+            Ok(text) => {
+                print!("{text}");
+                0
             }
-        }
+            Err(e) => {
+                eprintln!("error: {e}");
+                e.exit_code()
+            }
+        },
         Command::Keygen { output, force } => {
             let key = ww_core::key::generate();
             report(ww_core::key::write(&output, &key, force).map(|()| {

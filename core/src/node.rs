@@ -264,6 +264,7 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         provider_runner = Some(runner.clone());
         Some(registry::process::ProcessHost::new(
             runner,
+            options.read_only.clone(),
             options.provider_grants.clone(),
             options.provider_restart,
         ))

@@ -134,6 +134,20 @@ pub fn python_provider() -> PathBuf {
     repo.join("tests/providers/python/kv_provider.py")
 }
 
+/// `--ro` flags that let a jailed Python program with pycapnp start: the
+/// pycapnp this checkout installed and ww's schemas. (The interpreter and
+/// its standard library are among the system paths the jail grants.)
+pub fn python_reads() -> Vec<std::ffi::OsString> {
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the repository")
+        .to_path_buf();
+    [".tools/pycapnp", "capnp/schema"]
+        .iter()
+        .flat_map(|p| ["--ro".into(), repo.join(p).into_os_string()])
+        .collect()
+}
+
 /// A guest built for wasm32-wasip2 (a bin of tests/guests, or `kernel`).
 pub fn guest(name: &str) -> PathBuf {
     let target = profile_dir().parent().expect("target dir").to_path_buf();

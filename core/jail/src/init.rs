@@ -98,6 +98,8 @@ pub(crate) struct Init {
     rlimits: Rlimits,
     ruleset: Option<RulesetCreated>,
     filters: Arc<Filters>,
+    /// Whether to keep the node's network namespace.
+    network: bool,
     report: OwnedFd,
     lifeline_read: RawFd,
     /// Descriptors to pass: (the node's, the number the program sees).
@@ -110,6 +112,7 @@ impl Init {
         rlimits: Rlimits,
         ruleset: RulesetCreated,
         filters: Arc<Filters>,
+        network: bool,
         report: OwnedFd,
         fds: Vec<(RawFd, RawFd)>,
     ) -> io::Result<Init> {
@@ -118,6 +121,7 @@ impl Init {
             rlimits,
             ruleset: Some(ruleset),
             filters,
+            network,
             report,
             lifeline_read: lifeline()?.read.as_raw_fd(),
             fds,
@@ -151,7 +155,7 @@ impl Init {
             }
             Mode::Unprivileged => true,
         };
-        namespaces::enter(unprivileged).map_err(|e| (Step::Namespaces, e))?;
+        namespaces::enter(unprivileged, self.network).map_err(|e| (Step::Namespaces, e))?;
         self.rlimits
             .apply_processes()
             .map_err(|e| (Step::ProcessLimit, e))?;

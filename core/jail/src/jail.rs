@@ -28,6 +28,8 @@ pub struct Jail {
     mode: Mode,
     ruleset: RulesetCreated,
     filters: Arc<Filters>,
+    /// Whether the process keeps the node's network namespace.
+    network: bool,
 }
 
 impl Jail {
@@ -68,7 +70,8 @@ impl Jail {
             rlimits: Rlimits::new(&policy.limits),
             mode,
             ruleset: crate::landlock::ruleset(policy)?,
-            filters: Arc::new(Filters::new(policy.unix_sockets)?),
+            filters: Arc::new(Filters::new(policy.unix_sockets, policy.network)?),
+            network: policy.network,
         })
     }
 
@@ -145,6 +148,7 @@ impl Jail {
             self.rlimits,
             ruleset,
             self.filters.clone(),
+            self.network,
             write,
             fds,
         )

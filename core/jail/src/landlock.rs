@@ -6,7 +6,8 @@
 //! on a kernel without Landlock building the jail fails instead of running
 //! the cell with the node's view of the disk. What later ABIs add is applied
 //! where the kernel has it: refer and truncate rights (2, 3), TCP bind and
-//! connect denied outright (4: no rule grants a port), device ioctls (5),
+//! connect denied outright (4: no rule grants a port; not handled at all for
+//! a process that keeps the host's network), device ioctls (5),
 //! and scoping (6): no connecting to abstract Unix sockets, no signals, to
 //! anything outside the jail.
 
@@ -18,7 +19,7 @@ use landlock::{
 };
 
 use crate::error::{Error, Feature};
-use crate::policy::{Policy, SYSTEM_FILES, SYSTEM_LIBRARIES, SYSTEM_SINKS};
+use crate::policy::{Policy, NETWORK_FILES, SYSTEM_FILES, SYSTEM_LIBRARIES, SYSTEM_SINKS};
 
 /// The newest ABI whose rights this crate was written and tested against.
 const TESTED: ABI = ABI::V6;
@@ -39,8 +40,13 @@ pub(crate) fn ruleset(policy: &Policy) -> Result<RulesetCreated, Error> {
         .handle_access(AccessFs::from_all(ABI::V1))
         .map_err(unavailable)?
         .set_compatibility(CompatLevel::BestEffort)
-        .handle_access(AccessFs::from_all(TESTED))?
-        .handle_access(AccessNet::from_all(TESTED))?
+        .handle_access(AccessFs::from_all(TESTED))?;
+    // TCP is left alone when the process keeps the host's network;
+    // otherwise no rule grants a port.
+    if !policy.network {
+        ruleset = ruleset.handle_access(AccessNet::from_all(TESTED))?;
+    }
+    let mut ruleset = ruleset
         .scope(Scope::from_all(TESTED))?
         .create()
         .map_err(unavailable)?;
@@ -67,6 +73,11 @@ pub(crate) fn ruleset(policy: &Policy) -> Result<RulesetCreated, Error> {
         }
         for path in SYSTEM_SINKS {
             ruleset = grant(ruleset, Path::new(path), read | AccessFs::WriteFile, false)?;
+        }
+    }
+    if policy.network {
+        for path in NETWORK_FILES {
+            ruleset = grant(ruleset, Path::new(path), read, false)?;
         }
     }
     Ok(ruleset)

@@ -32,6 +32,8 @@ mod status;
 pub use error::{Error, Feature, Step};
 pub use jail::Jail;
 pub use jailed::Jailed;
-pub use policy::{Limits, Policy, NOBODY, SYSTEM_FILES, SYSTEM_LIBRARIES, SYSTEM_SINKS};
+pub use policy::{
+    Limits, Policy, NETWORK_FILES, NOBODY, SYSTEM_FILES, SYSTEM_LIBRARIES, SYSTEM_SINKS,
+};
 pub use probe::{probe, Features};
 pub use status::{code, Ending};

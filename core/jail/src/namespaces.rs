@@ -100,12 +100,16 @@ pub(crate) fn drop_root(uid: u32, gid: u32) -> nix::Result<()> {
     setresuid(Uid::from_raw(uid), Uid::from_raw(uid), Uid::from_raw(uid))
 }
 
-/// Enters new user, network and IPC (System V objects, POSIX message
-/// queues) namespaces, and with `pid` makes a PID namespace for the next
-/// child (the node is not root, and the user namespace gives the right).
-/// In the child; allocation-free.
-pub(crate) fn enter(pid: bool) -> nix::Result<()> {
-    let mut flags = CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWIPC;
+/// Enters new user, network (unless the process keeps the host's,
+/// `network`) and IPC (System V objects, POSIX message queues) namespaces,
+/// and with `pid` makes a PID namespace for the next child (the node is not
+/// root, and the user namespace gives the right). In the child;
+/// allocation-free.
+pub(crate) fn enter(pid: bool, network: bool) -> nix::Result<()> {
+    let mut flags = CloneFlags::CLONE_NEWUSER | CloneFlags::CLONE_NEWIPC;
+    if !network {
+        flags |= CloneFlags::CLONE_NEWNET;
+    }
     if pid {
         flags |= CloneFlags::CLONE_NEWPID;
     }

@@ -27,6 +27,17 @@ pub const SYSTEM_FILES: &[&str] = &["/etc/ld.so.cache", "/dev/zero", "/dev/urand
 /// open for writing at every `> /dev/null`.
 pub const SYSTEM_SINKS: &[&str] = &["/dev/null"];
 
+/// Files a process with the host's network may also read: what the C
+/// library's name resolution opens (`getaddrinfo`), and nothing else of
+/// `/etc`.
+pub const NETWORK_FILES: &[&str] = &[
+    "/etc/resolv.conf",
+    "/etc/hosts",
+    "/etc/nsswitch.conf",
+    "/etc/host.conf",
+    "/etc/gai.conf",
+];
+
 /// The uid and gid a cell runs as when the node runs as root: `nobody`.
 ///
 /// A cell never runs as root: the kernel exempts root from the process limit
@@ -66,6 +77,14 @@ pub struct Policy {
     /// does not mediate; abstract sockets are confined to the jail's own
     /// network namespace (and, with Landlock ABI 6, to its own domain).
     pub unix_sockets: bool,
+    /// Whether the process keeps the host's network: the node's network
+    /// namespace, sockets of the Internet and netlink families, TCP bind
+    /// and connect on any port, and the files name resolution reads
+    /// ([`NETWORK_FILES`]). Off by default: a fresh network namespace with
+    /// only a loopback interface that is down, and no such sockets. For a
+    /// provider that runs a network service (a libp2p swarm), with the
+    /// operator's consent; the rest of the jail stays as it is.
+    pub network: bool,
     /// Resource limits.
     pub limits: Limits,
     /// The uid the process runs as when the node runs as root; ignored
@@ -83,6 +102,7 @@ impl Default for Policy {
             read_write: Vec::new(),
             system_paths: true,
             unix_sockets: false,
+            network: false,
             limits: Limits::default(),
             uid: NOBODY,
             gid: NOBODY,

@@ -10,7 +10,8 @@
 //! `clone` with a namespace flag), the kernel's keyrings, BPF, perf,
 //! modules, kexec, `io_uring` (its operations bypass seccomp, and include
 //! opening sockets), and new sockets of any family but Unix (or none at all,
-//! by default). `clone3` answers `ENOSYS`: its flags sit behind a pointer a
+//! by default; Internet and netlink ones too for a process that keeps the
+//! host's network). `clone3` answers `ENOSYS`: its flags sit behind a pointer a
 //! filter cannot read, and libc then falls back to `clone`. Faking terminal
 //! input (`TIOCSTI`) is denied too: a cell given the operator's terminal
 //! could otherwise type commands into the operator's shell.
@@ -111,7 +112,7 @@ impl std::fmt::Debug for Filters {
 
 impl Filters {
     /// Compiles the filters for this architecture.
-    pub(crate) fn new(unix_sockets: bool) -> Result<Filters, Error> {
+    pub(crate) fn new(unix_sockets: bool, network: bool) -> Result<Filters, Error> {
         let arch =
             TargetArch::try_from(std::env::consts::ARCH).map_err(|e| Error::Unavailable {
                 feature: Feature::Seccomp,
@@ -121,7 +122,7 @@ impl Filters {
         if let Some(guard) = abi_guard() {
             programs.push(guard);
         }
-        programs.push(deny(arch, unix_sockets)?);
+        programs.push(deny(arch, unix_sockets, network)?);
         programs.push(clone3(arch)?);
         Ok(Filters { programs })
     }
@@ -139,18 +140,32 @@ impl Filters {
     }
 }
 
-fn deny(arch: TargetArch, unix_sockets: bool) -> Result<BpfProgram, Error> {
+fn deny(arch: TargetArch, unix_sockets: bool, network: bool) -> Result<BpfProgram, Error> {
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> =
         DENIED.iter().map(|nr| (*nr, Vec::new())).collect();
     let rule = |arg: u8, op: SeccompCmpOp, value: u64| {
         SeccompCondition::new(arg, SeccompCmpArgLen::Dword, op, value)
             .and_then(|c| SeccompRule::new(vec![c]))
     };
-    // socket(domain, ...): all families, or all but AF_UNIX.
-    let socket = if unix_sockets {
-        vec![rule(0, SeccompCmpOp::Ne, libc::AF_UNIX as u64)?]
-    } else {
-        Vec::new()
+    // socket(domain, ...): every family but those allowed (one rule, its
+    // conditions all true for a denied family), or all when none is.
+    let mut allowed = Vec::new();
+    if unix_sockets {
+        allowed.push(libc::AF_UNIX);
+    }
+    if network {
+        allowed.extend([libc::AF_INET, libc::AF_INET6, libc::AF_NETLINK]);
+    }
+    let socket = match allowed.is_empty() {
+        true => Vec::new(),
+        false => vec![SeccompRule::new(
+            allowed
+                .iter()
+                .map(|f| {
+                    SeccompCondition::new(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Ne, *f as u64)
+                })
+                .collect::<Result<_, _>>()?,
+        )?],
     };
     rules.insert(libc::SYS_socket, socket);
     // clone(flags, ...) with any namespace flag.

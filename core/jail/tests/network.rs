@@ -36,3 +36,21 @@ fn new_unix_sockets_only_when_the_policy_allows() {
     let (ending, out) = run(&allowed, &["unix-socket"]);
     assert_eq!(ending, Ending::Exited(0), "{out}");
 }
+
+#[test]
+fn with_the_network_granted_loopback_tcp_connects_and_the_rest_stays_jailed() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let mut granted = policy();
+    granted.network = true;
+    let (ending, out) = run(&granted, &["connect", &addr]);
+    assert_eq!(ending, Ending::Exited(0), "{out}");
+    assert!(listener.accept().is_ok(), "the connection arrived");
+    // The files stay jailed: the network grants name resolution's files,
+    // not the rest of /etc.
+    let (ending, out) = run(&granted, &["read", "/etc/passwd"]);
+    assert_eq!(ending, Ending::Exited(1), "{out}");
+    // And Unix sockets stay off unless allowed on their own.
+    let (ending, out) = run(&granted, &["unix-socket"]);
+    assert_eq!(ending, Ending::Exited(1), "{out}");
+}

@@ -44,20 +44,17 @@ impl Jail for WwJail {
                 reason: e.to_string(),
             })
         };
-        // ww-jail gives every process a network namespace of its own:
-        // there is no host network to grant (a provider process asking
-        // for it is refused rather than started without it).
-        if policy.network {
-            return Err(NativeError::Jail(JailError {
-                cell: policy.cell.clone(),
-                reason: "it was granted the host's network, and ww-jail cannot give a jailed \
-                         process the network yet; run it with --no-jail, or without that need"
-                    .into(),
-            }));
-        }
         let mut executable = vec![policy.program.clone()];
         // A missing interpreter is the spawn's to report (status 127).
-        executable.extend(interpreter(&policy.program).filter(|i| i.exists()));
+        let path = command
+            .get_envs()
+            .find(|(k, _)| *k == "PATH")
+            .and_then(|(_, v)| v.map(|v| v.to_os_string()));
+        executable.extend(
+            interpreters(&policy.program, path.as_deref())
+                .into_iter()
+                .filter(|i| i.exists()),
+        );
         let jailed = ww_jail::Policy {
             read_only: policy.read_only.clone(),
             executable,
@@ -66,6 +63,8 @@ impl Jail for WwJail {
             read_write: std::iter::once(policy.scratch.clone())
                 .chain(policy.read_write.iter().cloned())
                 .collect(),
+            // Only a provider process the operator granted it.
+            network: policy.network,
             limits: ww_jail::Limits {
                 memory: policy.memory.map(|m| m as u64),
                 cpu: policy.cpu,
@@ -113,20 +112,59 @@ fn hand_over(scratch: &Path, policy: &ww_jail::Policy) -> std::io::Result<()> {
     std::os::unix::fs::chown(scratch, Some(policy.uid), Some(policy.gid))
 }
 
-/// The `#!` interpreter of a script (`None` for anything else).
-fn interpreter(program: &Path) -> Option<PathBuf> {
+/// The programs a script's `#!` line makes the kernel run: its
+/// interpreter, and for `#!/usr/bin/env NAME` also the `NAME` that `env`
+/// will find on the cell's `PATH` (`path`; unset, the C library's default
+/// `/bin:/usr/bin`). Empty for anything but a script.
+///
+/// Each must be executable in the jail, and nothing else: `env` is granted
+/// the one program it is going to run, not every program on the `PATH`.
+fn interpreters(program: &Path, path: Option<&std::ffi::OsStr>) -> Vec<PathBuf> {
     let mut head = [0u8; 256];
-    let mut file = std::fs::File::open(program).ok()?;
-    let n = file.read(&mut head).ok()?;
-    shebang(&head[..n])
+    let Ok(mut file) = std::fs::File::open(program) else {
+        return Vec::new();
+    };
+    let n = file.read(&mut head).unwrap_or(0);
+    let Some((interpreter, argument)) = shebang(&head[..n]) else {
+        return Vec::new();
+    };
+    let mut out = vec![interpreter.clone()];
+    if interpreter.file_name() == Some("env".as_ref()) {
+        if let Some(found) = argument.and_then(|name| on_path(&name, path)) {
+            out.push(found);
+        }
+    }
+    out
 }
 
-/// The interpreter named by a `#!` line at the start of `head`.
-fn shebang(head: &[u8]) -> Option<PathBuf> {
+/// The interpreter named by a `#!` line at the start of `head`, and its
+/// first argument (for `env`, the program it runs; options such as `-S`
+/// are not followed).
+fn shebang(head: &[u8]) -> Option<(PathBuf, Option<String>)> {
     let line = head.strip_prefix(b"#!")?;
     let line = &line[..line.iter().position(|b| *b == b'\n')?];
     let line = std::str::from_utf8(line).ok()?;
-    line.split_whitespace().next().map(PathBuf::from)
+    let mut words = line.split_whitespace();
+    let interpreter = PathBuf::from(words.next()?);
+    let argument = words.next().filter(|a| !a.starts_with('-'));
+    Some((interpreter, argument.map(str::to_string)))
+}
+
+/// Where `execvp` would find `name`: the first executable file of that
+/// name in `path`'s directories (a name with a `/` is itself).
+fn on_path(name: &str, path: Option<&std::ffi::OsStr>) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    if name.contains('/') {
+        return Some(PathBuf::from(name));
+    }
+    let path = path.unwrap_or("/bin:/usr/bin".as_ref());
+    std::env::split_paths(path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            std::fs::metadata(candidate)
+                .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+                .unwrap_or(false)
+        })
 }
 
 #[cfg(test)]
@@ -134,39 +172,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_host_network_is_refused_not_dropped() {
-        let policy = Policy {
-            cell: "provider kv".into(),
-            program: "/bin/true".into(),
-            read_only: Vec::new(),
-            scratch: std::env::temp_dir(),
-            read_write: Vec::new(),
-            network: true,
-            rpc_fd: 3,
-            passed_fds: Vec::new(),
-            memory: None,
-            cpu: None,
-            max_pids: 8,
-        };
-        let err = WwJail
-            .spawn(Command::new("/bin/true"), &[], &policy)
-            .err()
-            .expect("refused");
-        let text = err.to_string();
-        assert!(
-            text.contains("network") && text.contains("--no-jail"),
-            "{text}"
-        );
-    }
-
-    #[test]
     fn a_scripts_interpreter_is_read_from_its_first_line() {
-        assert_eq!(shebang(b"#!/bin/sh\necho"), Some("/bin/sh".into()));
+        assert_eq!(shebang(b"#!/bin/sh\necho"), Some(("/bin/sh".into(), None)));
         assert_eq!(
             shebang(b"#! /usr/bin/env python3\n"),
-            Some("/usr/bin/env".into())
+            Some(("/usr/bin/env".into(), Some("python3".into())))
+        );
+        assert_eq!(
+            shebang(b"#!/usr/bin/env -S python3 -u\n"),
+            Some(("/usr/bin/env".into(), None))
         );
         assert_eq!(shebang(b"\x7fELF"), None);
         assert_eq!(shebang(b"#!/bin/sh"), None, "no end of line in sight");
+    }
+
+    #[test]
+    fn env_in_a_scripts_first_line_lets_the_program_it_finds_run_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("s");
+        std::fs::write(&script, "#!/usr/bin/env sh\necho\n").unwrap();
+        let found = interpreters(&script, Some("/nonexistent:/bin:/usr/bin".as_ref()));
+        assert_eq!(found[0], PathBuf::from("/usr/bin/env"));
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[1].ends_with("sh"), "{found:?}");
+        // Not on the PATH: only env, which then fails to find it (127).
+        assert_eq!(
+            interpreters(&script, Some("/nonexistent".as_ref())).len(),
+            1
+        );
     }
 }

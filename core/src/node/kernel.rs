@@ -66,10 +66,16 @@ impl Kernel {
                 "--fd passes descriptors to a native pid0, and this image's pid0 is \
                  boot/main.wasm (a Wasm cell has no descriptors to pass them to)",
             ),
-            Kernel::Wasm(_) if !options.read_only.is_empty() => usage(
-                "--ro lets a native pid0 read a host path, and this image's pid0 is \
-                 boot/main.wasm (a Wasm cell sees only its image)",
-            ),
+            Kernel::Wasm(_)
+                if !options.read_only.is_empty()
+                    && !crate::registry::any_process(&options.providers).unwrap_or(false) =>
+            {
+                usage(
+                    "--ro lets a native pid0 or a provider program read a host path, and \
+                     this image's pid0 is boot/main.wasm (a Wasm cell sees only its image) \
+                     and no --provider is a program",
+                )
+            }
             Kernel::Native { .. } if options.frontend == Some(Frontend::Mcp) => usage(
                 "--mcp serves the Wasm kernel's shell; a native pid0 has ww's stdio to itself",
             ),

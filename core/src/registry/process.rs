@@ -154,6 +154,10 @@ impl ProcessError {
 /// them, the operator's grants, and the restart policy.
 pub struct ProcessHost {
     runner: Rc<Runner>,
+    /// What every provider process may read from its start, before its
+    /// handshake names it (`ww run --ro PATH`: an interpreter's prefix,
+    /// the libraries a script imports).
+    read_only: Vec<PathBuf>,
     grants: Vec<Grant>,
     restart: Restart,
     cpu: Scheduler,
@@ -161,11 +165,18 @@ pub struct ProcessHost {
 
 impl ProcessHost {
     /// Provider processes started by `runner` (the node's native runner,
-    /// so they are jailed as its native cells are), with the operator's
+    /// so they are jailed as its native cells are), each allowed to read
+    /// `read_only` besides its own directory, with the operator's
     /// `grants` and `restart` policy.
-    pub fn new(runner: Rc<Runner>, grants: Vec<Grant>, restart: Restart) -> Rc<ProcessHost> {
+    pub fn new(
+        runner: Rc<Runner>,
+        read_only: Vec<PathBuf>,
+        grants: Vec<Grant>,
+        restart: Restart,
+    ) -> Rc<ProcessHost> {
         Rc::new(ProcessHost {
             runner,
+            read_only,
             grants,
             restart,
             cpu: Scheduler::new(),
@@ -392,6 +403,7 @@ async fn launch(
     let (stdout_r, stdout_w) = std::io::pipe().map_err(io("create its stdout pipe"))?;
     let (stderr_r, stderr_w) = std::io::pipe().map_err(io("create its stderr pipe"))?;
     let mut read_only = granted.read.clone();
+    read_only.extend(host.read_only.iter().cloned());
     // A script's own modules and data sit beside it.
     if let Some(dir) = std::fs::canonicalize(path)
         .ok()

@@ -20,4 +20,8 @@ interface Kv {
   hangUp @4 () -> ();
   # Shuts its connection to the node down and keeps running without it
   # (for tests: the node must not wait for it forever).
+
+  dial @5 (address :Text) -> (connected :Bool, error :Text);
+  # Opens a TCP connection to `address` (HOST:PORT) and closes it: whether
+  # the provider reaches the network (for tests of its jail).
 }

@@ -7,7 +7,8 @@ socket at fd 3: one `Hello` (protocol number, manifest, needs), the node's
 `Plugin.start` returns one export, `kv` (kv.capnp), with its schema nodes, so
 guests and the Glia shell can call it without compiled-in types.
 
-    ww run --no-jail --provider tests/providers/python/kv_provider.py IMAGE
+    ww run --ro .tools/pycapnp --ro capnp/schema \
+        --provider tests/providers/python/kv_provider.py IMAGE
 
 Options (for tests): --protocol N announces another protocol number;
 --name NAME names the provider and its export; --network declares that it
@@ -43,11 +44,17 @@ def schemas_dir():
 
 
 SCHEMAS = schemas_dir()
-IMPORTS = [SCHEMAS, "/usr/include"]
+# `import "/capnp/schema.capnp"` is found in the copy pycapnp ships, so the
+# script reads nothing of the host's but pycapnp and ww's schemas (jailed, it
+# is given those with `--ro`, and nothing else).
+CAPNP_INCLUDE = os.path.dirname(os.path.dirname(os.path.abspath(capnp.__file__)))
+IMPORTS = [SCHEMAS, CAPNP_INCLUDE]
 provider_capnp = capnp.load(os.path.join(SCHEMAS, "provider.capnp"), imports=IMPORTS)
 # The schema.capnp that membrane.capnp's `Export.schema` is typed with (the
-# parser loads each file once), as opposed to the copy compiled into pycapnp.
-schema_capnp = capnp.load("/usr/include/capnp/schema.capnp", imports=IMPORTS)
+# parser loads each file once).
+schema_capnp = capnp.load(
+    os.path.join(CAPNP_INCLUDE, "capnp", "schema.capnp"), imports=IMPORTS
+)
 kv_capnp = capnp.load(os.path.join(HERE, "kv.capnp"), imports=IMPORTS)
 
 log = logging.getLogger("kv")
@@ -83,6 +90,15 @@ class Kv(kv_capnp.Kv.Server):
         log.warning("hangUp: shutting the connection down and running on (pid %d)", os.getpid())
         # A duplicate shares the socket: shutting it down ends the node's side.
         socket.socket(fileno=os.dup(3)).shutdown(socket.SHUT_RDWR)
+
+    async def dial(self, address, _context, **kwargs):
+        host, _, port = address.rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=10).close()
+            _context.results.connected = True
+        except (OSError, ValueError) as e:
+            _context.results.connected = False
+            _context.results.error = str(e)
 
 
 class Plugin(provider_capnp.Plugin.Server):

@@ -4,42 +4,95 @@
 //! through its schema); stopped with SIGKILL mid-call, restarted; the
 //! handshake's protocol number and needs refused when they do not fit.
 //!
-//! A provider program runs in ww-jail by default (one test); the others
-//! pass `--no-jail`, since a jailed `#!/usr/bin/env python3` script cannot
-//! run the interpreter `env` finds, nor read pycapnp under `.tools`.
+//! Every provider program here runs in ww-jail (as nobody, in namespaces
+//! of its own, under Landlock and seccomp), the Python ones with `--ro`
+//! for pycapnp and ww's schemas.
 
 use std::path::Path;
 use std::process::Command;
 
 use ww_tests::*;
 
-/// `ww run --no-jail --provider PROGRAM`, the arguments after.
+/// `ww run --provider PROGRAM` (jailed, reading what Python and pycapnp
+/// need), the arguments after.
 fn run_with(program: &Path) -> Command {
     let mut cmd = ww_run(&ww());
-    cmd.arg("--no-jail").arg("--provider").arg(program);
+    cmd.args(python_reads())
+        .args(python_ro())
+        .arg("--provider")
+        .arg(program);
     cmd
 }
 
-/// A `#!/bin/sh` script running the Python provider with `args`: a node
-/// gives a provider no arguments of its own.
-fn python_with(args: &str) -> tempfile::TempDir {
+/// A directory `nobody` may read (the jailed provider runs as nobody when
+/// the tests run as root; a temporary directory is the owner's alone).
+fn readable_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+/// A Python script running the Python provider with `args` (a node gives
+/// a provider no arguments of its own), in a directory of its own; jailed,
+/// it reads the provider through `--ro` (see [`python_ro`]).
+fn python_with(args: &str) -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = readable_tempdir();
     let script = dir.path().join("provider");
+    let provider = python_provider();
+    let argv: Vec<String> = std::iter::once(provider.display().to_string())
+        .chain(args.split_whitespace().map(str::to_string))
+        .map(|a| format!("{a:?}"))
+        .collect();
     std::fs::write(
         &script,
-        format!("#!/bin/sh\nexec {} {args}\n", python_provider().display()),
+        format!(
+            "#!/usr/bin/env python3\nimport runpy, sys\nsys.argv = [{}]\n\
+             runpy.run_path({:?}, run_name=\"__main__\")\n",
+            argv.join(", "),
+            provider.display().to_string()
+        ),
     )
     .expect("write the wrapper");
-    use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     dir
 }
 
-fn pid_of(line: &str) -> u32 {
-    line.rsplit(' ')
+/// `--ro` of the Python provider's directory, for a wrapper of
+/// [`python_with`] that runs it from elsewhere.
+fn python_ro() -> [std::ffi::OsString; 2] {
+    let dir = python_provider()
+        .parent()
+        .expect("its directory")
+        .to_path_buf();
+    ["--ro".into(), dir.into_os_string()]
+}
+
+/// The pid the node gives in a line of its log: "runs as process N" or
+/// "restarted (pid N)". It is the host's pid of what the node started (a
+/// jailed provider's init, whose end ends the provider); `(kv pid)` answers
+/// the pid inside the jail's PID namespace.
+fn logged_pid(line: &str) -> u32 {
+    let after = ["runs as process ", "restarted (pid "]
+        .iter()
+        .find_map(|m| line.split_once(m).map(|(_, rest)| rest))
+        .unwrap_or_else(|| panic!("no pid in {line:?}"));
+    after
+        .split(|c: char| !c.is_ascii_digit())
         .next()
-        .and_then(|n| n.trim().parse().ok())
+        .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no pid in {line:?}"))
+}
+
+/// The host pid of the provider `kv` the node started.
+fn started_pid(node: &mut Running) -> u32 {
+    logged_pid(&node.seen_or_wait_for(Stream::Stderr, "provider `kv` runs as process"))
+}
+
+/// The host pid of the provider `kv` once the node has restarted it.
+fn restarted_pid(node: &mut Running) -> u32 {
+    logged_pid(&node.seen_or_wait_for(Stream::Stderr, "provider `kv` restarted"))
 }
 
 #[test]
@@ -91,7 +144,8 @@ fn a_rust_provider_built_with_serve_runs_as_a_process_for_a_guest() {
 fn ww_providers_describes_provider_programs() {
     let out = output(
         Command::new(ww())
-            .args(["providers", "--no-jail"])
+            .arg("providers")
+            .args(python_reads())
             .arg(provider_program("ww-identity"))
             .arg(python_provider()),
     );
@@ -113,7 +167,8 @@ fn a_python_provider_killed_mid_call_fails_that_call_naming_it_and_restarts() {
     let img = image("kv");
     let mut node = Running::start(run_with(&python_provider()).arg(img.path()));
     assert_eq!(node.wait_for(Stream::Stdout, "get:"), "get: 1");
-    let pid = pid_of(&node.wait_for(Stream::Stdout, "pid:"));
+    let pid = started_pid(&mut node);
+    node.wait_for(Stream::Stdout, "pid:");
     // The guest's `hang` call is in flight once the provider says so.
     node.seen_or_wait_for(Stream::Stderr, "hang: holding this call");
     kill(pid, libc::SIGKILL);
@@ -130,15 +185,15 @@ fn a_python_provider_killed_mid_call_fails_that_call_naming_it_and_restarts() {
     let logged = node.seen_or_wait_for(Stream::Stderr, "was killed by signal 9");
     assert!(logged.contains("ERROR"), "{logged}");
     assert_eq!(node.seen_or_wait_for(Stream::Stdout, "old:"), "old: down");
-    node.seen_or_wait_for(Stream::Stderr, "provider `kv` restarted");
+    let new = restarted_pid(&mut node);
+    assert_ne!(new, pid);
     node.seen_or_wait_for(Stream::Stdout, "ready");
     node.send_line("go");
     // A new graft reaches the new process, which has none of the old one's
     // state.
     assert_eq!(node.wait_for(Stream::Stdout, "after:"), "after: (none)");
     assert_eq!(node.wait_for(Stream::Stdout, "after-get:"), "after-get: 2");
-    let new = pid_of(&node.wait_for(Stream::Stdout, "new-pid:"));
-    assert_ne!(new, pid);
+    node.wait_for(Stream::Stdout, "new-pid:");
     let (status, _, stderr) = node.finish();
     let stderr = stderr.join("\n");
     assert_eq!(status.code(), Some(0), "{stderr}");
@@ -155,12 +210,7 @@ fn the_shell_calls_a_python_provider_through_its_schema_across_a_restart() {
         node.wait_for(Stream::Stdout, ":found"),
         r#"{:found true, :value "1"}"#
     );
-    node.send_line("(kv pid)");
-    let pid: u32 = node
-        .wait_for(Stream::Stdout, "")
-        .trim()
-        .parse()
-        .expect("(kv pid) prints a number");
+    let pid = started_pid(&mut node);
     node.send_line("(kv hang)");
     node.seen_or_wait_for(Stream::Stderr, "hang: holding this call");
     kill(pid, libc::SIGKILL);
@@ -171,21 +221,14 @@ fn the_shell_calls_a_python_provider_through_its_schema_across_a_restart() {
         )),
         "{failed}"
     );
-    node.seen_or_wait_for(Stream::Stderr, "provider `kv` restarted");
+    assert_ne!(restarted_pid(&mut node), pid);
     // The shell grafts again before its next command and reaches the
-    // restarted process.
+    // restarted process, which has none of the old one's state.
     node.send_line(r#"(kv get "a")"#);
     assert_eq!(
         node.wait_for(Stream::Stdout, ":found"),
         r#"{:found false, :value ""}"#
     );
-    node.send_line("(kv pid)");
-    let new: u32 = node
-        .wait_for(Stream::Stdout, "")
-        .trim()
-        .parse()
-        .expect("(kv pid) prints a number");
-    assert_ne!(new, pid);
     let (status, _, stderr) = node.finish();
     let stderr = stderr.join("\n");
     assert_eq!(status.code(), Some(0), "{stderr}");
@@ -197,27 +240,21 @@ fn the_shell_calls_a_python_provider_through_its_schema_across_a_restart() {
 fn a_provider_that_hangs_up_but_runs_on_is_killed_and_restarted() {
     let kernel = image("kernel");
     let mut node = Running::start(run_with(&python_provider()).arg(kernel.path()));
-    node.send_line("(kv pid)");
-    let pid: u32 = node
-        .wait_for(Stream::Stdout, "")
-        .trim()
-        .parse()
-        .expect("(kv pid) prints a number");
+    let pid = started_pid(&mut node);
     node.send_line("(kv hangUp)");
-    let killed = node.wait_for(Stream::Stderr, "closed its connection but runs on");
+    let killed = node.seen_or_wait_for(Stream::Stderr, "closed its connection but runs on");
     assert!(killed.contains(&format!("(pid {pid})")), "{killed}");
-    node.seen_or_wait_for(Stream::Stderr, "provider `kv` restarted");
+    assert_ne!(restarted_pid(&mut node), pid);
     wait_ended(pid, "the provider that hung up");
     node.send_line("(kv pid)");
     // The first command after the failure grafts again first; skip any
-    // error line and read the new pid.
-    let new: u32 = loop {
+    // error line and read the restarted process's answer.
+    loop {
         let line = node.wait_for(Stream::Stdout, "");
-        if let Ok(n) = line.trim().parse() {
-            break n;
+        if line.trim().parse::<u32>().is_ok() {
+            break;
         }
-    };
-    assert_ne!(new, pid);
+    }
     let (status, _, stderr) = node.finish();
     assert_eq!(status.code(), Some(0), "{}", stderr.join("\n"));
 }
@@ -230,12 +267,7 @@ fn with_restarts_off_a_dead_provider_stays_down_and_the_node_runs_on() {
             .args(["--provider-restart", "off"])
             .arg(kernel.path()),
     );
-    node.send_line("(kv pid)");
-    let pid: u32 = node
-        .wait_for(Stream::Stdout, "")
-        .trim()
-        .parse()
-        .expect("(kv pid) prints a number");
+    let pid = started_pid(&mut node);
     kill(pid, libc::SIGKILL);
     node.seen_or_wait_for(Stream::Stderr, "it stays down");
     node.send_line("(kv pid)");
@@ -260,7 +292,9 @@ fn a_provider_of_another_protocol_is_refused_naming_both_versions() {
         output(run_with(&program).arg(kernel.path())),
         output(
             Command::new(ww())
-                .args(["providers", "--no-jail"])
+                .arg("providers")
+                .args(python_reads())
+                .args(python_ro())
                 .arg(&program),
         ),
     ] {
@@ -286,7 +320,7 @@ fn a_provider_built_against_other_schema_text_still_loads() {
         .nth(4)
         .expect("the repository")
         .to_path_buf();
-    let schemas = tempfile::tempdir().expect("tempdir");
+    let schemas = readable_tempdir();
     for entry in std::fs::read_dir(repo.join("capnp/schema")).expect("capnp/schema") {
         let path = entry.expect("entry").path();
         let text = std::fs::read_to_string(&path).expect("read a schema");
@@ -308,7 +342,10 @@ fn a_provider_built_against_other_schema_text_still_loads() {
     let wrapper = python_with(&format!("--schemas {}", schemas.path().display()));
     let kernel = image("kernel");
     let out = output_with_input(
-        run_with(&wrapper.path().join("provider")).arg(kernel.path()),
+        run_with(&wrapper.path().join("provider"))
+            .arg("--ro")
+            .arg(schemas.path())
+            .arg(kernel.path()),
         "(kv set \"a\" \"1\")\n(kv get \"a\")\n",
     );
     assert_exit(&out, 0);
@@ -333,18 +370,43 @@ fn a_provider_needing_the_network_runs_only_when_granted() {
             && stderr.contains("--provider-grant kv:network"),
         "{stderr}"
     );
+    // Granted, the jailed provider keeps the host's network: it reaches a
+    // loopback listener of this test.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let addr = listener.local_addr().expect("its address");
     let granted = output_with_input(
         run_with(&program)
             .args(["--provider-grant", "kv:network"])
             .arg(kernel.path()),
-        "(kv pid)\n",
+        &format!("(kv dial \"{addr}\")\n"),
     );
     assert_exit(&granted, 0);
     assert!(
-        text(&granted.stdout).trim().parse::<u32>().is_ok(),
-        "{}",
-        text(&granted.stdout)
+        text(&granted.stdout).contains(":connected true"),
+        "{}\n{}",
+        text(&granted.stdout),
+        text(&granted.stderr)
     );
+    listener.set_nonblocking(true).expect("nonblocking");
+    assert!(listener.accept().is_ok(), "the connection arrived");
+}
+
+#[test]
+fn a_jailed_provider_without_the_network_reaches_no_listener() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("its address");
+    let kernel = image("kernel");
+    let out = output_with_input(
+        run_with(&python_provider()).arg(kernel.path()),
+        &format!("(kv dial \"{addr}\")\n"),
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains(":connected false"), "{stdout}");
+    // The provider has answered; a connection it made would be queued.
+    let err = listener.accept().expect_err("nothing arrived");
+    assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
 }
 
 #[test]
