@@ -134,6 +134,27 @@ pub fn python_provider() -> PathBuf {
     repo.join("tests/providers/python/kv_provider.py")
 }
 
+/// A temporary directory a jailed cell or provider can read: the jail runs
+/// it as `nobody` when the tests run as root, and a temporary directory is
+/// private to its owner.
+pub fn readable_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod 755");
+    dir
+}
+
+/// The native cell written in Python with pycapnp
+/// (`tests/cells/python/cell.py`).
+pub fn python_cell() -> PathBuf {
+    python_provider()
+        .ancestors()
+        .nth(3)
+        .expect("the tests directory")
+        .join("cells/python/cell.py")
+}
+
 /// `--ro` flags that let a jailed Python program with pycapnp start: the
 /// pycapnp this checkout installed and ww's schemas. (The interpreter and
 /// its standard library are among the system paths the jail grants.)

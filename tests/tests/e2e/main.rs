@@ -46,3 +46,5 @@ mod hostile;
 mod memory;
 // Native cells: any executable as pid0 or child, its vat on fd 3.
 mod native;
+// A native cell in Python with pycapnp: jailed, grafts, identity, ipfs, epochs.
+mod python_cell;

@@ -35,15 +35,6 @@ fn native_image() -> tempfile::TempDir {
     dir
 }
 
-/// A temporary directory a jailed cell can read: the jail runs it as
-/// `nobody` when the tests run as root, and a temporary directory is
-/// private to its owner.
-fn readable_tempdir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    make_executable(dir.path());
-    dir
-}
-
 #[test]
 fn a_native_pid0_grafts_signs_and_adds_through_ipfs() {
     let (stdout, _) = run_ok(&mut native(&["graft"]));

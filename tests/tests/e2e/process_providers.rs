@@ -24,15 +24,6 @@ fn run_with(program: &Path) -> Command {
     cmd
 }
 
-/// A directory `nobody` may read (the jailed provider runs as nobody when
-/// the tests run as root; a temporary directory is the owner's alone).
-fn readable_tempdir() -> tempfile::TempDir {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    dir
-}
-
 /// A Python script running the Python provider with `args` (a node gives
 /// a provider no arguments of its own), in a directory of its own; jailed,
 /// it reads the provider through `--ro` (see [`python_ro`]).
