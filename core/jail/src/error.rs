@@ -51,6 +51,8 @@ pub enum Step {
     Fork = 8,
     /// Putting the passed descriptors at their numbers.
     Descriptors = 9,
+    /// Joining the tree's memory cgroup.
+    Cgroup = 10,
 }
 
 impl Step {
@@ -65,6 +67,7 @@ impl Step {
             Step::Seccomp,
             Step::Fork,
             Step::Descriptors,
+            Step::Cgroup,
         ]
         .into_iter()
         .find(|s| *s as u32 == n)
@@ -83,6 +86,7 @@ impl fmt::Display for Step {
             Step::Seccomp => "installing the seccomp filter",
             Step::Fork => "forking the program off the jail's init",
             Step::Descriptors => "passing descriptors to the program",
+            Step::Cgroup => "joining the memory cgroup",
         })
     }
 }
@@ -126,6 +130,9 @@ pub enum Error {
         /// What the kernel said.
         source: io::Error,
     },
+    /// The tree's memory cgroup could not be made.
+    #[error("cannot make the jailed process's memory cgroup: {0}; the node makes one under its own cgroup, which must be writable by root")]
+    Cgroup(#[source] io::Error),
     /// More descriptors to pass than the jail can.
     #[error("cannot pass {0} descriptors to a jailed process; pass at most {max}", max = crate::init::MAX_PASSED)]
     TooManyDescriptors(usize),

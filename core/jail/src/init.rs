@@ -92,14 +92,26 @@ enum Role {
     Relay { init: Pid, lifeline: RawFd },
 }
 
+/// What every spawn of one jail applies the same way, built in the node.
+#[derive(Clone, Debug)]
+pub(crate) struct Confinement {
+    pub(crate) mode: Mode,
+    pub(crate) rlimits: Rlimits,
+    pub(crate) filters: Arc<Filters>,
+    /// Whether to keep the node's network namespace.
+    pub(crate) network: bool,
+}
+
 /// What the init needs, prepared in the node for one spawn.
 pub(crate) struct Init {
     mode: Mode,
     rlimits: Rlimits,
     ruleset: Option<RulesetCreated>,
     filters: Arc<Filters>,
-    /// Whether to keep the node's network namespace.
     network: bool,
+    /// The tree's memory cgroup: its `cgroup.procs` (to join) and the file
+    /// counting its OOM kills (to read).
+    cgroup: Option<(RawFd, RawFd)>,
     report: OwnedFd,
     lifeline_read: RawFd,
     /// Descriptors to pass: (the node's, the number the program sees).
@@ -108,20 +120,25 @@ pub(crate) struct Init {
 
 impl Init {
     pub(crate) fn new(
-        mode: Mode,
-        rlimits: Rlimits,
+        confinement: Confinement,
         ruleset: RulesetCreated,
-        filters: Arc<Filters>,
-        network: bool,
+        cgroup: Option<(RawFd, RawFd)>,
         report: OwnedFd,
         fds: Vec<(RawFd, RawFd)>,
     ) -> io::Result<Init> {
+        let Confinement {
+            mode,
+            rlimits,
+            filters,
+            network,
+        } = confinement;
         Ok(Init {
             mode,
             rlimits,
             ruleset: Some(ruleset),
             filters,
             network,
+            cgroup,
             report,
             lifeline_read: lifeline()?.read.as_raw_fd(),
             fds,
@@ -146,6 +163,10 @@ impl Init {
     /// Applies the jail to this process, then forks (the init, then) the
     /// program.
     fn setup(&mut self) -> Result<Role, (Step, Errno)> {
+        // First, while still root: everything after is counted in it.
+        if let Some((procs, _)) = self.cgroup {
+            crate::cgroup::join(procs).map_err(|e| (Step::Cgroup, e))?;
+        }
         reset_signals().map_err(|e| (Step::Signals, e))?;
         self.rlimits.apply().map_err(|e| (Step::Limits, e))?;
         let unprivileged = match self.mode {
@@ -222,7 +243,11 @@ impl Init {
     fn init(&mut self, program: Pid, relay: Option<RawFd>) -> ! {
         let report = self.report.as_raw_fd();
         let relay = relay.unwrap_or(self.lifeline_read);
-        close_all_but(&mut [self.lifeline_read, report, relay], CloseHow::Now);
+        let events = self.cgroup.map_or(report, |(_, events)| events);
+        close_all_but(
+            &mut [self.lifeline_read, report, relay, events],
+            CloseHow::Now,
+        );
         match reap_until(program, [self.lifeline_read, relay]) {
             Some(WaitStatus::Exited(_, code)) => finish(report, Ending::Exited(code)),
             Some(WaitStatus::Signaled(_, signal, _)) => finish(report, self.signaled(signal)),
@@ -266,9 +291,14 @@ impl Init {
             let used = usage.user_time().tv_sec() + usage.system_time().tv_sec();
             used >= budget as i64
         };
+        let out_of_memory = || {
+            self.cgroup
+                .is_some_and(|(_, events)| crate::cgroup::oom_killed(events))
+        };
         match signal {
             Signal::SIGXCPU => Ending::CpuLimit,
             Signal::SIGKILL if over_budget() => Ending::CpuLimit,
+            Signal::SIGKILL if out_of_memory() => Ending::MemoryLimit,
             signal => Ending::Signaled(signal as i32),
         }
     }

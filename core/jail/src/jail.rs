@@ -9,8 +9,9 @@ use std::sync::Arc;
 use landlock::RulesetCreated;
 use nix::fcntl::OFlag;
 
+use crate::cgroup::{self, Cgroup, Hierarchy};
 use crate::error::{Error, Feature};
-use crate::init::{Init, Mode};
+use crate::init::{Confinement, Init, Mode};
 use crate::jailed::{read_report, Jailed};
 use crate::limits::Rlimits;
 use crate::policy::Policy;
@@ -24,12 +25,11 @@ use crate::status::report::Report;
 /// and fails, naming the feature, when one is missing.
 #[derive(Debug)]
 pub struct Jail {
-    rlimits: Rlimits,
-    mode: Mode,
+    confinement: Confinement,
     ruleset: RulesetCreated,
-    filters: Arc<Filters>,
-    /// Whether the process keeps the node's network namespace.
-    network: bool,
+    /// Where each tree gets a memory cgroup of `memory` bytes, when the
+    /// policy has a memory limit and the host lets the node make one.
+    memory_cgroup: Option<(&'static Hierarchy, u64)>,
 }
 
 impl Jail {
@@ -66,12 +66,24 @@ impl Jail {
         } else {
             Mode::Unprivileged
         };
+        let memory_cgroup = match (policy.limits.memory, policy.limits.memory_cgroup) {
+            (Some(bytes), true) => cgroup::hierarchy().map(|h| (h, bytes)),
+            _ => None,
+        };
+        let mut limits = policy.limits;
+        if memory_cgroup.is_some() {
+            // The cgroup holds the tree; no address-space limit on top.
+            limits.memory = None;
+        }
         Ok(Jail {
-            rlimits: Rlimits::new(&policy.limits),
-            mode,
+            memory_cgroup,
+            confinement: Confinement {
+                rlimits: Rlimits::new(&limits),
+                mode,
+                filters: Arc::new(Filters::new(policy.unix_sockets, policy.network)?),
+                network: policy.network,
+            },
             ruleset: crate::landlock::ruleset(policy)?,
-            filters: Arc::new(Filters::new(policy.unix_sockets, policy.network)?),
-            network: policy.network,
         })
     }
 
@@ -94,16 +106,16 @@ impl Jail {
         mut command: std::process::Command,
         fds: &[(BorrowedFd<'_>, RawFd)],
     ) -> Result<Jailed<std::process::Child>, Error> {
-        let (mut init, report) = self.init(fds)?;
+        let (mut init, report, cgroup) = self.init(fds)?;
         // SAFETY: `Init::run` only makes async-signal-safe system calls.
         unsafe { command.pre_exec(move || init.run()) };
         let mut report = File::from(report);
         let mut spawn = || command.spawn().map_err(|e| spawn_error(e, &mut report));
-        let child = match self.mode {
+        let child = match self.confinement.mode {
             Mode::Root { .. } => crate::namespaces::in_new_pid_namespace(spawn)?,
             Mode::Unprivileged => spawn()?,
         };
-        Ok(Jailed::new(child, report))
+        Ok(Jailed::new(child, report, cgroup))
     }
 
     /// Starts `command` jailed, as [`spawn`](Self::spawn), for tokio. Call
@@ -121,21 +133,25 @@ impl Jail {
     ) -> Result<Jailed<tokio::process::Child>, Error> {
         let runtime = tokio::runtime::Handle::try_current()
             .map_err(|e| Error::Spawn(io::Error::other(e.to_string())))?;
-        let (mut init, report) = self.init(fds)?;
+        let (mut init, report, cgroup) = self.init(fds)?;
         // SAFETY: `Init::run` only makes async-signal-safe system calls.
         unsafe { command.as_std_mut().pre_exec(move || init.run()) };
         let mut report = File::from(report);
         let _runtime = runtime.enter();
         let mut spawn = || command.spawn().map_err(|e| spawn_error(e, &mut report));
-        let child = match self.mode {
+        let child = match self.confinement.mode {
             Mode::Root { .. } => crate::namespaces::in_new_pid_namespace(spawn)?,
             Mode::Unprivileged => spawn()?,
         };
-        Ok(Jailed::new(child, report))
+        Ok(Jailed::new(child, report, cgroup))
     }
 
-    /// One spawn's init, and the node's end of its report pipe.
-    fn init(&self, fds: &[(BorrowedFd<'_>, RawFd)]) -> Result<(Init, OwnedFd), Error> {
+    /// One spawn's init, the node's end of its report pipe, and its tree's
+    /// memory cgroup, if it has one.
+    fn init(
+        &self,
+        fds: &[(BorrowedFd<'_>, RawFd)],
+    ) -> Result<(Init, OwnedFd, Option<Cgroup>), Error> {
         if fds.len() > crate::init::MAX_PASSED {
             return Err(Error::TooManyDescriptors(fds.len()));
         }
@@ -143,17 +159,20 @@ impl Jail {
         let (read, write) = nix::unistd::pipe2(OFlag::O_CLOEXEC | OFlag::O_NONBLOCK)
             .map_err(|e| Error::Spawn(e.into()))?;
         let ruleset = self.ruleset.try_clone().map_err(Error::Spawn)?;
+        let cgroup = self
+            .memory_cgroup
+            .map(|(hierarchy, bytes)| Cgroup::new(hierarchy, bytes))
+            .transpose()
+            .map_err(Error::Cgroup)?;
         let init = Init::new(
-            self.mode,
-            self.rlimits,
+            self.confinement.clone(),
             ruleset,
-            self.filters.clone(),
-            self.network,
+            cgroup.as_ref().map(|c| (c.procs_fd(), c.events_fd())),
             write,
             fds,
         )
         .map_err(Error::Spawn)?;
-        Ok((init, read))
+        Ok((init, read, cgroup))
     }
 }
 

@@ -5,6 +5,7 @@ use std::io::{self, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 
+use crate::cgroup::Cgroup;
 use crate::status::report::{self, Report};
 use crate::status::Ending;
 
@@ -21,11 +22,18 @@ use crate::status::Ending;
 pub struct Jailed<C> {
     child: C,
     report: File,
+    /// The tree's memory cgroup, removed when this handle drops (the tree
+    /// has ended by then if it was waited for).
+    _cgroup: Option<Cgroup>,
 }
 
 impl<C> Jailed<C> {
-    pub(crate) fn new(child: C, report: File) -> Jailed<C> {
-        Jailed { child, report }
+    pub(crate) fn new(child: C, report: File, cgroup: Option<Cgroup>) -> Jailed<C> {
+        Jailed {
+            child,
+            report,
+            _cgroup: cgroup,
+        }
     }
 
     /// The child process (the jail's init), for its stdio pipes and pid.

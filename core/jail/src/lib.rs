@@ -12,11 +12,13 @@
 //!
 //! Layers, each its own module: files and TCP by Landlock (`landlock.rs`),
 //! system calls by seccomp (`seccomp.rs`), the tree, the network and the
-//! process count by namespaces (`namespaces.rs`), the rest by resource
-//! limits (`limits.rs`); the jail's init (`init.rs`) applies them in the
-//! child, and stays behind as the cell's PID 1.
+//! process count by namespaces (`namespaces.rs`), the tree's memory by a
+//! cgroup where the host allows (`cgroup.rs`), the rest by resource limits
+//! (`limits.rs`); the jail's init (`init.rs`) applies them in the child,
+//! and stays behind as the cell's PID 1.
 #![deny(missing_docs)]
 
+mod cgroup;
 mod error;
 mod init;
 mod jail;

@@ -1,10 +1,8 @@
 //! Resource limits, applied in the child with `setrlimit`.
 //!
-//! The cgroup v2 controllers (`memory.max`, `pids.max`, `cpu.max`) would
-//! bound the tree as a whole; this crate does not use them yet (on the
-//! hosts it was built on, cgroup v2 had no memory or pids controller), so
-//! the limits are per process, and the process count is made per cell by a
-//! user namespace (see `namespaces.rs`).
+//! These hold per process; the process count is made per cell by a user
+//! namespace (see `namespaces.rs`), and the memory limit is the tree's in
+//! a cgroup where the host allows one (`cgroup.rs`; then no `RLIMIT_AS`).
 
 use nix::sys::resource::{setrlimit, Resource};
 

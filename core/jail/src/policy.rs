@@ -113,15 +113,24 @@ impl Default for Policy {
 /// Resource limits of one jailed process tree; `None` means no limit of
 /// the jail's own (the node's limits still hold).
 ///
-/// These are kernel resource limits (`setrlimit`): they hold for each
-/// process of the tree, except `processes`, which bounds the tree.
+/// `memory` bounds the whole tree through a memory cgroup where the host
+/// lets the node make one (see [`Limits::memory_cgroup`]); the other limits
+/// are kernel resource limits (`setrlimit`), which hold for each process
+/// of the tree, except `processes`, which bounds the tree.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
-    /// Largest address space of each process, in bytes (`RLIMIT_AS`): an
-    /// allocation past it fails inside the program. Programs that reserve
-    /// large address ranges up front (Go, the JVM, Wasmtime) need a
-    /// generous value.
+    /// Memory of the whole tree, in bytes. In a memory cgroup (the node is
+    /// root and the host has the controller; see [`probe`](crate::probe)):
+    /// past it the kernel kills a process of the tree, and a program killed
+    /// so ends with [`Ending::MemoryLimit`](crate::Ending::MemoryLimit)
+    /// (status 125). Otherwise the largest address space of each process
+    /// (`RLIMIT_AS`): an allocation past it fails inside the program, which
+    /// ends as it chooses; programs that reserve large address ranges up
+    /// front (Go, the JVM, Wasmtime) then need a generous value.
     pub memory: Option<u64>,
+    /// Whether `memory` may use a cgroup where the host allows one (the
+    /// default); off, it is always `RLIMIT_AS`.
+    pub memory_cgroup: bool,
     /// CPU time of each process (`RLIMIT_CPU`), rounded up to whole seconds:
     /// at the budget the kernel sends `SIGXCPU`, one second later `SIGKILL`.
     pub cpu: Option<Duration>,
@@ -136,6 +145,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             memory: None,
+            memory_cgroup: true,
             cpu: None,
             processes: Some(64),
             open_files: Some(1024),

@@ -21,6 +21,10 @@ pub struct Features {
     /// Whether user namespaces can be created (`user.max_user_namespaces`
     /// is not 0).
     pub user_namespace: bool,
+    /// The memory cgroups the node can make for each jailed tree (`"cgroup
+    /// v1"` or `"cgroup v2"`), or `None`: memory limits are then each
+    /// process's address space.
+    pub memory_cgroup: Option<&'static str>,
 }
 
 impl Features {
@@ -39,10 +43,11 @@ impl fmt::Display for Features {
         let yes = |b: bool| if b { "yes" } else { "no" };
         write!(
             f,
-            ", seccomp {}, user namespaces {}, root {}",
+            ", seccomp {}, user namespaces {}, root {}, memory by {}",
             yes(self.seccomp),
             yes(self.user_namespace),
-            yes(self.root)
+            yes(self.root),
+            self.memory_cgroup.unwrap_or("RLIMIT_AS")
         )
     }
 }
@@ -57,6 +62,10 @@ pub fn probe() -> Features {
         user_namespace: std::fs::read_to_string("/proc/sys/user/max_user_namespaces")
             .map(|s| s.trim() != "0")
             .unwrap_or(false),
+        memory_cgroup: crate::cgroup::hierarchy().map(|h| match h.flavor() {
+            crate::cgroup::Flavor::V1 => "cgroup v1",
+            crate::cgroup::Flavor::V2 => "cgroup v2",
+        }),
     }
 }
 

@@ -3,12 +3,13 @@
 //!
 //! What can be told apart: a normal exit, death by a signal, the CPU budget
 //! (`SIGXCPU`, or the `SIGKILL` that follows it once the budget is spent),
-//! and a kill by the node. What cannot: an allocation refused by the memory
-//! limit. The limit is `RLIMIT_AS`, so the allocation fails inside the
-//! program, and what follows is the program's choice: Rust aborts
-//! (`SIGABRT`, 134), Python raises `MemoryError` (exit 1), C may crash on
-//! a null pointer (`SIGSEGV`, 139). Only a cgroup memory limit, whose
-//! OOM kill the cgroup counts, could report 125.
+//! the memory limit when a cgroup holds it (a `SIGKILL` the cgroup counts
+//! as an OOM kill), and a kill by the node. What cannot: an allocation
+//! refused by `RLIMIT_AS`, the memory limit on hosts without a memory
+//! cgroup for the node: the allocation fails inside the program, and what
+//! follows is the program's choice: Rust aborts (`SIGABRT`, 134), Python
+//! raises `MemoryError` (exit 1), C may crash on a null pointer (`SIGSEGV`,
+//! 139).
 
 use std::fmt;
 
@@ -39,6 +40,9 @@ pub enum Ending {
     Signaled(i32),
     /// It used up its CPU budget.
     CpuLimit,
+    /// Its tree went past its memory limit and the kernel killed it (only
+    /// where a cgroup holds the limit).
+    MemoryLimit,
     /// The node killed it (or its init was killed from outside).
     Killed,
 }
@@ -51,6 +55,7 @@ impl Ending {
             Ending::Exited(code) => code,
             Ending::Signaled(signal) => 128 + signal,
             Ending::CpuLimit => code::CPU_LIMIT,
+            Ending::MemoryLimit => code::MEMORY_LIMIT,
             Ending::Killed => code::KILLED,
         }
     }
@@ -71,6 +76,7 @@ impl fmt::Display for Ending {
             Ending::Exited(code) => write!(f, "exited with {code}"),
             Ending::Signaled(signal) => write!(f, "ended by signal {signal}"),
             Ending::CpuLimit => f.write_str("used up its CPU budget"),
+            Ending::MemoryLimit => f.write_str("was killed past its memory limit"),
             Ending::Killed => f.write_str("killed"),
         }
     }
@@ -85,6 +91,7 @@ pub(crate) mod report {
     const SIGNALED: u32 = 1;
     const CPU: u32 = 2;
     const SETUP_FAILED: u32 = 3;
+    const MEMORY: u32 = 4;
 
     /// What a record says.
     pub(crate) enum Report {
@@ -97,6 +104,7 @@ pub(crate) mod report {
             Ending::Exited(code) => (EXITED, code as u32),
             Ending::Signaled(signal) => (SIGNALED, signal as u32),
             Ending::CpuLimit => (CPU, 0),
+            Ending::MemoryLimit => (MEMORY, 0),
             Ending::Killed => (SIGNALED, libc::SIGKILL as u32),
         };
         record(tag, value)
@@ -120,6 +128,7 @@ pub(crate) mod report {
             EXITED => Report::Ended(Ending::Exited(value as i32)),
             SIGNALED => Report::Ended(Ending::Signaled(value as i32)),
             CPU => Report::Ended(Ending::CpuLimit),
+            MEMORY => Report::Ended(Ending::MemoryLimit),
             SETUP_FAILED => Report::SetupFailed(Step::from_u32(value)?),
             _ => return None,
         })
@@ -137,6 +146,7 @@ mod tests {
         assert_eq!(Ending::Exited(0).status(), code::OK);
         assert_eq!(Ending::Exited(3).status(), 3);
         assert_eq!(Ending::CpuLimit.status(), code::CPU_LIMIT);
+        assert_eq!(Ending::MemoryLimit.status(), code::MEMORY_LIMIT);
         assert_eq!(Ending::Killed.status(), code::KILLED);
         assert_eq!(Ending::Signaled(libc::SIGSEGV).status(), 139);
         let missing = std::io::Error::from_raw_os_error(libc::ENOENT);
@@ -147,7 +157,12 @@ mod tests {
 
     #[test]
     fn reports_round_trip() {
-        for ending in [Ending::Exited(7), Ending::Signaled(6), Ending::CpuLimit] {
+        for ending in [
+            Ending::Exited(7),
+            Ending::Signaled(6),
+            Ending::CpuLimit,
+            Ending::MemoryLimit,
+        ] {
             let Some(Report::Ended(back)) = report::parse(report::ending(ending)) else {
                 panic!("{ending:?} did not come back");
             };

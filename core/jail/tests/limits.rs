@@ -46,14 +46,62 @@ fn the_bound_is_per_cell() {
     a.wait().unwrap();
 }
 
+/// The memory cgroup these tests run with: the machines that run them let
+/// root make one (cgroup v1's memory controller, or a v2 cgroup that
+/// delegates it). Fails, naming what is missing, where that is not so.
+fn memory_cgroup() -> &'static str {
+    ww_jail::probe().memory_cgroup.unwrap_or_else(|| {
+        panic!(
+            "the jail's tests need a memory cgroup the node can make (root, and a memory \
+             controller: cgroup v1's, or a cgroup v2 that delegates it): {}",
+            ww_jail::probe()
+        )
+    })
+}
+
 #[test]
-fn allocating_past_the_memory_limit_is_stopped() {
+fn allocating_past_the_memory_limit_ends_with_125_in_a_cgroup() {
+    memory_cgroup();
     let mut policy = policy();
     policy.limits.memory = Some(256 << 20);
     let (ending, out) = run(&policy, &["alloc", &(64 << 20).to_string()]);
     assert_eq!(ending, Ending::Exited(0), "{out}");
+    // The kernel kills the probe past its cgroup's limit, and the cgroup's
+    // count of OOM kills tells the init why.
+    let (ending, out) = run(&policy, &["alloc", &(1u64 << 30).to_string()]);
+    assert_eq!(ending, Ending::MemoryLimit, "{out}");
+    assert_eq!(ending.status(), code::MEMORY_LIMIT);
+    assert!(!out.contains("allocated"), "{out}");
+}
+
+#[test]
+fn the_memory_limit_holds_for_the_whole_tree() {
+    memory_cgroup();
+    let mut policy = policy();
+    policy.limits.memory = Some(256 << 20);
+    // Four children of 96 MiB each: 384 MiB for the tree. The cgroup kills
+    // at least one; the probe itself (small) survives to say so.
+    let (ending, out) = run(&policy, &["alloc-tree", "4", &(96 << 20).to_string()]);
+    assert_eq!(ending, Ending::Exited(0), "{out}");
+    assert!(out.contains("signal 9"), "one child was killed: {out}");
+    // Per process (RLIMIT_AS, no cgroup), each child fits, and the tree
+    // holds four times the limit.
+    policy.limits.memory_cgroup = false;
+    let (ending, out) = run(&policy, &["alloc-tree", "4", &(96 << 20).to_string()]);
+    assert_eq!(ending, Ending::Exited(0), "{out}");
+    assert!(
+        out.contains("4 allocated; exit 0, exit 0, exit 0, exit 0"),
+        "{out}"
+    );
+}
+
+#[test]
+fn without_a_cgroup_the_memory_limit_is_each_processs_address_space() {
+    let mut policy = policy();
+    policy.limits.memory = Some(256 << 20);
+    policy.limits.memory_cgroup = false;
     // The allocation fails inside the probe, and Rust aborts on it: the
-    // status is the abort's (134), not 125 (see the crate's README).
+    // status is the abort's (134), not 125.
     let (ending, out) = run(&policy, &["alloc", &(1u64 << 30).to_string()]);
     assert_eq!(ending, Ending::Signaled(libc::SIGABRT), "{out}");
     assert!(!out.contains("allocated"), "{out}");

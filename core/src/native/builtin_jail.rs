@@ -6,8 +6,10 @@
 //! `--ro` trees (and a provider process's granted `ro=` paths) read, the
 //! scratch directory (and granted `rw=` paths) read and written (and, when
 //! the node is root and the cell runs as `nobody`, it is handed to
-//! `nobody`), the system libraries read; the memory limit is each
-//! process's address space, the CPU budget each process's CPU time (in
+//! `nobody`), the system libraries read; the memory limit is the tree's
+//! in a memory cgroup where the host lets the node make one (status 125
+//! past it), else each process's address space; the CPU budget each
+//! process's CPU time (in
 //! whole seconds; the node's own check is finer), the process count the
 //! tree's. The jail places the descriptors, and its init, which the node
 //! waits for, exits with the cell's status and takes the cell's tree with

@@ -9,7 +9,7 @@
 //! - `env`: its whole environment, sorted; `fds`: reads each `WW_FD_*`
 //!   descriptor to its end;
 //! - `exit N`; `signal N` (kills itself with signal N); `spin` (CPU, for
-//!   ever); `hang` (waits for ever); `tree MARK [hang]` (starts a
+//!   ever); `alloc MIB` (allocates and touches MIB MiB, says so); `hang` (waits for ever); `tree MARK [hang]` (starts a
 //!   grandchild `hang MARK`, says so, waits for a line of stdin, or with
 //!   `hang` for ever);
 //! - `garbage`: breaks its vat with a malformed frame, reads fd 3 to its
@@ -51,6 +51,7 @@ fn main() {
             std::process::exit(99);
         }
         "spin" => spin(),
+        "alloc" => return alloc(n(2).unwrap_or(1)),
         "hang" => hang(),
         "tree" => {
             let mark = args.get(2).map_or("tree", String::as_str);
@@ -171,6 +172,15 @@ async fn caps(membrane: &membrane::Client, count: u32) -> Result<()> {
     }
     println!("caps: all {count} grafts granted");
     Ok(())
+}
+
+fn alloc(mib: u32) {
+    let mut held: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..mib {
+        // Touched, so the memory is really used.
+        held.push(vec![1u8; 1 << 20]);
+    }
+    println!("alloc: {} MiB", held.len());
 }
 
 fn env() {

@@ -192,6 +192,39 @@ fn exit_statuses_follow_the_cell_api() {
     assert!(text(&out.stderr).contains("interpreter"));
 }
 
+#[test]
+fn a_native_cell_past_its_memory_limit_ends_with_125() {
+    // The jail holds pid0's memory limit for its whole tree in a memory
+    // cgroup (the test machines let root make one): past it the kernel
+    // kills the cell, reported as a Wasm cell's memory limit is.
+    let out = output(
+        ww_run(&ww())
+            .args(["--max-memory-pid0", "64"])
+            .arg(native_cell())
+            .args(["--", "alloc", "32"]),
+    );
+    assert_exit(&out, 0);
+    assert!(
+        text(&out.stdout).contains("alloc: 32 MiB"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = output(
+        ww_run(&ww())
+            .args(["--max-memory-pid0", "64"])
+            .arg(native_cell())
+            .args(["--", "alloc", "128"]),
+    );
+    let stderr = text(&out.stderr);
+    assert_no_panic(&stderr);
+    assert_exit(&out, 125);
+    assert!(
+        !text(&out.stdout).contains("alloc:"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
 fn make_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();

@@ -23,6 +23,9 @@ const USAGE: &str = "usage: ww-jail-probe MODE [ARG]
                   (getpid by its x32 number)
   fork-bomb       fork until refused; print how many forks succeeded
   alloc BYTES     allocate and touch BYTES of memory, 1 MiB at a time
+  alloc-tree N BYTES
+                  start N children that each allocate BYTES (as alloc) and
+                  hold it until all have; print how each ended
   spin            loop on the CPU forever
   tree N          start N children that each start a child; print the pids; wait
   fd3             send `ping` on fd 3 and print the answer
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
         "syscall" => syscall(arg(1)),
         "fork-bomb" => fork_bomb(),
         "alloc" => alloc(arg(1)),
+        "alloc-tree" => alloc_tree(arg(1), arg(2)),
         "spin" => spin(),
         "tree" => tree(arg(1)),
         "fd3" => fd3(),
@@ -137,17 +141,81 @@ fn fork_bomb() -> Probe {
 
 fn alloc(bytes: &str) -> Probe {
     let bytes: usize = bytes.parse().map_err(std::io::Error::other)?;
-    let mut chunks: Vec<Vec<u8>> = Vec::new();
-    let mut total = 0;
-    while total < bytes {
-        // Touched, so the memory is really used.
-        chunks.push(vec![1u8; 1 << 20]);
-        total += 1 << 20;
-    }
+    let chunks = touched(bytes);
     Ok(format!(
-        "allocated {total} bytes in {} chunks",
+        "allocated {} bytes in {} chunks",
+        chunks.len() << 20,
         chunks.len()
     ))
+}
+
+/// At least `bytes` of memory, 1 MiB at a time, each page written, so it
+/// is really used.
+fn touched(bytes: usize) -> Vec<Vec<u8>> {
+    (0..bytes.div_ceil(1 << 20))
+        .map(|_| vec![1u8; 1 << 20])
+        .collect()
+}
+
+fn alloc_tree(n: &str, bytes: &str) -> Probe {
+    let n: usize = n.parse().map_err(std::io::Error::other)?;
+    let mut children = Vec::new();
+    // Each child holds its memory until the parent closes the pipe.
+    let mut hold = [0; 2];
+    // SAFETY: pipe writes two descriptors into the array.
+    if unsafe { libc::pipe(hold.as_mut_ptr()) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut ready = [0; 2];
+    // SAFETY: as above.
+    if unsafe { libc::pipe(ready.as_mut_ptr()) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    for _ in 0..n {
+        // SAFETY: the child allocates, writes a byte and reads a pipe.
+        match unsafe { libc::fork() } {
+            -1 => return Err(std::io::Error::last_os_error()),
+            0 => {
+                let held = bytes.parse().map(touched);
+                // SAFETY: pipe descriptors of this process, a live buffer.
+                unsafe {
+                    libc::close(hold[1]);
+                    libc::write(ready[1], b"1".as_ptr().cast(), 1);
+                    libc::close(ready[1]);
+                    let mut byte = 0u8;
+                    libc::read(hold[0], (&mut byte as *mut u8).cast(), 1);
+                    // Held until here: the children's memory adds up.
+                    libc::_exit(i32::from(std::hint::black_box(held).is_err()));
+                }
+            }
+            pid => children.push(pid),
+        }
+    }
+    // SAFETY: closing our copies of the children's ends.
+    unsafe {
+        libc::close(ready[1]);
+        libc::close(hold[0]);
+    }
+    // Wait until every child has allocated (or died trying: its end of
+    // `ready` closes then), then let them go.
+    // SAFETY: the read end is ours.
+    let mut from_children = unsafe { std::fs::File::from_raw_fd(ready[0]) };
+    let mut seen = Vec::new();
+    from_children.read_to_end(&mut seen)?;
+    // SAFETY: closing the write end releases every child.
+    unsafe { libc::close(hold[1]) };
+    let mut endings = Vec::new();
+    for pid in children {
+        let mut status = 0;
+        // SAFETY: waiting for our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        endings.push(if libc::WIFSIGNALED(status) {
+            format!("signal {}", libc::WTERMSIG(status))
+        } else {
+            format!("exit {}", libc::WEXITSTATUS(status))
+        });
+    }
+    Ok(format!("{} allocated; {}", seen.len(), endings.join(", ")))
 }
 
 fn spin() -> Probe {
