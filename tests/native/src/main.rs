@@ -16,6 +16,10 @@
 //!   end, exits 3;
 //! - `reach PORT`: what it can reach outside its vat: `/etc/passwd`, and a
 //!   TCP listener on 127.0.0.1:PORT (each `open` or `denied`);
+//! - `escape`: what a jail must stop, one `escape: WHAT RESULT` line each:
+//!   `/root`, a write to `/tmp` and to its scratch directory (`TMPDIR`),
+//!   `ptrace` of its parent, and forking until refused (only ever run it
+//!   jailed: unjailed it would trace ww and fill the process table);
 //! - `caps N`: up to N grafts it never releases; the first refusal;
 //! - `children`: native children through `executor` (see [`children`]);
 //! - `bench-call N`, `bench-spawn N`: latencies (see [`bench`]).
@@ -58,6 +62,7 @@ fn main() {
             return tree(mark, args.get(3).is_some_and(|a| a == "hang"));
         }
         "reach" => return reach(args.get(2).map_or("1", String::as_str)),
+        "escape" => return escape(),
         "garbage" => return garbage(),
         _ => {}
     }
@@ -252,6 +257,64 @@ fn reach(port: &str) {
     };
     println!("reach: passwd {passwd}");
     println!("reach: tcp {tcp}");
+}
+
+fn escape() {
+    let said = |r: std::io::Result<()>| match r {
+        Ok(()) => "open".to_string(),
+        Err(e) => format!("denied ({e})"),
+    };
+    println!(
+        "escape: /root {}",
+        said(std::fs::read_dir("/root").map(drop))
+    );
+    let outside = format!("/tmp/ww-escape-{}", std::process::id());
+    println!("escape: write /tmp {}", said(std::fs::write(&outside, "x")));
+    let scratch = std::env::var("TMPDIR").unwrap_or_default();
+    let inside = std::path::Path::new(&scratch).join("note");
+    println!(
+        "escape: write scratch {}",
+        said(std::fs::write(inside, "x"))
+    );
+    // SAFETY: PTRACE_ATTACH takes no pointer; a success is undone at once.
+    let traced = unsafe {
+        let parent = libc::getppid();
+        let r = libc::ptrace(libc::PTRACE_ATTACH, parent, 0, 0);
+        if r == 0 {
+            libc::ptrace(libc::PTRACE_DETACH, parent, 0, 0);
+        }
+        r
+    };
+    println!(
+        "escape: ptrace parent {}",
+        match traced {
+            0 => "open".to_string(),
+            _ => format!("denied ({})", std::io::Error::last_os_error()),
+        }
+    );
+    let mut children = Vec::new();
+    let refused = loop {
+        // SAFETY: the child only waits for a signal, then dies of it.
+        match unsafe { libc::fork() } {
+            -1 => break std::io::Error::last_os_error(),
+            0 => loop {
+                // SAFETY: waits for a signal.
+                unsafe { libc::pause() };
+            },
+            pid => children.push(pid),
+        }
+        if children.len() >= 10_000 {
+            break std::io::Error::other("never refused");
+        }
+    };
+    for pid in &children {
+        // SAFETY: our own children.
+        unsafe {
+            libc::kill(*pid, libc::SIGKILL);
+            libc::waitpid(*pid, std::ptr::null_mut(), 0);
+        }
+    }
+    println!("escape: fork refused after {} ({refused})", children.len());
 }
 
 fn garbage() {

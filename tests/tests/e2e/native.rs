@@ -88,6 +88,33 @@ fn native_cells_run_jailed_unless_no_jail_is_given() {
 }
 
 #[test]
+fn a_jailed_native_cell_cannot_escape() {
+    let (stdout, _) = run_ok(&mut native(&["escape"]));
+    let line = |what: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("escape: {what} ")))
+            .unwrap_or_else(|| panic!("no {what} line in:\n{stdout}"))
+            .to_string()
+    };
+    assert!(line("/root").contains("denied"), "{stdout}");
+    assert!(line("write /tmp").contains("denied"), "{stdout}");
+    assert!(line("write scratch").contains("open"), "{stdout}");
+    // Its parent is the jail's init (the node is outside its PID
+    // namespace); seccomp refuses ptrace of anything.
+    assert!(
+        line("ptrace parent").contains("Operation not permitted"),
+        "{stdout}"
+    );
+    // The tree's process bound (64, the init and the cell included).
+    let fork = line("fork");
+    assert!(
+        fork.contains("refused after 62") && fork.contains("Resource temporarily unavailable"),
+        "{fork}"
+    );
+}
+
+#[test]
 fn descriptors_are_passed_by_name_from_fd_4() {
     let file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(file.path(), "file content\n").unwrap();
