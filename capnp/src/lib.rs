@@ -6,7 +6,8 @@
 //! [`system_capnp`], [`ipfs_capnp`] and [`routing_capnp`]. [`provider_capnp`]
 //! is the vat between the core and a dynamically loaded provider;
 //! [`dht_capnp`] and [`wire_capnp`] are what the host provider hands other
-//! providers only.
+//! providers only. [`StaleEpoch`] is how a call on a capability of an
+//! ended epoch fails, written and read in one place.
 
 #![allow(missing_docs, clippy::all, clippy::pedantic)]
 
@@ -40,3 +41,6 @@ pub mod shell_capnp {
 }
 
 pub mod schema;
+pub mod stale_epoch;
+
+pub use stale_epoch::StaleEpoch;

@@ -20,6 +20,7 @@ use std::rc::{Rc, Weak};
 use futures::future::LocalBoxFuture;
 use tokio::sync::{oneshot, watch};
 
+use ww_capnp::StaleEpoch;
 use ww_provider_sdk::capnp;
 use ww_provider_sdk::proxy::{Hold, Policy};
 
@@ -140,12 +141,11 @@ pub struct NotForward {
     pub current: u64,
 }
 
-/// The failure every call on a revoked capability gets. The text is part of
-/// the guest contract (`ww_guest::stale_epoch` parses it).
+/// The failure every call on a revoked capability gets: a
+/// [`StaleEpoch`], which guests and front ends read back with the same
+/// codec.
 pub fn stale(issued: u64, current: u64) -> capnp::Error {
-    capnp::Error::failed(format!(
-        "staleEpoch: capability from epoch {issued} was revoked; current epoch is {current}; graft again"
-    ))
+    StaleEpoch { issued, current }.to_error()
 }
 
 /// Revokes the capabilities it wraps when their epoch ends.

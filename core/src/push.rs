@@ -8,14 +8,8 @@
 //! as `ipfs add -r` pins), for nodes that run with the same `--ipfs-url`.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use ww_ipfs::blocks::Blocks;
-use ww_ipfs::blockstore::Blockstore;
-use ww_ipfs::importer::{add_directory, AddOptions, Entry};
-use ww_ipfs::kubo::api::KuboApi;
-use ww_ipfs::kubo::multipart;
-use ww_ipfs::pins::Pins;
+use ww_ipfs::{AddOptions, TreeEntry};
 
 /// Why a push failed.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +33,7 @@ pub enum PushError {
     NoDataDir,
     /// The IPFS store refused.
     #[error(transparent)]
-    Ipfs(#[from] ww_ipfs::error::IpfsError),
+    Ipfs(#[from] ww_ipfs::IpfsError),
     /// No runtime for the HTTP calls to a Kubo RPC API.
     #[error("cannot start the async runtime for --ipfs-url: {0}")]
     Runtime(std::io::Error),
@@ -62,46 +56,31 @@ pub fn push(
     let options = AddOptions::new(cid_version, cid_version == 1)?;
     let mut files = Vec::new();
     collect(dir, dir, &mut files)?;
-    if let Some(url) = ipfs_url {
-        return push_to_api(url, &files, options);
-    }
-    let data_dir = data_dir
-        .or_else(ww_ipfs::config::default_data_dir)
-        .ok_or(PushError::NoDataDir)?;
-    let entries: Vec<(String, Entry<'_>)> = files
-        .iter()
-        .map(|(path, data)| match data {
-            Some(data) => (path.clone(), Entry::File(data)),
-            None => (path.clone(), Entry::EmptyDirectory),
-        })
-        .collect();
-    let store = Blockstore::open(&data_dir)?;
-    let root = add_directory(&store, &entries, options)?;
-    let pins = Pins::open(&data_dir)?;
-    // Every block is local: pinning only walks the DAG and records the root.
-    let blocks = Blocks::new(store, None, Duration::ZERO);
-    futures::executor::block_on(pins.pin(&blocks, &root))?;
-    Ok(root.to_string())
-}
-
-/// Adds `files` through the Kubo RPC API at `url` in one `add` call.
-fn push_to_api(
-    url: &str,
-    files: &[(String, Option<Vec<u8>>)],
-    options: AddOptions,
-) -> Result<String, PushError> {
-    // Adds wait for the daemon however long it takes; nothing is fetched.
-    let api = KuboApi::new(url, ww_ipfs::blocks::DEFAULT_FETCH_TIMEOUT)?;
-    let parts: Vec<(String, Option<&[u8]>)> = files
+    let tree: Vec<TreeEntry<'_>> = files
         .iter()
         .map(|(path, data)| (path.clone(), data.as_deref()))
         .collect();
+    if let Some(url) = ipfs_url {
+        return push_to_api(url, &tree, options);
+    }
+    let data_dir = data_dir
+        .or_else(ww_ipfs::default_data_dir)
+        .ok_or(PushError::NoDataDir)?;
+    let root = ww_ipfs::add_pinned(&data_dir, &tree, options)?;
+    Ok(root.to_string())
+}
+
+/// Adds `tree` through the Kubo RPC API at `url` in one `add` call.
+fn push_to_api(
+    url: &str,
+    tree: &[TreeEntry<'_>],
+    options: AddOptions,
+) -> Result<String, PushError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(PushError::Runtime)?;
-    let root =
-        runtime.block_on(api.add_form(multipart::directory(&parts), options, multipart::ROOT))?;
+    let root = runtime.block_on(ww_ipfs::add_through_api(url, tree, options))?;
     Ok(root.to_string())
 }
 

@@ -21,6 +21,7 @@ use ww_capnp::identity_capnp::identity;
 use ww_capnp::membrane_capnp::{membrane, terminal};
 use ww_capnp::shell_capnp::shell;
 use ww_capnp::system_capnp::host;
+use ww_capnp::StaleEpoch;
 
 use super::{Evaluator, Outcome};
 use crate::key::{self, KeyError};
@@ -347,7 +348,7 @@ impl shell::Server for SessionShell {
                 r.set_outcome(response.get_outcome()?)?;
                 Ok(())
             }
-            Err(e) if e.extra.contains("staleEpoch") => {
+            Err(e) if StaleEpoch::from_error(&e).is_some() => {
                 let why = match graft(&self.session).await {
                     Ok(Some(fresh)) => {
                         *self.shell.borrow_mut() = own(fresh).await;

@@ -1,10 +1,11 @@
 //! Cap'n Proto exceptions as the typed WIT `error`.
 //!
-//! The epoch guard fails revoked calls with a `failed` exception whose text
-//! starts with `staleEpoch` and names both epochs (see
-//! [`epoch::stale`](crate::epoch::stale)); here it becomes the
-//! `stale-epoch` case, so a guest matches on a type instead of a string.
+//! The epoch guard fails revoked calls with a `failed` exception carrying a
+//! [`StaleEpoch`] (see [`epoch::stale`](crate::epoch::stale)); here it
+//! becomes the `stale-epoch` case, so a guest matches on a type instead of
+//! a string.
 
+use ww_capnp::StaleEpoch;
 use ww_provider_sdk::capnp::{Error, ErrorKind};
 
 use super::wetware::types::errors::{Error as WitError, Host, Stale};
@@ -15,8 +16,8 @@ impl Host for WitCtxView<'_> {}
 
 /// The WIT error for `e`.
 pub fn to_wit(e: &Error) -> WitError {
-    if let Some(stale) = parse_stale(&e.extra) {
-        return WitError::StaleEpoch(stale);
+    if let Some(StaleEpoch { issued, current }) = StaleEpoch::from_error(e) {
+        return WitError::StaleEpoch(Stale { issued, current });
     }
     let text = e.extra.clone();
     match e.kind {
@@ -25,19 +26,6 @@ pub fn to_wit(e: &Error) -> WitError {
         ErrorKind::Unimplemented => WitError::Unimplemented(text),
         _ => WitError::Failed(text),
     }
-}
-
-/// `staleEpoch: capability from epoch N was revoked; current epoch is M; …`
-/// (possibly prefixed by capnp-rpc, e.g. `remote exception: `).
-fn parse_stale(text: &str) -> Option<Stale> {
-    let rest = &text[text.find("staleEpoch")?..];
-    let mut numbers = rest
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .map(str::parse::<u64>);
-    let issued = numbers.next()?.ok()?;
-    let current = numbers.next()?.ok()?;
-    Some(Stale { issued, current })
 }
 
 #[cfg(test)]

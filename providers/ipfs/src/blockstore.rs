@@ -12,7 +12,7 @@
 //!   moves them in only once the whole DAG was built, so a failed or
 //!   abandoned add leaves nothing behind.
 //!
-//! Blocks no pin reaches are removed by a collection ([`crate::gc`]); the
+//! Blocks no pin reaches are removed by a collection (`gc`); the
 //! blocks an add in flight stages *or finds already stored* are held, so a
 //! collection running meanwhile cannot take a block the add's DAG will
 //! link to.

@@ -219,7 +219,10 @@ pub fn add_directory(
     Ok(root)
 }
 
-fn clean_path(path: &str) -> Result<String> {
+/// `path` checked (relative, not empty, no `.` or `..`) and without empty
+/// components; the rules for a path in any tree added, whichever backend
+/// adds it.
+pub(crate) fn clean_path(path: &str) -> Result<String> {
     let bad = |why: &str| IpfsError::BadAdd(format!("path `{path}` {why}"));
     if path.starts_with('/') {
         return Err(bad(

@@ -1,33 +1,30 @@
-//! `Ipfs`: the UnixFS API, and pins.
+//! `Ipfs`: the UnixFS API, and pins, over either backend.
 
 use std::rc::Rc;
 
 use capnp::Error;
 use ww_capnp::ipfs_capnp::{ipfs, unix_fs};
 
-use crate::blocks::Blocks;
+use crate::backend::Backend;
 use crate::fields;
-use crate::pins::Pins;
+use crate::unixfs::UnixFsImpl;
 
-/// Serves `Ipfs`.
-pub struct IpfsImpl {
+/// Serves `Ipfs` over a [`Backend`].
+pub(crate) struct IpfsImpl<B> {
     unixfs: unix_fs::Client,
-    blocks: Blocks,
-    pins: Pins,
+    backend: Rc<B>,
 }
 
-impl IpfsImpl {
-    /// Hands out `unixfs`; pins in `pins`, fetching through `blocks`.
-    pub fn new(unixfs: unix_fs::Client, blocks: Blocks, pins: Pins) -> Self {
-        IpfsImpl {
-            unixfs,
-            blocks,
-            pins,
-        }
+impl<B: Backend> IpfsImpl<B> {
+    /// Serves `backend`'s files and pins.
+    pub(crate) fn new(backend: B) -> Self {
+        let backend = Rc::new(backend);
+        let unixfs = capnp_rpc::new_client(UnixFsImpl::new(backend.clone()));
+        IpfsImpl { unixfs, backend }
     }
 }
 
-impl ipfs::Server for IpfsImpl {
+impl<B: Backend> ipfs::Server for IpfsImpl<B> {
     async fn unixfs(
         self: Rc<Self>,
         _: ipfs::UnixfsParams,
@@ -43,8 +40,7 @@ impl ipfs::Server for IpfsImpl {
         _: ipfs::PinResults,
     ) -> Result<(), Error> {
         let cid = fields::cid(params.get()?.get_cid()?)?;
-        self.pins.pin(&self.blocks, &cid).await?;
-        Ok(())
+        self.backend.pin(&cid).await
     }
 
     async fn unpin(
@@ -53,13 +49,6 @@ impl ipfs::Server for IpfsImpl {
         _: ipfs::UnpinResults,
     ) -> Result<(), Error> {
         let cid = fields::cid(params.get()?.get_cid()?)?;
-        self.pins.unpin(&cid)?;
-        // What only this pin kept goes now (see `gc`).
-        crate::gc::collect(&self.blocks.store, &self.pins).map_err(|e| {
-            Error::failed(format!(
-                "{cid} is unpinned, but collecting its blocks failed: {e}"
-            ))
-        })?;
-        Ok(())
+        self.backend.unpin(&cid).await
     }
 }

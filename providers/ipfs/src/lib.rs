@@ -12,28 +12,42 @@
 //! Exports `ipfs` ([`ipfs.capnp`'s `Ipfs`](ww_capnp::ipfs_capnp::ipfs)):
 //! `unixfs()` for [`reader`]-backed `cat`/`catStream`/`ls` of
 //! `/ipfs/<cid>[/sub/path]` ([`path`]) and `add`/`addStream`/`addDirectory`,
-//! and [`pins`] (unpinning collects what no pin reaches: [`gc`]). With `ipfs-url` set, the same capabilities are served by a
-//! Kubo-compatible HTTP RPC API instead ([`kubo`]). Start at [`provider()`].
+//! and pins (unpinning collects what no pin reaches). With `ipfs-url` set,
+//! the same capabilities are served by a Kubo-compatible HTTP RPC API
+//! instead: one server decodes the requests for both stores. Start at
+//! [`provider()`].
+//!
+//! Outside a node, [`add_pinned`] and [`add_through_api`] add a directory
+//! tree whole (`ww push`). The storage modules below are public for the
+//! fuzz targets, which drive them with hostile bytes.
 
-pub mod add_writer;
 pub mod bitswap;
 pub mod blocks;
 pub mod blockstore;
-pub mod cat_stream;
-pub mod config;
-pub mod error;
-pub mod fields;
-pub mod gc;
 pub mod importer;
-pub mod ipfs;
-pub mod kubo;
 pub mod path;
-pub mod pins;
-pub mod provider;
 pub mod reader;
-pub mod unixfs;
 
+mod add_writer;
+mod backend;
+mod cat_stream;
+mod config;
+mod embedded;
+mod error;
+mod fields;
+mod gc;
+mod ipfs;
+mod kubo;
+mod pins;
+mod provider;
+mod tree;
+mod unixfs;
+
+pub use config::default_data_dir;
+pub use error::{IpfsError, Result};
+pub use importer::AddOptions;
 pub use provider::{provider, IpfsProvider};
+pub use tree::{add_pinned, add_through_api, TreeEntry};
 
 ww_provider_sdk::export!(IpfsProvider);
 

@@ -40,11 +40,6 @@ impl Pins {
         self.dir.join(v1.to_string())
     }
 
-    /// Whether `cid` is pinned.
-    pub fn contains(&self, cid: &Cid) -> bool {
-        self.record(cid).is_file()
-    }
-
     /// Fetches every block of the DAG under `cid` that is missing, then
     /// records the pin.
     ///

@@ -7,7 +7,7 @@ use capnp::capability::FromClientHook;
 use capnp::traits::HasTypeId;
 use cid::Cid;
 use futures::future::LocalBoxFuture;
-use ww_capnp::ipfs_capnp::{ipfs, unix_fs};
+use ww_capnp::ipfs_capnp::ipfs;
 use ww_capnp::routing_capnp::routing;
 use ww_capnp::schema::{builtin, SchemaNode};
 use ww_capnp::system_capnp::host;
@@ -19,11 +19,11 @@ use crate::bitswap::Bitswap;
 use crate::blocks::Blocks;
 use crate::blockstore::Blockstore;
 use crate::config::{self, Settings};
+use crate::embedded::EmbeddedBackend;
 use crate::ipfs::IpfsImpl;
 use crate::kubo::api::KuboApi;
-use crate::kubo::KuboIpfs;
+use crate::kubo::KuboBackend;
 use crate::pins::Pins;
-use crate::unixfs::UnixFsImpl;
 
 /// The name `Ipfs` is exported under, to guests.
 pub const EXPORT_NAME: &str = "ipfs";
@@ -73,7 +73,7 @@ impl Provider for IpfsProvider {
                 // first call.
                 let version = api.version().await.map_err(start_error)?;
                 tracing::info!(%url, %version, "ipfs: using the Kubo RPC API");
-                let cap: ipfs::Client = capnp_rpc::new_client(KuboIpfs::new(api));
+                let cap: ipfs::Client = capnp_rpc::new_client(IpfsImpl::new(KuboBackend::new(api)));
                 return Ok(vec![Export::new(EXPORT_NAME, cap.client, schema)]);
             }
             let wire = wire::Client::new(ctx.require("wire")?.cap.hook);
@@ -101,9 +101,8 @@ impl Provider for IpfsProvider {
             for cid in pins.list() {
                 announce(cid);
             }
-            let unixfs: unix_fs::Client =
-                capnp_rpc::new_client(UnixFsImpl::new(blocks.clone(), pins.clone(), announce));
-            let cap: ipfs::Client = capnp_rpc::new_client(IpfsImpl::new(unixfs, blocks, pins));
+            let cap: ipfs::Client =
+                capnp_rpc::new_client(IpfsImpl::new(EmbeddedBackend::new(blocks, pins, announce)));
             tracing::debug!(dir = %settings.data_dir.display(), "ipfs provider started");
             Ok(vec![Export::new(EXPORT_NAME, cap.client, schema)])
         })

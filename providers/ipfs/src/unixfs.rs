@@ -1,74 +1,76 @@
-//! `UnixFs`: cat, ls and add for cells.
+//! `UnixFs`: cat, ls and add for cells, over either backend.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use capnp::Error;
-use cid::Cid;
-use futures::channel::mpsc;
-use ww_capnp::ipfs_capnp::{add_writer, unix_fs};
+use futures::StreamExt;
+use ww_capnp::ipfs_capnp::unix_fs;
 use ww_capnp::system_capnp::byte_stream;
 
-use crate::add_writer::AddWriterImpl;
-use crate::blocks::Blocks;
-use crate::cat_stream::{CatStream, CHUNKS_AHEAD};
+use crate::backend::{Backend, Reading};
+use crate::cat_stream::CatStream;
 use crate::error::IpfsError;
-use crate::importer::{self, Entry};
-use crate::pins::Pins;
-use crate::{fields, reader};
+use crate::fields;
+use crate::path::IpfsPath;
 
 /// The largest file `cat` returns in one reply (larger: `catStream`).
 pub const MAX_CAT: u64 = 64 << 20;
 
-/// Serves `UnixFs` over a node's blocks.
-pub struct UnixFsImpl {
-    blocks: Blocks,
-    pins: Pins,
-    announce: Rc<dyn Fn(Cid)>,
+/// Serves `UnixFs` over a [`Backend`].
+pub(crate) struct UnixFsImpl<B> {
+    backend: Rc<B>,
 }
 
-impl UnixFsImpl {
-    /// Reads and adds through `blocks`, pinning what is added in `pins`
-    /// (as `ipfs add` pins); `announce` is told each CID added.
-    pub fn new(blocks: Blocks, pins: Pins, announce: Rc<dyn Fn(Cid)>) -> Self {
-        UnixFsImpl {
-            blocks,
-            pins,
-            announce,
-        }
+impl<B> UnixFsImpl<B> {
+    /// Reads and adds through `backend`.
+    pub(crate) fn new(backend: Rc<B>) -> Self {
+        UnixFsImpl { backend }
     }
 }
 
-impl unix_fs::Server for UnixFsImpl {
+/// Gathers a whole file for `cat`, refusing one larger than [`MAX_CAT`]
+/// (whether or not the store knew its size beforehand).
+async fn gather(path: &IpfsPath, reading: Reading) -> Result<Vec<u8>, Error> {
+    let too_large = |size| IpfsError::TooLarge {
+        path: path.to_string(),
+        size,
+        limit: MAX_CAT,
+    };
+    if let Some(size) = reading.size.filter(|s| *s > MAX_CAT) {
+        return Err(too_large(size).into());
+    }
+    let Reading {
+        size,
+        mut chunks,
+        feed,
+    } = reading;
+    let collect = async move {
+        let mut out = Vec::with_capacity(size.unwrap_or(0) as usize);
+        while let Some(chunk) = chunks.next().await {
+            out.extend_from_slice(&chunk);
+            if out.len() as u64 > MAX_CAT {
+                // Dropping `chunks` ends the feed.
+                return Err(too_large(out.len() as u64));
+            }
+        }
+        Ok(out)
+    };
+    let (fed, data) = futures::join!(feed, collect);
+    let data = data?;
+    fed?;
+    Ok(data)
+}
+
+impl<B: Backend> unix_fs::Server for UnixFsImpl<B> {
     async fn cat(
         self: Rc<Self>,
         params: unix_fs::CatParams,
         mut results: unix_fs::CatResults,
     ) -> Result<(), Error> {
         let path = fields::path(params.get()?.get_path()?)?;
-        let (cid, block, size) = reader::open(&self.blocks, &path).await?;
-        if size > MAX_CAT {
-            return Err(IpfsError::TooLarge {
-                path: path.to_string(),
-                size,
-                limit: MAX_CAT,
-            }
-            .into());
-        }
-        let (tx, mut rx) = mpsc::channel::<Vec<u8>>(CHUNKS_AHEAD);
-        let blocks = self.blocks.clone();
-        let collect = async move {
-            let mut out = Vec::with_capacity(size as usize);
-            while let Some(chunk) = futures::StreamExt::next(&mut rx).await {
-                out.extend_from_slice(&chunk);
-            }
-            out
-        };
-        let (walked, data) = futures::join!(
-            reader::stream_file(&blocks, cid, block, path.root, tx),
-            collect
-        );
-        walked?;
+        let reading = self.backend.read(path.clone()).await?;
+        let data = gather(&path, reading).await?;
         results.get().set_data(&data);
         Ok(())
     }
@@ -79,17 +81,15 @@ impl unix_fs::Server for UnixFsImpl {
         mut results: unix_fs::CatStreamResults,
     ) -> Result<(), Error> {
         let path = fields::path(params.get()?.get_path()?)?;
-        let (cid, block, _) = reader::open(&self.blocks, &path).await?;
-        let (tx, rx) = mpsc::channel(CHUNKS_AHEAD);
+        let Reading { chunks, feed, .. } = self.backend.read(path).await?;
         let failure = Rc::new(RefCell::new(None));
-        let blocks = self.blocks.clone();
         let failed = failure.clone();
         tokio::task::spawn_local(async move {
-            if let Err(e) = reader::stream_file(&blocks, cid, block, path.root, tx).await {
+            if let Err(e) = feed.await {
                 *failed.borrow_mut() = Some(e.to_string());
             }
         });
-        let stream: byte_stream::Client = capnp_rpc::new_client(CatStream::new(rx, failure));
+        let stream: byte_stream::Client = capnp_rpc::new_client(CatStream::new(chunks, failure));
         results.get().set_stream(stream);
         Ok(())
     }
@@ -100,7 +100,7 @@ impl unix_fs::Server for UnixFsImpl {
         results: unix_fs::LsResults,
     ) -> Result<(), Error> {
         let path = fields::path(params.get()?.get_path()?)?;
-        let entries = reader::ls(&self.blocks, &path).await?;
+        let entries = self.backend.ls(&path).await?;
         fields::set_entries(results, &entries);
         Ok(())
     }
@@ -117,9 +117,7 @@ impl unix_fs::Server for UnixFsImpl {
                 .then(|| params.get_options())
                 .transpose()?,
         )?;
-        let cid = importer::add_bytes(&self.blocks.store, params.get_data()?, options)?;
-        self.pins.add(&cid)?;
-        (self.announce)(cid);
+        let cid = self.backend.add(params.get_data()?, options).await?;
         results.get().set_cid(cid.to_string().as_str());
         Ok(())
     }
@@ -136,14 +134,7 @@ impl unix_fs::Server for UnixFsImpl {
                 .then(|| params.get_options())
                 .transpose()?,
         )?;
-        let writer = AddWriterImpl::new(
-            &self.blocks.store,
-            options,
-            self.pins.clone(),
-            self.announce.clone(),
-        )?;
-        let client: add_writer::Client = capnp_rpc::new_client(writer);
-        results.get().set_writer(client);
+        results.get().set_writer(self.backend.add_stream(options)?);
         Ok(())
     }
 
@@ -159,20 +150,19 @@ impl unix_fs::Server for UnixFsImpl {
                 .then(|| params.get_options())
                 .transpose()?,
         )?;
-        let files = params.get_files()?;
-        let mut entries = Vec::with_capacity(files.len() as usize);
-        for file in files.iter() {
+        let list = params.get_files()?;
+        let mut files = Vec::with_capacity(list.len() as usize);
+        for file in list.iter() {
             let path = fields::text(file.get_path()?, "a file's path")?;
-            let entry = if path.ends_with('/') {
-                Entry::EmptyDirectory
+            // A path ending in `/` is an empty directory.
+            let data = if path.ends_with('/') {
+                None
             } else {
-                Entry::File(file.get_data()?)
+                Some(file.get_data()?)
             };
-            entries.push((path, entry));
+            files.push((path, data));
         }
-        let cid = importer::add_directory(&self.blocks.store, &entries, options)?;
-        self.pins.add(&cid)?;
-        (self.announce)(cid);
+        let cid = self.backend.add_directory(&files, options).await?;
         results.get().set_cid(cid.to_string().as_str());
         Ok(())
     }

@@ -1,12 +1,10 @@
 //! Recognising revoked capabilities.
 //!
 //! When an epoch ends, every capability handed out in it fails with a
-//! `failed` error whose description starts with `staleEpoch` and names the
-//! current epoch; the cell should graft again. capnp-rpc may prefix the
-//! description (`remote exception: ...`).
+//! `failed` error carrying a [`StaleEpoch`] (the host writes it with the
+//! codec this reads it with); the cell should graft again.
 
-/// The marker the host puts at the start of a stale-epoch description.
-const MARKER: &str = "staleEpoch";
+use ww_capnp::StaleEpoch;
 
 /// The marker the host puts at the start of the description of a call on
 /// a provider process that is down (it exited, crashed or was killed).
@@ -21,22 +19,8 @@ pub fn provider_down(err: &capnp::Error) -> bool {
 
 /// The current epoch, if `err` says the capability was revoked because its
 /// epoch ended; `None` for any other error.
-///
-/// Understands the host's wording, `staleEpoch: capability from epoch 1 was
-/// revoked; current epoch is 2; graft again`, and the shorter form in
-/// `membrane.capnp`, `staleEpoch: epoch 1 has ended (current 2); graft again`.
 pub fn stale_epoch(err: &capnp::Error) -> Option<u64> {
-    parse(&err.extra)
-}
-
-fn parse(description: &str) -> Option<u64> {
-    let rest = &description[description.find(MARKER)? + MARKER.len()..];
-    let after = &rest[rest.find("current")? + "current".len()..];
-    let digits = after.trim_start_matches(|c: char| !c.is_ascii_digit());
-    let end = digits
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(digits.len());
-    digits[..end].parse().ok()
+    StaleEpoch::from_error(err).map(|stale| stale.current)
 }
 
 #[cfg(test)]
@@ -75,18 +59,14 @@ mod tests {
     }
 
     #[test]
-    fn schema_wording() {
-        assert_eq!(
-            parse("staleEpoch: epoch 1 has ended (current 2); graft again"),
-            Some(2)
-        );
-    }
-
-    #[test]
     fn other_errors_are_not_stale() {
-        assert_eq!(parse("remote exception: boom"), None);
-        assert_eq!(parse("current epoch is 3"), None);
-        assert_eq!(parse("staleEpoch: no number here"), None);
-        assert_eq!(parse(""), None);
+        assert_eq!(
+            stale_epoch(&capnp::Error::failed("remote exception: boom".into())),
+            None
+        );
+        assert_eq!(
+            stale_epoch(&capnp::Error::failed("current epoch is 3".into())),
+            None
+        );
     }
 }

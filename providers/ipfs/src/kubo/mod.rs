@@ -24,18 +24,20 @@ use bytes::Bytes;
 use capnp::Error;
 use cid::Cid;
 use futures::channel::mpsc as chunks;
+use futures::future::LocalBoxFuture;
 use futures::SinkExt;
 use reqwest::Body;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use ww_capnp::ipfs_capnp::{add_writer, ipfs, unix_fs};
-use ww_capnp::system_capnp::byte_stream;
+use ww_capnp::ipfs_capnp::add_writer;
 
-use crate::cat_stream::{CatStream, CHUNKS_AHEAD};
+use crate::backend::{Backend, Reading};
+use crate::cat_stream::CHUNKS_AHEAD;
 use crate::error::{IpfsError, Result};
-use crate::fields;
-use crate::importer::AddOptions;
-use crate::unixfs::MAX_CAT;
+use crate::importer::{self, AddOptions};
+use crate::path::IpfsPath;
+use crate::reader::Entry;
+use crate::tree::TreeEntry;
 use api::KuboApi;
 
 /// Bytes gathered from the HTTP body before a chunk goes to the cell, so a
@@ -45,229 +47,90 @@ const GATHER: usize = 256 << 10;
 /// Writes of an `addStream` that may wait for the upload.
 const WRITES_AHEAD: usize = 4;
 
-/// Serves `Ipfs` through a Kubo RPC API.
-pub struct KuboIpfs {
+/// A Kubo RPC API, as a [`Backend`].
+pub(crate) struct KuboBackend {
     api: KuboApi,
-    unixfs: unix_fs::Client,
 }
 
-impl KuboIpfs {
+impl KuboBackend {
     /// Calls `api`.
-    pub fn new(api: KuboApi) -> Self {
-        let unixfs = capnp_rpc::new_client(KuboUnixFs { api: api.clone() });
-        KuboIpfs { api, unixfs }
+    pub(crate) fn new(api: KuboApi) -> Self {
+        KuboBackend { api }
     }
 }
 
-impl ipfs::Server for KuboIpfs {
-    async fn unixfs(
-        self: Rc<Self>,
-        _: ipfs::UnixfsParams,
-        mut results: ipfs::UnixfsResults,
-    ) -> Result<(), Error> {
-        results.get().set_api(self.unixfs.clone());
-        Ok(())
-    }
-
-    async fn pin(
-        self: Rc<Self>,
-        params: ipfs::PinParams,
-        _: ipfs::PinResults,
-    ) -> Result<(), Error> {
-        let cid = fields::cid(params.get()?.get_cid()?)?;
-        Ok(self.api.pin(&cid).await?)
-    }
-
-    async fn unpin(
-        self: Rc<Self>,
-        params: ipfs::UnpinParams,
-        _: ipfs::UnpinResults,
-    ) -> Result<(), Error> {
-        let cid = fields::cid(params.get()?.get_cid()?)?;
-        Ok(self.api.unpin(&cid).await?)
-    }
-}
-
-/// Serves `UnixFs` through a Kubo RPC API.
-pub struct KuboUnixFs {
-    api: KuboApi,
-}
-
-impl unix_fs::Server for KuboUnixFs {
-    async fn cat(
-        self: Rc<Self>,
-        params: unix_fs::CatParams,
-        mut results: unix_fs::CatResults,
-    ) -> Result<(), Error> {
-        let path = fields::path(params.get()?.get_path()?)?;
-        let mut response = self.api.cat(&path).await?;
-        let too_large = |size| IpfsError::TooLarge {
-            path: path.to_string(),
-            size,
-            limit: MAX_CAT,
-        };
-        if let Some(size) = response.content_length().filter(|s| *s > MAX_CAT) {
-            return Err(too_large(size).into());
-        }
-        let mut data = Vec::new();
-        let api = &self.api;
-        while let Some(chunk) = api
-            .bounded("cat", &path, async {
-                response.chunk().await.map_err(|e| body_error(api, e))
-            })
-            .await?
-        {
-            data.extend_from_slice(&chunk);
-            if data.len() as u64 > MAX_CAT {
-                return Err(too_large(data.len() as u64).into());
-            }
-        }
-        results.get().set_data(&data);
-        Ok(())
-    }
-
-    async fn cat_stream(
-        self: Rc<Self>,
-        params: unix_fs::CatStreamParams,
-        mut results: unix_fs::CatStreamResults,
-    ) -> Result<(), Error> {
-        let path = fields::path(params.get()?.get_path()?)?;
+impl Backend for KuboBackend {
+    async fn read(&self, path: IpfsPath) -> Result<Reading, Error> {
         // Errors before the first byte (no such file) fail the call itself.
         let mut response = self.api.cat(&path).await?;
-        let (mut tx, rx) = chunks::channel(CHUNKS_AHEAD);
-        let failure = Rc::new(RefCell::new(None));
-        let failed = failure.clone();
+        let size = response.content_length();
+        let (mut tx, chunks) = chunks::channel(CHUNKS_AHEAD);
         let api = self.api.clone();
-        tokio::task::spawn_local(async move {
+        let feed: LocalBoxFuture<'static, Result<()>> = Box::pin(async move {
             let mut gathered = Vec::new();
             loop {
-                let next = api.bounded("cat", &path, async {
-                    response.chunk().await.map_err(|e| body_error(&api, e))
-                });
-                let chunk = match next.await {
-                    Ok(chunk) => chunk,
-                    Err(e) => {
-                        *failed.borrow_mut() = Some(e.to_string());
-                        return;
-                    }
-                };
+                let chunk = api
+                    .bounded("cat", &path, async {
+                        response.chunk().await.map_err(|e| body_error(&api, e))
+                    })
+                    .await?;
                 let end = chunk.is_none();
                 if let Some(chunk) = chunk {
                     gathered.extend_from_slice(&chunk);
                 }
                 let full = (end && !gathered.is_empty()) || gathered.len() >= GATHER;
-                // A failed send: the cell dropped the stream.
+                // A failed send: the reader dropped the stream.
                 if full && tx.send(std::mem::take(&mut gathered)).await.is_err() {
-                    return;
+                    return Ok(());
                 }
                 if end {
-                    return;
+                    return Ok(());
                 }
             }
         });
-        let stream: byte_stream::Client = capnp_rpc::new_client(CatStream::new(rx, failure));
-        results.get().set_stream(stream);
-        Ok(())
+        Ok(Reading { size, chunks, feed })
     }
 
-    async fn ls(
-        self: Rc<Self>,
-        params: unix_fs::LsParams,
-        results: unix_fs::LsResults,
-    ) -> Result<(), Error> {
-        let path = fields::path(params.get()?.get_path()?)?;
-        let entries = self.api.ls(&path).await?;
-        fields::set_entries(results, &entries);
-        Ok(())
+    async fn ls(&self, path: &IpfsPath) -> Result<Vec<Entry>, Error> {
+        Ok(self.api.ls(path).await?)
     }
 
-    async fn add(
-        self: Rc<Self>,
-        params: unix_fs::AddParams,
-        mut results: unix_fs::AddResults,
-    ) -> Result<(), Error> {
-        let params = params.get()?;
-        let options = fields::add_options(
-            params
-                .has_options()
-                .then(|| params.get_options())
-                .transpose()?,
-        )?;
-        let form = multipart::bytes(params.get_data()?.to_vec());
-        let cid = self.api.add_form(form, options, multipart::FILE).await?;
-        results.get().set_cid(cid.to_string().as_str());
-        Ok(())
+    async fn add(&self, data: &[u8], options: AddOptions) -> Result<Cid, Error> {
+        let form = multipart::bytes(data.to_vec());
+        Ok(self.api.add_form(form, options, multipart::FILE).await?)
     }
 
-    async fn add_stream(
-        self: Rc<Self>,
-        params: unix_fs::AddStreamParams,
-        mut results: unix_fs::AddStreamResults,
-    ) -> Result<(), Error> {
-        let params = params.get()?;
-        let options = fields::add_options(
-            params
-                .has_options()
-                .then(|| params.get_options())
-                .transpose()?,
-        )?;
-        let writer: add_writer::Client =
-            capnp_rpc::new_client(KuboAddWriter::start(self.api.clone(), options));
-        results.get().set_writer(writer);
-        Ok(())
+    fn add_stream(&self, options: AddOptions) -> Result<add_writer::Client, Error> {
+        Ok(capnp_rpc::new_client(KuboAddWriter::start(
+            self.api.clone(),
+            options,
+        )))
     }
 
     async fn add_directory(
-        self: Rc<Self>,
-        params: unix_fs::AddDirectoryParams,
-        mut results: unix_fs::AddDirectoryResults,
-    ) -> Result<(), Error> {
-        let params = params.get()?;
-        let options = fields::add_options(
-            params
-                .has_options()
-                .then(|| params.get_options())
-                .transpose()?,
-        )?;
-        let list = params.get_files()?;
-        let mut files = Vec::with_capacity(list.len() as usize);
-        for file in list.iter() {
-            let path = fields::text(file.get_path()?, "a file's path")?;
-            check_path(&path)?;
-            let data = if path.ends_with('/') {
-                None
-            } else {
-                Some(file.get_data()?)
-            };
-            files.push((path, data));
+        &self,
+        files: &[TreeEntry<'_>],
+        options: AddOptions,
+    ) -> Result<Cid, Error> {
+        // The embedded importer's path rules, so both backends refuse the
+        // same trees.
+        for (path, _) in files {
+            importer::clean_path(path)?;
         }
         if files.is_empty() {
             return Err(IpfsError::BadAdd("the directory has no entries".into()).into());
         }
-        let form = multipart::directory(&files);
-        let cid = self.api.add_form(form, options, multipart::ROOT).await?;
-        results.get().set_cid(cid.to_string().as_str());
-        Ok(())
+        let form = multipart::directory(files);
+        Ok(self.api.add_form(form, options, multipart::ROOT).await?)
     }
-}
 
-/// The same path rules as the embedded importer, so both backends refuse
-/// the same trees.
-fn check_path(path: &str) -> Result<()> {
-    let bad = |why: &str| IpfsError::BadAdd(format!("path `{path}` {why}"));
-    if path.starts_with('/') {
-        return Err(bad(
-            "is absolute; give paths relative to the directory's root",
-        ));
+    async fn pin(&self, cid: &Cid) -> Result<(), Error> {
+        Ok(self.api.pin(cid).await?)
     }
-    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
-    if parts.is_empty() {
-        return Err(bad("is empty"));
+
+    async fn unpin(&self, cid: &Cid) -> Result<(), Error> {
+        Ok(self.api.unpin(cid).await?)
     }
-    if parts.iter().any(|p| *p == "." || *p == "..") {
-        return Err(bad("contains `.` or `..`"));
-    }
-    Ok(())
 }
 
 fn body_error(api: &KuboApi, e: reqwest::Error) -> IpfsError {

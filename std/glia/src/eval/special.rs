@@ -4,7 +4,8 @@
 //! `quote`, `if`, `do`, `def`, `defn`, `fn`, `let`, `loop`, `recur`,
 //! `try` (with `catch` and `finally`), `throw`, and the short-circuiting
 //! `and`, `or`, `when`, `when-not`, `cond`. Their names cannot be rebound.
-//! How they evaluate is in [`super::machine`].
+//! How they evaluate is in [`super::machine`], one file per family of
+//! forms.
 
 use std::rc::Rc;
 

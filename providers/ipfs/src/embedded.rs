@@ -1,0 +1,108 @@
+//! The embedded backend: the node's own blockstore and pins, with blocks
+//! it lacks fetched over Bitswap and what it adds announced through
+//! routing.
+//!
+//! Adds are pinned (as `ipfs add` pins); unpinning collects at once what
+//! no pin reaches any more ([`crate::gc`]).
+
+use std::rc::Rc;
+
+use capnp::Error;
+use cid::Cid;
+use futures::channel::mpsc;
+use futures::future::LocalBoxFuture;
+use ww_capnp::ipfs_capnp::add_writer;
+
+use crate::add_writer::AddWriterImpl;
+use crate::backend::{Backend, Reading};
+use crate::blocks::Blocks;
+use crate::cat_stream::CHUNKS_AHEAD;
+use crate::importer::{self, AddOptions};
+use crate::path::IpfsPath;
+use crate::pins::Pins;
+use crate::reader::{self, Entry};
+use crate::tree::{self, TreeEntry};
+
+/// A node's blocks and pins, as a [`Backend`].
+pub(crate) struct EmbeddedBackend {
+    blocks: Blocks,
+    pins: Pins,
+    announce: Rc<dyn Fn(Cid)>,
+}
+
+impl EmbeddedBackend {
+    /// Reads and adds through `blocks`, pinning what is added in `pins`;
+    /// `announce` is told each CID added.
+    pub(crate) fn new(blocks: Blocks, pins: Pins, announce: Rc<dyn Fn(Cid)>) -> Self {
+        EmbeddedBackend {
+            blocks,
+            pins,
+            announce,
+        }
+    }
+
+    /// Pins an added `cid` and tells the network.
+    fn added(&self, cid: Cid) -> Result<Cid, Error> {
+        self.pins.add(&cid)?;
+        (self.announce)(cid);
+        Ok(cid)
+    }
+}
+
+impl Backend for EmbeddedBackend {
+    async fn read(&self, path: IpfsPath) -> Result<Reading, Error> {
+        let (cid, block, size) = reader::open(&self.blocks, &path).await?;
+        let (tx, chunks) = mpsc::channel(CHUNKS_AHEAD);
+        let blocks = self.blocks.clone();
+        let feed: LocalBoxFuture<'static, crate::error::Result<()>> =
+            Box::pin(async move { reader::stream_file(&blocks, cid, block, path.root, tx).await });
+        Ok(Reading {
+            size: Some(size),
+            chunks,
+            feed,
+        })
+    }
+
+    async fn ls(&self, path: &IpfsPath) -> Result<Vec<Entry>, Error> {
+        Ok(reader::ls(&self.blocks, path).await?)
+    }
+
+    async fn add(&self, data: &[u8], options: AddOptions) -> Result<Cid, Error> {
+        let cid = importer::add_bytes(&self.blocks.store, data, options)?;
+        self.added(cid)
+    }
+
+    fn add_stream(&self, options: AddOptions) -> Result<add_writer::Client, Error> {
+        let writer = AddWriterImpl::new(
+            &self.blocks.store,
+            options,
+            self.pins.clone(),
+            self.announce.clone(),
+        )?;
+        Ok(capnp_rpc::new_client(writer))
+    }
+
+    async fn add_directory(
+        &self,
+        files: &[TreeEntry<'_>],
+        options: AddOptions,
+    ) -> Result<Cid, Error> {
+        let cid = tree::add_to_store(&self.blocks.store, files, options)?;
+        self.added(cid)
+    }
+
+    async fn pin(&self, cid: &Cid) -> Result<(), Error> {
+        Ok(self.pins.pin(&self.blocks, cid).await?)
+    }
+
+    async fn unpin(&self, cid: &Cid) -> Result<(), Error> {
+        self.pins.unpin(cid)?;
+        // What only this pin kept goes now (see `gc`).
+        crate::gc::collect(&self.blocks.store, &self.pins).map_err(|e| {
+            Error::failed(format!(
+                "{cid} is unpinned, but collecting its blocks failed: {e}"
+            ))
+        })?;
+        Ok(())
+    }
+}
