@@ -4,13 +4,18 @@
 # SIGKILL ROUNDS times, and each restart is timed twice: the node's own
 # figure (spawn, handshake and Plugin.start, as its log says "restarted (pid
 # N) in X"), and from the kill to that log line (adds noticing the death
-# and a 1 ms back-off, `--provider-restart backoff:1-1`).
-# Usage: bench/restart.sh [ROUNDS] [PROGRAM]   (run bench/build.sh first)
+# and a 1 ms back-off, `--provider-restart backoff:1-1`). The provider runs
+# jailed (the default); FLAGS go to `ww run`, e.g. `--no-jail` to compare,
+# or what a script needs to start jailed:
+#   bench/restart.sh 20 tests/providers/python/kv_provider.py \
+#       --ro "$PWD/.tools/pycapnp" --ro "$PWD/capnp/schema"
+# Usage: bench/restart.sh [ROUNDS] [PROGRAM] [FLAGS...]   (run bench/build.sh first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir="${CARGO_TARGET_DIR:-target}"
 rounds="${1:-20}"
 program="${2:-$target_dir/release/ww-identity}"
+shift $(( $# < 2 ? $# : 2 ))
 work=$(mktemp -d)
 ww_pid=""
 cleanup() {
@@ -22,7 +27,7 @@ trap cleanup EXIT
 mkdir -p "$work/img/boot"
 cp "$target_dir/wasm32-wasip2/release/kernel.wasm" "$work/img/boot/main.wasm"
 mkfifo "$work/stdin"
-RUST_LOG=warn,ww=info "$target_dir/release/ww" run --port 0 --no-jail \
+RUST_LOG=warn,ww=info "$target_dir/release/ww" run --port 0 "$@" \
     --provider-restart backoff:1-1 --provider "$program" "$work/img" \
     <"$work/stdin" >/dev/null 2>"$work/log" &
 ww_pid=$!
@@ -60,6 +65,6 @@ to_us() { # 1.2ms → 1200, 850.3µs → 850
     awk '{ v=$1; if (v ~ /ms$/) { sub(/ms$/,"",v); print v*1000 } else if (v ~ /µs$/) { sub(/µs$/,"",v); print v } else if (v ~ /ns$/) { sub(/ns$/,"",v); print v/1000 } else { sub(/s$/,"",v); print v*1000000 } }'
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-echo "provider $program, $rounds restarts:"
+echo "provider $program ${*:-(jailed)}, $rounds restarts:"
 echo "  node's figure (spawn + handshake + start), median: $(to_us <"$work/own" | median) µs"
 echo "  kill → restarted log line, median:                 $(median <"$work/wall") µs"
