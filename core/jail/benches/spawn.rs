@@ -4,7 +4,11 @@
 //! forked` adds an empty `pre_exec`, which makes std fork as the jail must;
 //! `jailed` is the whole jail: a spawning thread in a new PID namespace,
 //! the init's setup (limits, uid, user/network/IPC namespaces, Landlock,
-//! seccomp), its fork of the program, and the report.
+//! seccomp), its fork of the program, and the report; `jailed, memory
+//! cgroup` adds a memory limit held by a cgroup (made, joined, removed per
+//! spawn) where the host has one, `jailed, RLIMIT_AS` the same limit as an
+//! rlimit; `jailed, host network` keeps the node's network namespace (what
+//! a new one costs).
 
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
@@ -47,6 +51,33 @@ fn spawn(c: &mut Criterion) {
             assert_eq!(jailed.wait().unwrap(), Ending::Exited(0));
         })
     });
+    let limited = |cgroup: bool| Policy {
+        limits: ww_jail::Limits {
+            memory: Some(256 << 20),
+            memory_cgroup: cgroup,
+            ..ww_jail::Limits::default()
+        },
+        ..policy.clone()
+    };
+    for (name, policy) in [
+        ("jailed, memory cgroup", limited(true)),
+        ("jailed, RLIMIT_AS", limited(false)),
+        (
+            "jailed, host network",
+            Policy {
+                network: true,
+                ..policy.clone()
+            },
+        ),
+    ] {
+        let jail = Jail::new(&policy).unwrap();
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let mut jailed = jail.spawn(command(), &[]).unwrap();
+                assert_eq!(jailed.wait().unwrap(), Ending::Exited(0));
+            })
+        });
+    }
     group.bench_function("jail built and spawned", |b| {
         b.iter(|| {
             let jail = Jail::new(&policy).unwrap();

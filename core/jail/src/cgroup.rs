@@ -31,7 +31,7 @@
 //!
 //! Only a node running as root makes cgroups (their files belong to root).
 //! The init moves itself into its cgroup first thing in the child, by
-//! writing `0` to a `cgroup.procs` the node opened; it reads the kill count
+//! writing `0` to a `tasks` (v1) or `cgroup.procs` (v2) the node opened; it reads the kill count
 //! through a descriptor the node opened too, since Landlock then denies it
 //! every path of the host.
 
@@ -54,6 +54,19 @@ pub(crate) enum Flavor {
 }
 
 impl Flavor {
+    /// The file a process joins through by writing `0` (itself). v1's
+    /// `tasks` moves the one thread that writes (the init has no other):
+    /// unlike `cgroup.procs`, it does not take the kernel's global lock on
+    /// thread groups, whose first writer in a while waits out an RCU grace
+    /// period (15 ms measured on a loaded host). v2 has no such file for
+    /// domain cgroups.
+    fn join_file(self) -> &'static str {
+        match self {
+            Flavor::V1 => "tasks",
+            Flavor::V2 => "cgroup.procs",
+        }
+    }
+
     fn limit_file(self) -> &'static str {
         match self {
             Flavor::V1 => "memory.limit_in_bytes",
@@ -244,8 +257,9 @@ static LEFT_OVER: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 #[derive(Debug)]
 pub(crate) struct Cgroup {
     dir: PathBuf,
-    /// `cgroup.procs`, open for writing: the init writes `0` to it.
-    procs: File,
+    /// The file to join through (`tasks` or `cgroup.procs`), open for
+    /// writing: the init writes `0` to it.
+    join: File,
     /// The file counting OOM kills, open for reading: the init reads it.
     events: File,
 }
@@ -264,9 +278,9 @@ impl Cgroup {
                 .custom_flags(libc::O_CLOEXEC)
                 .open(dir.join(file))
         };
-        let opened = open("cgroup.procs", true)
+        let opened = open(hierarchy.flavor.join_file(), true)
             .and_then(|procs| Ok((procs, open(hierarchy.flavor.events_file(), false)?)));
-        let (procs, events) = match opened {
+        let (join, events) = match opened {
             Ok(files) => files,
             Err(e) => {
                 let _ = fs::remove_dir(&dir);
@@ -276,7 +290,7 @@ impl Cgroup {
         // From here on the directory goes with the value (its drop removes it).
         let cgroup = Cgroup {
             dir: dir.clone(),
-            procs,
+            join,
             events,
         };
         fs::write(dir.join(hierarchy.flavor.limit_file()), memory.to_string())?;
@@ -294,8 +308,8 @@ impl Cgroup {
     }
 
     /// The descriptor the init writes `0` to, joining the cgroup.
-    pub(crate) fn procs_fd(&self) -> RawFd {
-        self.procs.as_raw_fd()
+    pub(crate) fn join_fd(&self) -> RawFd {
+        self.join.as_raw_fd()
     }
 
     /// The descriptor the init reads the OOM kill count from.
@@ -353,11 +367,11 @@ fn oom_kills(text: &[u8]) -> u64 {
         .unwrap_or(0)
 }
 
-/// Joins the cgroup: writes `0` (the calling process) to its
-/// `cgroup.procs`. In the child; allocation-free.
-pub(crate) fn join(procs: RawFd) -> nix::Result<()> {
+/// Joins the cgroup: writes `0` (the calling process, single-threaded) to
+/// its `tasks` or `cgroup.procs`. In the child; allocation-free.
+pub(crate) fn join(file: RawFd) -> nix::Result<()> {
     // SAFETY: writing from a static buffer to a descriptor we own.
-    let n = unsafe { libc::write(procs, b"0".as_ptr().cast(), 1) };
+    let n = unsafe { libc::write(file, b"0".as_ptr().cast(), 1) };
     nix::errno::Errno::result(n).map(drop)
 }
 

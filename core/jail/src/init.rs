@@ -109,7 +109,7 @@ pub(crate) struct Init {
     ruleset: Option<RulesetCreated>,
     filters: Arc<Filters>,
     network: bool,
-    /// The tree's memory cgroup: its `cgroup.procs` (to join) and the file
+    /// The tree's memory cgroup: the file to join it through and the file
     /// counting its OOM kills (to read).
     cgroup: Option<(RawFd, RawFd)>,
     report: OwnedFd,
@@ -164,8 +164,8 @@ impl Init {
     /// program.
     fn setup(&mut self) -> Result<Role, (Step, Errno)> {
         // First, while still root: everything after is counted in it.
-        if let Some((procs, _)) = self.cgroup {
-            crate::cgroup::join(procs).map_err(|e| (Step::Cgroup, e))?;
+        if let Some((join, _)) = self.cgroup {
+            crate::cgroup::join(join).map_err(|e| (Step::Cgroup, e))?;
         }
         reset_signals().map_err(|e| (Step::Signals, e))?;
         self.rlimits.apply().map_err(|e| (Step::Limits, e))?;

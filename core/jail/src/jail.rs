@@ -167,7 +167,7 @@ impl Jail {
         let init = Init::new(
             self.confinement.clone(),
             ruleset,
-            cgroup.as_ref().map(|c| (c.procs_fd(), c.events_fd())),
+            cgroup.as_ref().map(|c| (c.join_fd(), c.events_fd())),
             write,
             fds,
         )
