@@ -7,26 +7,27 @@
 //!   CID asked for (a flipped bit on disk, a file edited by hand) is
 //!   reported as [`IpfsError::Corrupt`] and removed, so it can be fetched
 //!   again; it is never handed out.
-//! - **Every write is atomic.** A block is written to a temporary file and
-//!   renamed into place; an add stages all its blocks in a [`Batch`] and
-//!   moves them in only once the whole DAG was built, so a failed or
-//!   abandoned add leaves nothing behind.
+//! - **Every write is atomic and durable.** A block is written to a
+//!   temporary file, synced, renamed into place and its directory synced
+//!   ([`crate::durable`]); an add stages all its blocks in a [`Batch`] and
+//!   moves them in only once the whole DAG was built, so a failed,
+//!   abandoned or killed add leaves no block that does not hash to its
+//!   name, and its pin is recorded only after every block is on disk.
 //!
 //! Blocks no pin reaches are removed by a collection (`gc`); the
 //! blocks an add in flight stages *or finds already stored* are held, so a
 //! collection running meanwhile cannot take a block the add's DAG will
 //! link to.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cid::Cid;
 use sha2::{Digest, Sha256};
 
+use crate::durable;
 use crate::error::{IpfsError, Result};
 
 /// The sha2-256 multihash code.
@@ -34,9 +35,6 @@ pub const SHA2_256: u64 = 0x12;
 
 /// The identity multihash code: the "hash" is the data itself.
 pub const IDENTITY: u64 = 0x00;
-
-/// Distinguishes temporary names made by this process.
-static UNIQUE: AtomicU64 = AtomicU64::new(0);
 
 /// Blocks on disk.
 #[derive(Clone, Debug)]
@@ -56,7 +54,10 @@ pub struct Swept {
     pub kept: usize,
 }
 
-fn io<'a>(path: &'a Path, what: &'static str) -> impl FnOnce(std::io::Error) -> IpfsError + 'a {
+pub(crate) fn io<'a>(
+    path: &'a Path,
+    what: &'static str,
+) -> impl FnOnce(std::io::Error) -> IpfsError + 'a {
     move |source| IpfsError::Store {
         path: path.to_path_buf(),
         what,
@@ -182,7 +183,8 @@ impl Blockstore {
         }
         let tmp = self.temp_name("block");
         write_whole(&tmp, data)?;
-        self.move_in(&tmp, cid)
+        let shard = self.move_in(&tmp, cid)?;
+        durable::sync_dir(&shard).map_err(io(&shard, "syncing a shard directory"))
     }
 
     /// A new batch: blocks written to it appear in the store together, on
@@ -261,25 +263,27 @@ impl Blockstore {
     }
 
     fn temp_name(&self, kind: &str) -> PathBuf {
-        let n = UNIQUE.fetch_add(1, Ordering::Relaxed);
-        self.tmp.join(format!("{kind}-{}-{n}", std::process::id()))
+        durable::temp_name(&self.tmp, kind)
     }
 
-    fn move_in(&self, from: &Path, cid: &Cid) -> Result<()> {
+    /// Renames the synced file `from` into place as `cid`'s block; returns
+    /// the shard directory, which the caller syncs (once for a batch).
+    fn move_in(&self, from: &Path, cid: &Cid) -> Result<PathBuf> {
         let to = self.path_of(cid);
-        if let Some(parent) = to.parent() {
-            fs::create_dir_all(parent).map_err(io(parent, "creating a shard directory"))?;
+        let shard = to.parent().unwrap_or(&self.blocks).to_path_buf();
+        if !shard.is_dir() {
+            fs::create_dir_all(&shard).map_err(io(&shard, "creating a shard directory"))?;
+            durable::sync_dir(&self.blocks).map_err(io(&self.blocks, "syncing the store"))?;
         }
-        fs::rename(from, &to).map_err(io(&to, "moving a block into place"))
+        fs::rename(from, &to).map_err(io(&to, "moving a block into place"))?;
+        Ok(shard)
     }
 }
 
-/// Writes a whole file. Not synced to disk: a block torn by a power loss
-/// fails verification on its next read and is removed then, so the store
-/// never hands it out.
+/// Writes a whole file and syncs it, so that once renamed into place it is
+/// the block's bytes even after a power loss.
 fn write_whole(path: &Path, data: &[u8]) -> Result<()> {
-    let mut file = fs::File::create(path).map_err(io(path, "creating a block file"))?;
-    file.write_all(data).map_err(io(path, "writing a block"))
+    durable::write_synced(path, data).map_err(io(path, "writing a block"))
 }
 
 /// Blocks staged for one add; dropped without [`commit`](Batch::commit),
@@ -341,8 +345,13 @@ impl Batch {
     /// An I/O error; blocks moved before it stay (each is whole and
     /// verified), the rest are deleted with the batch.
     pub fn commit(mut self) -> Result<()> {
+        let mut shards = BTreeSet::new();
         for (cid, path) in std::mem::take(&mut self.staged) {
-            self.store.move_in(&path, &cid)?;
+            shards.insert(self.store.move_in(&path, &cid)?);
+        }
+        // Durable before the caller records a pin of the DAG.
+        for shard in shards {
+            durable::sync_dir(&shard).map_err(io(&shard, "syncing a shard directory"))?;
         }
         self.committed = true;
         Ok(())

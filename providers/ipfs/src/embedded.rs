@@ -18,6 +18,7 @@ use crate::backend::{Backend, Reading};
 use crate::blocks::Blocks;
 use crate::cat_stream::CHUNKS_AHEAD;
 use crate::importer::{self, AddOptions};
+use crate::lease::Lease;
 use crate::path::IpfsPath;
 use crate::pins::Pins;
 use crate::reader::{self, Entry};
@@ -28,16 +29,19 @@ pub(crate) struct EmbeddedBackend {
     blocks: Blocks,
     pins: Pins,
     announce: Rc<dyn Fn(Cid)>,
+    /// The store's shared lease, for as long as the node serves it.
+    _lease: Lease,
 }
 
 impl EmbeddedBackend {
     /// Reads and adds through `blocks`, pinning what is added in `pins`;
-    /// `announce` is told each CID added.
-    pub(crate) fn new(blocks: Blocks, pins: Pins, announce: Rc<dyn Fn(Cid)>) -> Self {
+    /// `announce` is told each CID added; `lease` is held while it lives.
+    pub(crate) fn new(blocks: Blocks, pins: Pins, announce: Rc<dyn Fn(Cid)>, lease: Lease) -> Self {
         EmbeddedBackend {
             blocks,
             pins,
             announce,
+            _lease: lease,
         }
     }
 

@@ -23,6 +23,7 @@ use crate::embedded::EmbeddedBackend;
 use crate::ipfs::IpfsImpl;
 use crate::kubo::api::KuboApi;
 use crate::kubo::KuboBackend;
+use crate::lease::Lease;
 use crate::pins::Pins;
 
 /// The name `Ipfs` is exported under, to guests.
@@ -79,6 +80,9 @@ impl Provider for IpfsProvider {
             let wire = wire::Client::new(ctx.require("wire")?.cap.hook);
             let host = host::Client::new(ctx.require("host")?.cap.hook);
             let routing = routing::Client::new(ctx.require("routing")?.cap.hook);
+            // Held while the node runs: a repair from outside waits for it.
+            let lease = Lease::shared(&settings.data_dir).map_err(start_error)?;
+            crate::check::at_start(&settings.data_dir);
             let store = Blockstore::open(&settings.data_dir).map_err(start_error)?;
             let pins = Pins::open(&settings.data_dir).map_err(start_error)?;
             let bitswap = Bitswap::start(store.clone(), wire, host, Some(routing.clone()))
@@ -101,8 +105,9 @@ impl Provider for IpfsProvider {
             for cid in pins.list() {
                 announce(cid);
             }
-            let cap: ipfs::Client =
-                capnp_rpc::new_client(IpfsImpl::new(EmbeddedBackend::new(blocks, pins, announce)));
+            let cap: ipfs::Client = capnp_rpc::new_client(IpfsImpl::new(EmbeddedBackend::new(
+                blocks, pins, announce, lease,
+            )));
             tracing::debug!(dir = %settings.data_dir.display(), "ipfs provider started");
             Ok(vec![Export::new(EXPORT_NAME, cap.client, schema)])
         })

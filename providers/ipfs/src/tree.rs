@@ -17,6 +17,7 @@ use crate::error::Result;
 use crate::importer::{self, AddOptions, Entry};
 use crate::kubo::api::KuboApi;
 use crate::kubo::multipart;
+use crate::lease::Lease;
 use crate::pins::Pins;
 
 /// One entry of a tree: its path relative to the tree's root (`/`
@@ -47,9 +48,11 @@ pub(crate) fn add_to_store(
 ///
 /// # Errors
 ///
-/// A bad path in the tree, or a store or pin list that cannot be opened or
-/// written (nothing of the tree stays in the store then).
+/// A bad path in the tree, a store being repaired ([`crate::IpfsError::Busy`]),
+/// or a store or pin list that cannot be opened or written (nothing of the
+/// tree is pinned then).
 pub fn add_pinned(data_dir: &Path, files: &[TreeEntry<'_>], options: AddOptions) -> Result<Cid> {
+    let _lease = Lease::shared(data_dir)?;
     let store = Blockstore::open(data_dir)?;
     let root = add_to_store(&store, files, options)?;
     let pins = Pins::open(data_dir)?;

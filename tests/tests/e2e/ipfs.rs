@@ -4,7 +4,7 @@
 use ww_tests::*;
 
 /// The generator `ipfs-cmd gen` uses (xorshift64).
-fn content(length: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn content(length: usize, seed: u64) -> Vec<u8> {
     let mut x = seed;
     let mut out = Vec::with_capacity(length + 8);
     while out.len() < length {
@@ -18,7 +18,7 @@ fn content(length: usize, seed: u64) -> Vec<u8> {
 }
 
 /// `LEN HASH` as `ipfs-cmd sum` prints it (FNV-1a 64).
-fn sum(data: &[u8]) -> String {
+pub(crate) fn sum(data: &[u8]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in data {
         hash ^= u64::from(*b);
