@@ -188,7 +188,7 @@ pub fn check(data_dir: &Path, options: CheckOptions) -> Result<Report> {
     if options.gc {
         let store = Blockstore::open(data_dir)?;
         let pins = Pins::open(data_dir)?;
-        report.collected = Some(gc::collect(&store, &pins)?);
+        report.collected = gc::collect(&store, &pins)?;
     }
     Ok(report)
 }

@@ -45,9 +45,8 @@ impl EmbeddedBackend {
         }
     }
 
-    /// Pins an added `cid` and tells the network.
+    /// Tells the network of an added (and pinned) `cid`.
     fn added(&self, cid: Cid) -> Result<Cid, Error> {
-        self.pins.add(&cid)?;
         (self.announce)(cid);
         Ok(cid)
     }
@@ -72,7 +71,8 @@ impl Backend for EmbeddedBackend {
     }
 
     async fn add(&self, data: &[u8], options: AddOptions) -> Result<Cid, Error> {
-        let cid = importer::add_bytes(&self.blocks.store, data, options)?;
+        let cid =
+            importer::add_bytes_then(&self.blocks.store, data, options, |cid| self.pins.add(cid))?;
         self.added(cid)
     }
 
@@ -91,7 +91,7 @@ impl Backend for EmbeddedBackend {
         files: &[TreeEntry<'_>],
         options: AddOptions,
     ) -> Result<Cid, Error> {
-        let cid = tree::add_to_store(&self.blocks.store, files, options)?;
+        let cid = tree::add_to_store(&self.blocks.store, files, options, |cid| self.pins.add(cid))?;
         self.added(cid)
     }
 
@@ -101,7 +101,8 @@ impl Backend for EmbeddedBackend {
 
     async fn unpin(&self, cid: &Cid) -> Result<(), Error> {
         self.pins.unpin(cid)?;
-        // What only this pin kept goes now (see `gc`).
+        // What only this pin kept goes now (see `gc`), unless a `ww push`
+        // is adding meanwhile (then the next collection takes it).
         crate::gc::collect(&self.blocks.store, &self.pins).map_err(|e| {
             Error::failed(format!(
                 "{cid} is unpinned, but collecting its blocks failed: {e}"

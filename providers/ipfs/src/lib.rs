@@ -46,6 +46,7 @@ mod pins;
 mod provider;
 mod tree;
 mod unixfs;
+mod usage;
 
 pub use check::{check, CheckOptions, Report};
 pub use config::default_data_dir;
@@ -54,11 +55,14 @@ pub use importer::AddOptions;
 pub use lease::Lease;
 pub use provider::{provider, IpfsProvider};
 pub use tree::{add_pinned, add_through_api, TreeEntry};
+pub use usage::Usage;
 
 ww_provider_sdk::export!(IpfsProvider);
 
 #[cfg(test)]
 mod check_tests;
+#[cfg(test)]
+mod gc_tests;
 #[cfg(test)]
 mod reader_tests;
 #[cfg(test)]

@@ -56,8 +56,12 @@ impl Pins {
     ///
     /// A block that cannot be fetched (nothing is recorded then).
     pub async fn pin(&self, blocks: &Blocks, cid: &Cid) -> Result<()> {
+        // Fetched blocks stay until the pin keeps them: a collection while
+        // the rest arrive must not take them.
+        let mut holds = blocks.store.holds();
         let mut pending = vec![*cid];
         while let Some(next) = pending.pop() {
+            holds.hold(&next);
             let data = blocks.get(&next, cid).await?;
             if next.codec() == DAG_PB {
                 let node =

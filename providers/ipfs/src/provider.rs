@@ -88,6 +88,14 @@ impl Provider for IpfsProvider {
             let bitswap = Bitswap::start(store.clone(), wire, host, Some(routing.clone()))
                 .await
                 .map_err(start_error)?;
+            if let Some(max) = settings.store_max {
+                let bytes = store.measure(max).map_err(start_error)?;
+                tracing::debug!(bytes, max, "ipfs: the store's size, and its limit");
+                if bytes > max {
+                    crate::gc::collect(&store, &pins).map_err(start_error)?;
+                }
+                tokio::task::spawn_local(crate::gc::run_when_over(store.clone(), pins.clone()));
+            }
             let blocks = Blocks::new(store, Some(bitswap.clone()), settings.fetch_timeout);
             let announce: Rc<dyn Fn(Cid)> = Rc::new(move |cid: Cid| {
                 // Peers that asked for these blocks before they were here.
