@@ -1,7 +1,8 @@
-//! Crash safety of the IPFS store: `ww push` (a directory add) and a node's
-//! single and streamed adds are killed with SIGKILL at random points, over
-//! and over, on one data directory. Then `ww check` finds it clean, and a
-//! restarted node serves every pin whole and every add that answered.
+//! Crash safety of the IPFS store: `ww push` (a directory add), a node's
+//! single and streamed adds, and a node's Bitswap fetches are killed with
+//! SIGKILL at random points, over and over, on one data directory. Then
+//! `ww check` finds it clean, and a restarted node serves every pin whole
+//! and every add or pin that answered.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -18,6 +19,9 @@ const KILLS: u64 = 120;
 /// Where the random kill points come from (xorshift64, fixed: a failure
 /// can be replayed).
 const SEED: u64 = 0x5eed_cafe_f00d_0017;
+
+/// Kills during a pin that fetches its DAG from a peer over Bitswap.
+const FETCH_KILLS: u64 = 50;
 
 /// Bytes of the file each push and each streamed add brings anew.
 const BIG: usize = 1 << 20;
@@ -256,4 +260,83 @@ fn adds_killed_at_random_points_leave_a_store_that_checks_clean_and_serves_every
     run.send_line("quit");
     let (status, _, stderr) = run.finish();
     assert!(status.success(), "{}", stderr.join("\n"));
+}
+
+/// `ADDR/p2p/ID` of a node, for another to connect to.
+fn tcp_addr(run: &mut Running) -> String {
+    let id = ask(run, "id");
+    let addrs = ask(run, "addrs");
+    let addr = addrs
+        .split(' ')
+        .find(|a| a.contains("/tcp/"))
+        .unwrap_or_else(|| panic!("no tcp address in {addrs:?}"));
+    format!("{addr}/p2p/{id}")
+}
+
+/// A node whose store must be checked and served back after `check`.
+fn check_and_serve(data: &Path, image: &Path, answered: &BTreeMap<String, Vec<u8>>) {
+    let checked = output(Command::new(ww()).arg("check").arg("--data-dir").arg(data));
+    assert_exit(&checked, 0);
+    eprint!("{}", text(&checked.stdout));
+    assert!(
+        text(&checked.stdout).contains("clean"),
+        "{}",
+        text(&checked.stdout)
+    );
+    // Alone (no peer to fetch from): every pin must be whole here.
+    let mut run = node(data, image);
+    for (cid, bytes) in answered {
+        assert_eq!(ask(&mut run, &format!("sum /ipfs/{cid}")), sum(bytes));
+    }
+    for pin in std::fs::read_dir(data.join("ipfs/pins")).unwrap() {
+        let pin = pin.unwrap().file_name().to_string_lossy().into_owned();
+        read_whole(&mut run, &format!("/ipfs/{pin}"));
+    }
+    run.send_line("quit");
+    let (status, _, stderr) = run.finish();
+    assert!(status.success(), "{}", stderr.join("\n"));
+}
+
+#[test]
+fn bitswap_fetches_killed_at_random_points_leave_no_partial_pin() {
+    let image = image("ipfs-cmd");
+    let source = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut rng = Rng(SEED ^ 0xb175);
+    let mut peer = node(source.path(), image.path());
+    let addr = tcp_addr(&mut peer);
+    let mut answered: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut interrupted = 0;
+    let mut scale = None;
+    for n in 0..=FETCH_KILLS {
+        // New content each time, so every fetch brings blocks anew.
+        let bytes = content(BIG, 5000 + n);
+        let cid = ask(&mut peer, &format!("gen {BIG} {}", 5000 + n));
+        let mut run = node(data.path(), image.path());
+        assert_eq!(ask(&mut run, &format!("connect {addr}")), "ok");
+        run.send_line(&format!("pin {cid}"));
+        match scale {
+            // The first runs whole: the scale of the kill points.
+            None => {
+                let started = Instant::now();
+                run.wait_for(Stream::Stdout, "pin: ok");
+                scale = Some(started.elapsed());
+            }
+            Some(scale) => std::thread::sleep(rng.delay(scale)),
+        }
+        kill(run.pid(), libc::SIGKILL);
+        let (_, stdout, stderr) = run.finish();
+        assert_no_panic(&stderr.join("\n"));
+        if stdout.iter().any(|l| l == "pin: ok") {
+            answered.insert(cid, bytes);
+        } else {
+            interrupted += 1;
+            assert!(!stdout.iter().any(|l| l.starts_with("pin: ")), "{stdout:?}");
+        }
+    }
+    assert!(interrupted > 0, "no kill landed during a fetch");
+    eprintln!("{FETCH_KILLS} kills, {interrupted} during a fetch");
+    peer.send_line("quit");
+    peer.finish();
+    check_and_serve(data.path(), image.path(), &answered);
 }
