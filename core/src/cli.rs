@@ -65,6 +65,22 @@ pub enum Command {
         #[command(flatten)]
         publish: PublishArgs,
     },
+    /// Check the IPFS store of a data directory: every block hashes to its
+    /// name, every pin's DAG is whole, no leftovers of interrupted writes.
+    /// Exit status 0 when clean (or repaired), 1 when damage was found and
+    /// left, 2 when the check could not run.
+    Check {
+        /// The node's data directory [default: ~/.ww].
+        #[arg(long, env = "WW_DATA_DIR", value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Remove corrupt blocks, dangling pins and leftovers (not while a
+        /// node or `ww push` uses the directory).
+        #[arg(long)]
+        repair: bool,
+        /// Then remove every block no pin reaches.
+        #[arg(long)]
+        gc: bool,
+    },
     /// Create a guest project in NAME that `ww build NAME` and `ww run NAME`
     /// take as is (it signs a message and spawns a child).
     Init {

@@ -66,6 +66,11 @@ fn main() {
             Some(cid) => publish_head(&publish, &cid),
             None => 1,
         },
+        Command::Check {
+            data_dir,
+            repair,
+            gc,
+        } => check(data_dir, repair, gc),
         Command::Init { name, sdk } => {
             report(ww_core::scaffold::init(&name, sdk.as_deref()).map(|()| {
                 let n = name.display();
@@ -220,6 +225,31 @@ fn push(
 ) -> Option<String> {
     eprintln!("error: this ww was built without the ipfs provider; `ww push` needs it");
     None
+}
+
+/// `ww check`: the store's report on stdout; 0 clean, 1 damaged, 2 failed.
+#[cfg(feature = "ipfs")]
+fn check(data_dir: Option<std::path::PathBuf>, repair: bool, gc: bool) -> i32 {
+    let Some(dir) = data_dir.or_else(ww_ipfs::default_data_dir) else {
+        eprintln!("error: no --data-dir given and HOME is not set; pass --data-dir DIR");
+        return 2;
+    };
+    match ww_ipfs::check(&dir, ww_ipfs::CheckOptions { repair, gc }) {
+        Ok(report) => {
+            println!("{report}");
+            i32::from(!report.is_clean() && !report.repaired)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+#[cfg(not(feature = "ipfs"))]
+fn check(_: Option<std::path::PathBuf>, _: bool, _: bool) -> i32 {
+    eprintln!("error: this ww was built without the ipfs provider; `ww check` needs it");
+    2
 }
 
 /// `ww push --stem`: setHead with the pushed CID.

@@ -4,8 +4,9 @@
 //! `block` is the highest block whose updates are all settled (adopted or
 //! dropped); a restart backfills from `block + 1`. `seq` and `cid` are the
 //! last adopted head; an update with a `seq` at or below it is never adopted
-//! again. The file is JSON, written to a temporary file and renamed, so a
-//! crash leaves the old cursor or the new one, never half of one.
+//! again. The file is JSON, written to a temporary file, synced, renamed and
+//! its directory synced, so a crash (or a power loss) leaves the old cursor
+//! or the new one, never half of one.
 
 use std::path::{Path, PathBuf};
 
@@ -119,9 +120,25 @@ impl CursorFile {
         .to_string();
         let mut tmp = self.path.clone().into_os_string();
         tmp.push(".tmp");
-        std::fs::write(&tmp, text).map_err(|e| self.error(e))?;
-        std::fs::rename(&tmp, &self.path).map_err(|e| self.error(e))
+        write_synced(Path::new(&tmp), text.as_bytes()).map_err(|e| self.error(e))?;
+        std::fs::rename(&tmp, &self.path).map_err(|e| self.error(e))?;
+        let dir = match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| self.error(e))
     }
+}
+
+/// Creates `path` with `data`, synced to disk before it is renamed into
+/// place.
+fn write_synced(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(data)?;
+    file.sync_all()
 }
 
 #[cfg(test)]
@@ -147,5 +164,34 @@ mod tests {
         std::fs::write(&path, "garbage").unwrap();
         let err = file.load().unwrap_err().to_string();
         assert!(err.contains("not a cursor"), "{err}");
+    }
+
+    #[test]
+    fn a_write_cut_short_leaves_the_previous_cursor() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cursor.json");
+        let file = CursorFile::new(path.clone(), 1, "0xabc".into());
+        let first = Cursor {
+            block: 7,
+            seq: 1,
+            cid: vec![9],
+        };
+        file.save(&first).unwrap();
+        // What a writer killed before its rename leaves: half a file
+        // beside the cursor, never in its place.
+        std::fs::write(
+            dir.path().join("cursor.json.tmp"),
+            "{\"chain_id\": 1, \"blo",
+        )
+        .unwrap();
+        assert_eq!(file.load().unwrap(), Some(first));
+        let next = Cursor {
+            block: 8,
+            seq: 2,
+            cid: vec![10],
+        };
+        file.save(&next).unwrap();
+        assert_eq!(file.load().unwrap(), Some(next));
+        assert!(!dir.path().join("cursor.json.tmp").exists());
     }
 }

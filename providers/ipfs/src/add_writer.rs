@@ -64,8 +64,7 @@ impl add_writer::Server for AddWriterImpl {
     ) -> Result<(), Error> {
         let file = self.import.borrow_mut().take().ok_or_else(finished)?;
         let (cid, _, batch) = file.finish()?;
-        batch.commit()?;
-        self.pins.add(&cid)?;
+        batch.commit_then(|| self.pins.add(&cid))?;
         (self.announce)(cid);
         results.get().set_cid(cid.to_string().as_str());
         Ok(())

@@ -7,36 +7,35 @@
 //!   CID asked for (a flipped bit on disk, a file edited by hand) is
 //!   reported as [`IpfsError::Corrupt`] and removed, so it can be fetched
 //!   again; it is never handed out.
-//! - **Every write is atomic.** A block is written to a temporary file and
-//!   renamed into place; an add stages all its blocks in a [`Batch`] and
-//!   moves them in only once the whole DAG was built, so a failed or
-//!   abandoned add leaves nothing behind.
+//! - **Every write is atomic and durable.** A block is written to a
+//!   temporary file, synced, renamed into place and its directory synced
+//!   ([`crate::durable`]); an add stages all its blocks in a [`Batch`] and
+//!   moves them in only once the whole DAG was built, so a failed,
+//!   abandoned or killed add leaves no block that does not hash to its
+//!   name, and its pin is recorded only after every block is on disk.
 //!
 //! Blocks no pin reaches are removed by a collection (`gc`); the
 //! blocks an add in flight stages *or finds already stored* are held, so a
 //! collection running meanwhile cannot take a block the add's DAG will
 //! link to.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cid::Cid;
 use sha2::{Digest, Sha256};
 
+use crate::durable;
 use crate::error::{IpfsError, Result};
+use crate::usage::Usage;
 
 /// The sha2-256 multihash code.
 pub const SHA2_256: u64 = 0x12;
 
 /// The identity multihash code: the "hash" is the data itself.
 pub const IDENTITY: u64 = 0x00;
-
-/// Distinguishes temporary names made by this process.
-static UNIQUE: AtomicU64 = AtomicU64::new(0);
 
 /// Blocks on disk.
 #[derive(Clone, Debug)]
@@ -45,6 +44,7 @@ pub struct Blockstore {
     tmp: PathBuf,
     /// Keys (file names) held by adds in flight, with how many hold each.
     held: Arc<Mutex<HashMap<String, usize>>>,
+    usage: Arc<Usage>,
 }
 
 /// What a sweep did.
@@ -54,9 +54,38 @@ pub struct Swept {
     pub removed: usize,
     /// Blocks kept (reachable or held).
     pub kept: usize,
+    /// Bytes of the blocks kept.
+    pub kept_bytes: u64,
 }
 
-fn io<'a>(path: &'a Path, what: &'static str) -> impl FnOnce(std::io::Error) -> IpfsError + 'a {
+/// Blocks kept from collection while they are held: those of an add in
+/// flight until its pin is recorded, those of a pin being fetched.
+#[derive(Debug)]
+pub struct Holds {
+    store: Blockstore,
+    keys: Vec<String>,
+}
+
+impl Holds {
+    /// Keeps `cid`'s block from collection (stored yet or not) until this
+    /// is dropped.
+    pub fn hold(&mut self, cid: &Cid) {
+        let key = Blockstore::key(cid);
+        self.store.hold(key.clone());
+        self.keys.push(key);
+    }
+}
+
+impl Drop for Holds {
+    fn drop(&mut self) {
+        self.store.release(&self.keys);
+    }
+}
+
+pub(crate) fn io<'a>(
+    path: &'a Path,
+    what: &'static str,
+) -> impl FnOnce(std::io::Error) -> IpfsError + 'a {
     move |source| IpfsError::Store {
         path: path.to_path_buf(),
         what,
@@ -109,7 +138,48 @@ impl Blockstore {
             blocks,
             tmp,
             held: Arc::default(),
+            usage: Arc::default(),
         })
+    }
+
+    /// The data directory this store is in.
+    pub fn data_dir(&self) -> &Path {
+        // `<data-dir>/ipfs/blocks`, made so by `open`.
+        self.blocks
+            .parent()
+            .and_then(Path::parent)
+            .unwrap_or(&self.blocks)
+    }
+
+    /// How many bytes the store holds (counted only once
+    /// [`Blockstore::measure`] ran), and when it is over its limit.
+    pub fn usage(&self) -> &Arc<Usage> {
+        &self.usage
+    }
+
+    /// Counts the bytes stored (one walk) and sets the limit past which
+    /// [`Usage`] asks for a collection.
+    ///
+    /// # Errors
+    ///
+    /// When the store's directories cannot be listed.
+    pub fn measure(&self, max: u64) -> Result<u64> {
+        self.usage.limit_to(max);
+        let mut bytes = 0;
+        self.each_block(|_, size| {
+            bytes += size;
+            Ok(())
+        })?;
+        self.usage.measured(bytes);
+        Ok(bytes)
+    }
+
+    /// Keys held from collection, released on drop.
+    pub fn holds(&self) -> Holds {
+        Holds {
+            store: self.clone(),
+            keys: Vec::new(),
+        }
     }
 
     /// The key (file name) `cid`'s block is stored under: its multihash
@@ -182,7 +252,8 @@ impl Blockstore {
         }
         let tmp = self.temp_name("block");
         write_whole(&tmp, data)?;
-        self.move_in(&tmp, cid)
+        let shard = self.move_in(&tmp, cid)?;
+        durable::sync_dir(&shard).map_err(io(&shard, "syncing a shard directory"))
     }
 
     /// A new batch: blocks written to it appear in the store together, on
@@ -198,12 +269,14 @@ impl Blockstore {
             store: self.clone(),
             dir,
             staged: Vec::new(),
-            held: Vec::new(),
+            holds: self.holds(),
             committed: false,
         })
     }
 
-    fn held(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+    /// The keys adds and pins in flight hold; while this guard lives, none
+    /// is released (so no pin recorded meanwhile goes unseen by a sweep).
+    pub(crate) fn held(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
         // A panic while holding the lock leaves a usable map.
         self.held.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -224,17 +297,8 @@ impl Blockstore {
         }
     }
 
-    /// Removes every stored block whose key is not in `keep` and that no
-    /// add in flight holds.
-    ///
-    /// # Errors
-    ///
-    /// When the store's directories cannot be read or a block not removed.
-    pub fn sweep(&self, keep: &HashSet<String>) -> Result<Swept> {
-        let mut swept = Swept::default();
-        // Held for the whole sweep: an add cannot start holding a block
-        // between the check and the removal.
-        let held = self.held();
+    /// Calls `f` with the path and size of every file in the store.
+    fn each_block(&self, mut f: impl FnMut(&Path, u64) -> Result<()>) -> Result<()> {
         let shards = fs::read_dir(&self.blocks).map_err(io(&self.blocks, "listing blocks"))?;
         for shard in shards {
             let shard = shard.map_err(io(&self.blocks, "listing blocks"))?.path();
@@ -242,44 +306,85 @@ impl Blockstore {
                 continue;
             }
             for block in fs::read_dir(&shard).map_err(io(&shard, "listing blocks"))? {
-                let path = block.map_err(io(&shard, "listing blocks"))?.path();
-                let Some(key) = path.file_name().and_then(|n| n.to_str()) else {
-                    continue;
-                };
-                if keep.contains(key) || held.contains_key(key) {
-                    swept.kept += 1;
-                    continue;
-                }
-                match fs::remove_file(&path) {
-                    Ok(()) => swept.removed += 1,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(io(&path, "removing a block")(e)),
-                }
+                let block = block.map_err(io(&shard, "listing blocks"))?;
+                // Removed meanwhile: nothing to count.
+                let size = block.metadata().map(|m| m.len()).unwrap_or(0);
+                f(&block.path(), size)?;
             }
         }
+        Ok(())
+    }
+
+    /// Removes every stored block whose key is not in `keep` and that no
+    /// add or pin in flight holds (the caller marked `keep` beforehand; a
+    /// collection marks under the lock instead, see `gc`).
+    ///
+    /// # Errors
+    ///
+    /// When the store's directories cannot be read or a block not removed.
+    pub fn sweep(&self, keep: &HashSet<String>) -> Result<Swept> {
+        self.sweep_held(self.held(), keep)
+    }
+
+    /// [`Blockstore::sweep`] under `held`, [`Blockstore::held`]'s guard, taken
+    /// before the last marking and kept for the whole sweep, so an add
+    /// can neither start holding a block between the check and the
+    /// removal nor stop holding one whose pin the marking missed.
+    ///
+    /// # Errors
+    ///
+    /// When the store's directories cannot be read or a block not removed.
+    pub(crate) fn sweep_held(
+        &self,
+        held: std::sync::MutexGuard<'_, HashMap<String, usize>>,
+        keep: &HashSet<String>,
+    ) -> Result<Swept> {
+        let mut swept = Swept::default();
+        self.each_block(|path, size| {
+            let Some(key) = path.file_name().and_then(|n| n.to_str()) else {
+                return Ok(());
+            };
+            if keep.contains(key) || held.contains_key(key) {
+                swept.kept += 1;
+                swept.kept_bytes += size;
+                return Ok(());
+            }
+            match fs::remove_file(path) {
+                Ok(()) => swept.removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(path, "removing a block")(e)),
+            }
+            Ok(())
+        })?;
+        drop(held);
+        self.usage.measured(swept.kept_bytes);
         Ok(swept)
     }
 
     fn temp_name(&self, kind: &str) -> PathBuf {
-        let n = UNIQUE.fetch_add(1, Ordering::Relaxed);
-        self.tmp.join(format!("{kind}-{}-{n}", std::process::id()))
+        durable::temp_name(&self.tmp, kind)
     }
 
-    fn move_in(&self, from: &Path, cid: &Cid) -> Result<()> {
+    /// Renames the synced file `from` into place as `cid`'s block; returns
+    /// the shard directory, which the caller syncs (once for a batch).
+    fn move_in(&self, from: &Path, cid: &Cid) -> Result<PathBuf> {
         let to = self.path_of(cid);
-        if let Some(parent) = to.parent() {
-            fs::create_dir_all(parent).map_err(io(parent, "creating a shard directory"))?;
+        let shard = to.parent().unwrap_or(&self.blocks).to_path_buf();
+        if !shard.is_dir() {
+            fs::create_dir_all(&shard).map_err(io(&shard, "creating a shard directory"))?;
+            durable::sync_dir(&self.blocks).map_err(io(&self.blocks, "syncing the store"))?;
         }
-        fs::rename(from, &to).map_err(io(&to, "moving a block into place"))
+        let size = fs::metadata(from).map(|m| m.len()).unwrap_or(0);
+        fs::rename(from, &to).map_err(io(&to, "moving a block into place"))?;
+        self.usage.grew(size);
+        Ok(shard)
     }
 }
 
-/// Writes a whole file. Not synced to disk: a block torn by a power loss
-/// fails verification on its next read and is removed then, so the store
-/// never hands it out.
+/// Writes a whole file and syncs it, so that once renamed into place it is
+/// the block's bytes even after a power loss.
 fn write_whole(path: &Path, data: &[u8]) -> Result<()> {
-    let mut file = fs::File::create(path).map_err(io(path, "creating a block file"))?;
-    file.write_all(data).map_err(io(path, "writing a block"))
+    durable::write_synced(path, data).map_err(io(path, "writing a block"))
 }
 
 /// Blocks staged for one add; dropped without [`commit`](Batch::commit),
@@ -290,7 +395,7 @@ pub struct Batch {
     dir: PathBuf,
     staged: Vec<(Cid, PathBuf)>,
     /// Keys this add holds against collection (staged or already stored).
-    held: Vec<String>,
+    holds: Holds,
     committed: bool,
 }
 
@@ -305,9 +410,7 @@ impl Batch {
         if cid.hash().code() == IDENTITY {
             return Ok(());
         }
-        let key = Blockstore::key(cid);
-        self.store.hold(key.clone());
-        self.held.push(key);
+        self.holds.hold(cid);
         if self.store.has(cid) {
             return Ok(());
         }
@@ -329,7 +432,7 @@ impl Batch {
             other.staged.push((cid, to));
         }
         // The holds go with the blocks.
-        other.held.append(&mut self.held);
+        other.holds.keys.append(&mut self.holds.keys);
         self.committed = true;
         Ok(())
     }
@@ -340,12 +443,28 @@ impl Batch {
     ///
     /// An I/O error; blocks moved before it stay (each is whole and
     /// verified), the rest are deleted with the batch.
-    pub fn commit(mut self) -> Result<()> {
+    pub fn commit(self) -> Result<()> {
+        self.commit_then(|| Ok(()))
+    }
+
+    /// [`commit`](Batch::commit)s, then runs `then` (recording the pin of
+    /// the DAG) while the blocks are still held, so no collection can take
+    /// them between the two.
+    ///
+    /// # Errors
+    ///
+    /// As [`commit`](Batch::commit), or `then`'s error.
+    pub fn commit_then(mut self, then: impl FnOnce() -> Result<()>) -> Result<()> {
+        let mut shards = BTreeSet::new();
         for (cid, path) in std::mem::take(&mut self.staged) {
-            self.store.move_in(&path, &cid)?;
+            shards.insert(self.store.move_in(&path, &cid)?);
+        }
+        // Durable before the caller records a pin of the DAG.
+        for shard in shards {
+            durable::sync_dir(&shard).map_err(io(&shard, "syncing a shard directory"))?;
         }
         self.committed = true;
-        Ok(())
+        then()
     }
 }
 
@@ -355,6 +474,5 @@ impl Drop for Batch {
             tracing::debug!(blocks = self.staged.len(), "discarding an unfinished add");
         }
         let _ = fs::remove_dir_all(&self.dir);
-        self.store.release(&self.held);
     }
 }

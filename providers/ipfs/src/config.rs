@@ -17,6 +17,9 @@ pub const FETCH_TIMEOUT: &str = "ipfs-fetch-timeout";
 /// A Kubo-compatible RPC API to use instead of the embedded store.
 pub const IPFS_URL: &str = "ipfs-url";
 
+/// MiB the store may hold before blocks no pin reaches are collected.
+pub const STORE_MAX: &str = "ipfs-store-max";
+
 /// The keys, for the manifest.
 pub fn keys() -> Vec<ConfigKey> {
     vec![
@@ -32,6 +35,13 @@ pub fn keys() -> Vec<ConfigKey> {
                 "seconds a block may take to arrive from peers [default: {}]",
                 DEFAULT_FETCH_TIMEOUT.as_secs()
             ),
+            required: false,
+        },
+        ConfigKey {
+            key: STORE_MAX.into(),
+            help: "MiB the embedded store may hold; past it, blocks no pin reaches (fetched \
+                   for reading, never pinned) are collected [default: no limit]"
+                .into(),
             required: false,
         },
         ConfigKey {
@@ -58,6 +68,8 @@ pub struct Settings {
     pub fetch_timeout: Duration,
     /// The Kubo RPC API to use, when one is configured.
     pub ipfs_url: Option<String>,
+    /// Bytes the store may hold before a collection, when limited.
+    pub store_max: Option<u64>,
 }
 
 impl Settings {
@@ -97,10 +109,23 @@ impl Settings {
             .map(str::trim)
             .filter(|url| !url.is_empty())
             .map(str::to_string);
+        let store_max = match ctx.config(STORE_MAX) {
+            None => None,
+            Some(text) => match text.trim().parse::<u64>() {
+                Ok(mib) if mib > 0 && mib < 1 << 40 => Some(mib << 20),
+                _ => {
+                    return Err(Error::Config {
+                        key: STORE_MAX.into(),
+                        reason: format!("`{text}` is not a positive whole number of MiB"),
+                    })
+                }
+            },
+        };
         Ok(Settings {
             data_dir,
             fetch_timeout,
             ipfs_url,
+            store_max,
         })
     }
 }

@@ -18,6 +18,7 @@ use crate::backend::{Backend, Reading};
 use crate::blocks::Blocks;
 use crate::cat_stream::CHUNKS_AHEAD;
 use crate::importer::{self, AddOptions};
+use crate::lease::Lease;
 use crate::path::IpfsPath;
 use crate::pins::Pins;
 use crate::reader::{self, Entry};
@@ -28,22 +29,24 @@ pub(crate) struct EmbeddedBackend {
     blocks: Blocks,
     pins: Pins,
     announce: Rc<dyn Fn(Cid)>,
+    /// The store's shared lease, for as long as the node serves it.
+    _lease: Lease,
 }
 
 impl EmbeddedBackend {
     /// Reads and adds through `blocks`, pinning what is added in `pins`;
-    /// `announce` is told each CID added.
-    pub(crate) fn new(blocks: Blocks, pins: Pins, announce: Rc<dyn Fn(Cid)>) -> Self {
+    /// `announce` is told each CID added; `lease` is held while it lives.
+    pub(crate) fn new(blocks: Blocks, pins: Pins, announce: Rc<dyn Fn(Cid)>, lease: Lease) -> Self {
         EmbeddedBackend {
             blocks,
             pins,
             announce,
+            _lease: lease,
         }
     }
 
-    /// Pins an added `cid` and tells the network.
+    /// Tells the network of an added (and pinned) `cid`.
     fn added(&self, cid: Cid) -> Result<Cid, Error> {
-        self.pins.add(&cid)?;
         (self.announce)(cid);
         Ok(cid)
     }
@@ -68,7 +71,8 @@ impl Backend for EmbeddedBackend {
     }
 
     async fn add(&self, data: &[u8], options: AddOptions) -> Result<Cid, Error> {
-        let cid = importer::add_bytes(&self.blocks.store, data, options)?;
+        let cid =
+            importer::add_bytes_then(&self.blocks.store, data, options, |cid| self.pins.add(cid))?;
         self.added(cid)
     }
 
@@ -87,7 +91,7 @@ impl Backend for EmbeddedBackend {
         files: &[TreeEntry<'_>],
         options: AddOptions,
     ) -> Result<Cid, Error> {
-        let cid = tree::add_to_store(&self.blocks.store, files, options)?;
+        let cid = tree::add_to_store(&self.blocks.store, files, options, |cid| self.pins.add(cid))?;
         self.added(cid)
     }
 
@@ -97,7 +101,8 @@ impl Backend for EmbeddedBackend {
 
     async fn unpin(&self, cid: &Cid) -> Result<(), Error> {
         self.pins.unpin(cid)?;
-        // What only this pin kept goes now (see `gc`).
+        // What only this pin kept goes now (see `gc`), unless a `ww push`
+        // is adding meanwhile (then the next collection takes it).
         crate::gc::collect(&self.blocks.store, &self.pins).map_err(|e| {
             Error::failed(format!(
                 "{cid} is unpinned, but collecting its blocks failed: {e}"

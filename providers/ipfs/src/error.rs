@@ -112,6 +112,18 @@ pub enum IpfsError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Another process holds the data directory's store in a way that
+    /// excludes this one (see `lease`).
+    #[error(
+        "the IPFS store in {} is in use by {holder}; wait for it to end (or stop it), then try again",
+        dir.display()
+    )]
+    Busy {
+        /// The data directory.
+        dir: PathBuf,
+        /// Who may hold it.
+        holder: &'static str,
+    },
     /// The network side (Bitswap, routing) failed.
     #[error("{0}")]
     Network(String),

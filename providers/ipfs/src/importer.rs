@@ -141,10 +141,25 @@ impl FileImport {
 ///
 /// When the store cannot be written (nothing of the file is left in it).
 pub fn add_bytes(store: &Blockstore, data: &[u8], options: AddOptions) -> Result<Cid> {
+    add_bytes_then(store, data, options, |_| Ok(()))
+}
+
+/// [`add_bytes`], running `then` with the CID (to pin it) before the
+/// blocks stop being held against collection.
+///
+/// # Errors
+///
+/// As [`add_bytes`], or `then`'s error.
+pub fn add_bytes_then(
+    store: &Blockstore,
+    data: &[u8],
+    options: AddOptions,
+    then: impl FnOnce(&Cid) -> Result<()>,
+) -> Result<Cid> {
     let mut import = FileImport::new(store, options)?;
     import.write(data)?;
     let (cid, _, batch) = import.finish()?;
-    batch.commit()?;
+    batch.commit_then(|| then(&cid))?;
     Ok(cid)
 }
 
@@ -172,6 +187,21 @@ pub fn add_directory(
     store: &Blockstore,
     entries: &[(String, Entry<'_>)],
     options: AddOptions,
+) -> Result<Cid> {
+    add_directory_then(store, entries, options, |_| Ok(()))
+}
+
+/// [`add_directory`], running `then` with the root's CID (to pin it)
+/// before the blocks stop being held against collection.
+///
+/// # Errors
+///
+/// As [`add_directory`], or `then`'s error.
+pub fn add_directory_then(
+    store: &Blockstore,
+    entries: &[(String, Entry<'_>)],
+    options: AddOptions,
+    then: impl FnOnce(&Cid) -> Result<()>,
 ) -> Result<Cid> {
     let mut tree_options = TreeOptions::default();
     tree_options.wrap_with_directory();
@@ -215,7 +245,7 @@ pub fn add_directory(
         root = Some(*node.cid);
     }
     let root = root.ok_or_else(|| IpfsError::BadAdd("the directory has no entries".into()))?;
-    batch.commit()?;
+    batch.commit_then(|| then(&root))?;
     Ok(root)
 }
 

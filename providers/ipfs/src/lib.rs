@@ -18,12 +18,14 @@
 //! [`provider()`].
 //!
 //! Outside a node, [`add_pinned`] and [`add_through_api`] add a directory
-//! tree whole (`ww push`). The storage modules below are public for the
+//! tree whole (`ww push`), and [`check()`] verifies and repairs a data
+//! directory's store (`ww check`). The storage modules below are public for the
 //! fuzz targets, which drive them with hostile bytes.
 
 pub mod bitswap;
 pub mod blocks;
 pub mod blockstore;
+pub mod check;
 pub mod importer;
 pub mod path;
 pub mod reader;
@@ -32,25 +34,35 @@ mod add_writer;
 mod backend;
 mod cat_stream;
 mod config;
+mod durable;
 mod embedded;
 mod error;
 mod fields;
 mod gc;
 mod ipfs;
 mod kubo;
+mod lease;
 mod pins;
 mod provider;
 mod tree;
 mod unixfs;
+mod usage;
 
+pub use check::{check, CheckOptions, Report};
 pub use config::default_data_dir;
 pub use error::{IpfsError, Result};
 pub use importer::AddOptions;
+pub use lease::Lease;
 pub use provider::{provider, IpfsProvider};
 pub use tree::{add_pinned, add_through_api, TreeEntry};
+pub use usage::Usage;
 
 ww_provider_sdk::export!(IpfsProvider);
 
+#[cfg(test)]
+mod check_tests;
+#[cfg(test)]
+mod gc_tests;
 #[cfg(test)]
 mod reader_tests;
 #[cfg(test)]

@@ -1,5 +1,9 @@
 //! Pins: DAGs kept whole in the local store, recorded as one empty file per
 //! root under `<data-dir>/ipfs/pins/`.
+//!
+//! A pin is recorded only once every block of its DAG is durably stored,
+//! and the record itself appears atomically ([`crate::durable`]), so a
+//! crash leaves a pin whole or absent, never one naming missing blocks.
 
 use std::fs;
 use std::path::PathBuf;
@@ -9,6 +13,7 @@ use cid::Cid;
 use ipld_dagpb::PbNode;
 
 use crate::blocks::Blocks;
+use crate::durable;
 use crate::error::{IpfsError, Result};
 use crate::reader::DAG_PB;
 
@@ -16,6 +21,7 @@ use crate::reader::DAG_PB;
 #[derive(Clone, Debug)]
 pub struct Pins {
     dir: PathBuf,
+    tmp: PathBuf,
 }
 
 impl Pins {
@@ -26,12 +32,15 @@ impl Pins {
     /// When the directory cannot be created.
     pub fn open(data_dir: &std::path::Path) -> Result<Pins> {
         let dir = data_dir.join("ipfs").join("pins");
-        fs::create_dir_all(&dir).map_err(|source| IpfsError::Store {
-            path: dir.clone(),
-            what: "creating the directory",
-            source,
-        })?;
-        Ok(Pins { dir })
+        let tmp = data_dir.join("ipfs").join("tmp");
+        for dir in [&dir, &tmp] {
+            fs::create_dir_all(dir).map_err(|source| IpfsError::Store {
+                path: dir.clone(),
+                what: "creating the directory",
+                source,
+            })?;
+        }
+        Ok(Pins { dir, tmp })
     }
 
     fn record(&self, cid: &Cid) -> PathBuf {
@@ -47,8 +56,12 @@ impl Pins {
     ///
     /// A block that cannot be fetched (nothing is recorded then).
     pub async fn pin(&self, blocks: &Blocks, cid: &Cid) -> Result<()> {
+        // Fetched blocks stay until the pin keeps them: a collection while
+        // the rest arrive must not take them.
+        let mut holds = blocks.store.holds();
         let mut pending = vec![*cid];
         while let Some(next) = pending.pop() {
+            holds.hold(&next);
             let data = blocks.get(&next, cid).await?;
             if next.codec() == DAG_PB {
                 let node =
@@ -70,7 +83,8 @@ impl Pins {
     /// When the record cannot be written.
     pub fn add(&self, cid: &Cid) -> Result<()> {
         let path = self.record(cid);
-        fs::write(&path, b"").map_err(|source| IpfsError::Store {
+        let staging = durable::temp_name(&self.tmp, "pin");
+        durable::replace(&staging, &path, b"").map_err(|source| IpfsError::Store {
             path,
             what: "recording a pin",
             source,
@@ -97,7 +111,11 @@ impl Pins {
     pub fn unpin(&self, cid: &Cid) -> Result<()> {
         let path = self.record(cid);
         match fs::remove_file(&path) {
-            Ok(()) => Ok(()),
+            Ok(()) => durable::sync_dir(&self.dir).map_err(|source| IpfsError::Store {
+                path: self.dir.clone(),
+                what: "syncing the pins",
+                source,
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(IpfsError::NotPinned {
                 cid: cid.to_string(),
             }),

@@ -23,6 +23,7 @@ use crate::embedded::EmbeddedBackend;
 use crate::ipfs::IpfsImpl;
 use crate::kubo::api::KuboApi;
 use crate::kubo::KuboBackend;
+use crate::lease::Lease;
 use crate::pins::Pins;
 
 /// The name `Ipfs` is exported under, to guests.
@@ -79,11 +80,22 @@ impl Provider for IpfsProvider {
             let wire = wire::Client::new(ctx.require("wire")?.cap.hook);
             let host = host::Client::new(ctx.require("host")?.cap.hook);
             let routing = routing::Client::new(ctx.require("routing")?.cap.hook);
+            // Held while the node runs: a repair from outside waits for it.
+            let lease = Lease::shared(&settings.data_dir).map_err(start_error)?;
+            crate::check::at_start(&settings.data_dir);
             let store = Blockstore::open(&settings.data_dir).map_err(start_error)?;
             let pins = Pins::open(&settings.data_dir).map_err(start_error)?;
             let bitswap = Bitswap::start(store.clone(), wire, host, Some(routing.clone()))
                 .await
                 .map_err(start_error)?;
+            if let Some(max) = settings.store_max {
+                let bytes = store.measure(max).map_err(start_error)?;
+                tracing::debug!(bytes, max, "ipfs: the store's size, and its limit");
+                if bytes > max {
+                    crate::gc::collect(&store, &pins).map_err(start_error)?;
+                }
+                tokio::task::spawn_local(crate::gc::run_when_over(store.clone(), pins.clone()));
+            }
             let blocks = Blocks::new(store, Some(bitswap.clone()), settings.fetch_timeout);
             let announce: Rc<dyn Fn(Cid)> = Rc::new(move |cid: Cid| {
                 // Peers that asked for these blocks before they were here.
@@ -101,8 +113,9 @@ impl Provider for IpfsProvider {
             for cid in pins.list() {
                 announce(cid);
             }
-            let cap: ipfs::Client =
-                capnp_rpc::new_client(IpfsImpl::new(EmbeddedBackend::new(blocks, pins, announce)));
+            let cap: ipfs::Client = capnp_rpc::new_client(IpfsImpl::new(EmbeddedBackend::new(
+                blocks, pins, announce, lease,
+            )));
             tracing::debug!(dir = %settings.data_dir.display(), "ipfs provider started");
             Ok(vec![Export::new(EXPORT_NAME, cap.client, schema)])
         })

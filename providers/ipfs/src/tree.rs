@@ -7,16 +7,16 @@
 //! RPC API (pinned there, as `ipfs add -r` pins).
 
 use std::path::Path;
-use std::time::Duration;
 
 use cid::Cid;
 
-use crate::blocks::{Blocks, DEFAULT_FETCH_TIMEOUT};
+use crate::blocks::DEFAULT_FETCH_TIMEOUT;
 use crate::blockstore::Blockstore;
 use crate::error::Result;
 use crate::importer::{self, AddOptions, Entry};
 use crate::kubo::api::KuboApi;
 use crate::kubo::multipart;
+use crate::lease::Lease;
 use crate::pins::Pins;
 
 /// One entry of a tree: its path relative to the tree's root (`/`
@@ -26,10 +26,13 @@ pub type TreeEntry<'a> = (String, Option<&'a [u8]>);
 
 /// Adds `files` to `store`; returns the root's CID, as `ipfs add -r` gives
 /// it.
+/// `then` runs with the root's CID (to pin it) while the blocks are held
+/// against collection.
 pub(crate) fn add_to_store(
     store: &Blockstore,
     files: &[TreeEntry<'_>],
     options: AddOptions,
+    then: impl FnOnce(&Cid) -> Result<()>,
 ) -> Result<Cid> {
     let entries: Vec<(String, Entry<'_>)> = files
         .iter()
@@ -38,7 +41,7 @@ pub(crate) fn add_to_store(
             None => (path.clone(), Entry::EmptyDirectory),
         })
         .collect();
-    importer::add_directory(store, &entries, options)
+    importer::add_directory_then(store, &entries, options, then)
 }
 
 /// Adds `files` to the store in `data_dir` and pins the root there; a node
@@ -47,16 +50,16 @@ pub(crate) fn add_to_store(
 ///
 /// # Errors
 ///
-/// A bad path in the tree, or a store or pin list that cannot be opened or
-/// written (nothing of the tree stays in the store then).
+/// A bad path in the tree, a store being repaired ([`crate::IpfsError::Busy`]),
+/// or a store or pin list that cannot be opened or written (nothing of the
+/// tree is pinned then).
 pub fn add_pinned(data_dir: &Path, files: &[TreeEntry<'_>], options: AddOptions) -> Result<Cid> {
+    let _lease = Lease::shared(data_dir)?;
+    // A node's collection on this directory waits until the pin is recorded.
+    let _adding = Lease::adding(data_dir)?;
     let store = Blockstore::open(data_dir)?;
-    let root = add_to_store(&store, files, options)?;
     let pins = Pins::open(data_dir)?;
-    // Every block is local: pinning only walks the DAG and records the root.
-    let blocks = Blocks::new(store, None, Duration::ZERO);
-    futures::executor::block_on(pins.pin(&blocks, &root))?;
-    Ok(root)
+    add_to_store(&store, files, options, |root| pins.add(root))
 }
 
 /// Adds `files` through the Kubo RPC API at `url` in one `add` call; the

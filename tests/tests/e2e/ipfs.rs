@@ -4,7 +4,7 @@
 use ww_tests::*;
 
 /// The generator `ipfs-cmd gen` uses (xorshift64).
-fn content(length: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn content(length: usize, seed: u64) -> Vec<u8> {
     let mut x = seed;
     let mut out = Vec::with_capacity(length + 8);
     while out.len() < length {
@@ -18,7 +18,7 @@ fn content(length: usize, seed: u64) -> Vec<u8> {
 }
 
 /// `LEN HASH` as `ipfs-cmd sum` prints it (FNV-1a 64).
-fn sum(data: &[u8]) -> String {
+pub(crate) fn sum(data: &[u8]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in data {
         hash ^= u64::from(*b);
@@ -183,6 +183,41 @@ fn missing_content_and_bad_paths_fail_clearly_and_the_node_goes_on() {
     assert!(err.contains("not found") && err.contains(&file), "{err}");
     assert_eq!(a.ask(&format!("pin {shared}")), "ok");
     a.stop();
+}
+
+#[test]
+fn a_store_past_ipfs_store_max_drops_what_it_fetched_and_keeps_what_it_pinned() {
+    let mut a = Node::start(&[]);
+    let mut b = Node::start_logged(
+        &ww(),
+        &["--config", "ipfs-store-max=1"],
+        Some("warn,ww_ipfs=info"),
+    );
+    let own = b.ask("gen 300000 21");
+    let fetched = a.ask("gen 3145728 22");
+    let addr = a.tcp_addr();
+    assert_eq!(b.ask(&format!("connect {addr}")), "ok");
+    // 3 MiB read from A: a cache past B's 1 MiB, dropped once over it.
+    assert_eq!(b.ask(&format!("sum {fetched}")), sum(&content(3 << 20, 22)));
+    b.run
+        .seen_or_wait_for(Stream::Stderr, "collected blocks no pin reaches");
+    // B's own, pinned file is whole; A's is fetched again as needed; the
+    // store checks clean.
+    assert_eq!(b.ask(&format!("sum {own}")), sum(&content(300_000, 21)));
+    assert_eq!(b.ask(&format!("sum {fetched}")), sum(&content(3 << 20, 22)));
+    a.stop();
+    let data = b.data.path().to_path_buf();
+    b.run.send_line("quit");
+    let (status, _, stderr) = b.run.finish();
+    assert!(status.success(), "{}", stderr.join("\n"));
+    let out = output(
+        std::process::Command::new(ww())
+            .arg("check")
+            .arg("--data-dir")
+            .arg(&data),
+    );
+    assert_exit(&out, 0);
+    drop(b.data);
 }
 
 /// Block files under a store's `blocks` directory.

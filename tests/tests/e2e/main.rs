@@ -38,6 +38,8 @@ mod wit;
 mod worlds;
 // IPFS: Kubo's CIDs, Bitswap between nodes, image layers from IPFS.
 mod ipfs;
+// Crash safety: adds killed at random points, then `ww check` and a restart.
+mod crash;
 // The stem: epochs follow an Atom contract on a real chain.
 mod stem;
 // Hostile cells: amplified messages, unread answers, capability and stream floods.
