@@ -23,7 +23,7 @@ use tokio::io::{AsyncWriteExt, DuplexStream};
 use tokio::sync::{mpsc, oneshot};
 use ww_capnp::shell_capnp::shell;
 
-use crate::cell::{Spec, Stdio};
+use ww_core::cell::{Spec, Stdio};
 
 /// Which front end drives pid0's shell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -39,9 +39,9 @@ use ww_stem::{Adoption, Config, Following, Head};
 
 pub use ww_stem::StemError;
 
-use crate::epoch::Epochs;
-use crate::image::{Base, Image, ImageError, Rebasable};
 use crate::ipfs_layers;
+use ww_core::epoch::Epochs;
+use ww_core::image::{Base, Image, ImageError, Rebasable};
 
 /// The export the head is pinned and fetched through.
 pub const IPFS_EXPORT: &str = "ipfs";

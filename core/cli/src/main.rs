@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use clap::Parser;
 use cli::{Cli, Command};
 use tracing_subscriber::EnvFilter;
-use ww_core::node::{self, RunOptions};
+use ww::node::{self, RunOptions};
 
 fn main() {
     // Error values capture no backtraces: their Debug text reaches guests
@@ -35,18 +35,16 @@ fn main() {
         .init();
     let code = match cli.command {
         Command::Run(args) => run(args),
-        Command::Providers { paths, no_jail } => {
-            match ww_core::inspect::describe(&paths, no_jail) {
-                Ok(text) => {
-                    print!("{text}");
-                    0
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    e.exit_code()
-                }
+        Command::Providers { paths, no_jail } => match ww::inspect::describe(&paths, no_jail) {
+            Ok(text) => {
+                print!("{text}");
+                0
             }
-        }
+            Err(e) => {
+                eprintln!("error: {e}");
+                e.exit_code()
+            }
+        },
         Command::Keygen { output, force } => {
             let key = ww_core::key::generate();
             report(ww_core::key::write(&output, &key, force).map(|()| {
@@ -65,7 +63,7 @@ fn main() {
             None => 1,
         },
         Command::Init { name, sdk } => {
-            report(ww_core::scaffold::init(&name, sdk.as_deref()).map(|()| {
+            report(ww::scaffold::init(&name, sdk.as_deref()).map(|()| {
                 let n = name.display();
                 eprintln!("created {n}: build it with `ww build {n}`, run it with `ww run {n}`");
             }))
@@ -74,11 +72,11 @@ fn main() {
         Command::CompileWorker { timeout_ms } => {
             ww_core::compile::worker_main(std::time::Duration::from_millis(timeout_ms))
         }
-        Command::Build { dir, bin } => report(
-            ww_core::guest_build::build(&dir, bin.as_deref()).map(|path| {
+        Command::Build { dir, bin } => {
+            report(ww::guest_build::build(&dir, bin.as_deref()).map(|path| {
                 eprintln!("wrote {}", path.display());
-            }),
-        ),
+            }))
+        }
     };
     std::process::exit(code);
 }
@@ -157,7 +155,7 @@ fn mib(mib: usize) -> usize {
 
 /// `ww shell MULTIADDR`.
 fn shell(args: cli::ShellArgs) -> i32 {
-    let options = ww_core::shell::remote::RemoteOptions {
+    let options = ww::shell::remote::RemoteOptions {
         addr: args.addr,
         identity: args.identity,
         timeout: std::time::Duration::from_secs_f64(args.timeout),
@@ -167,7 +165,7 @@ fn shell(args: cli::ShellArgs) -> i32 {
         return 1;
     };
     let local = tokio::task::LocalSet::new();
-    match local.block_on(&runtime, ww_core::shell::remote::run(options)) {
+    match local.block_on(&runtime, ww::shell::remote::run(options)) {
         Ok(status) => status,
         Err(e) => {
             eprintln!("error: {e}");
@@ -197,7 +195,7 @@ fn push(
     cid_version: u8,
     ipfs_url: Option<&str>,
 ) -> Option<String> {
-    match ww_core::push::push(dir, data_dir, cid_version, ipfs_url) {
+    match ww::push::push(dir, data_dir, cid_version, ipfs_url) {
         Ok(cid) => {
             println!("{cid}");
             Some(cid)
@@ -226,7 +224,7 @@ fn publish_head(publish: &cli::PublishArgs, cid: &str) -> i32 {
         return 0;
     };
     report(
-        ww_core::stem::publish(&publish.rpc_url, atom, key, cid).map(|pushed| {
+        ww::stem::publish(&publish.rpc_url, atom, key, cid).map(|pushed| {
             eprintln!(
                 "setHead({cid}) on {atom}: block {} (transaction {})",
                 pushed.block, pushed.tx
@@ -236,12 +234,12 @@ fn publish_head(publish: &cli::PublishArgs, cid: &str) -> i32 {
 }
 
 /// `--mcp`, or the terminal front end when ww runs on a terminal.
-fn frontend(mcp: bool) -> Option<ww_core::shell::Frontend> {
+fn frontend(mcp: bool) -> Option<ww::shell::Frontend> {
     use std::io::IsTerminal;
     if mcp {
-        Some(ww_core::shell::Frontend::Mcp)
+        Some(ww::shell::Frontend::Mcp)
     } else if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        Some(ww_core::shell::Frontend::Terminal)
+        Some(ww::shell::Frontend::Terminal)
     } else {
         None
     }

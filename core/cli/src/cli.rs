@@ -375,8 +375,8 @@ pub struct StemArgs {
 
 impl StemArgs {
     /// The node's stem options, when `--stem` is given.
-    pub fn options(&self) -> Option<ww_core::stem::StemOptions> {
-        Some(ww_core::stem::StemOptions {
+    pub fn options(&self) -> Option<ww::stem::StemOptions> {
+        Some(ww::stem::StemOptions {
             atom: self.stem.clone()?,
             rpc_url: self.rpc_url.clone(),
             ws_url: self.ws_url.clone(),
