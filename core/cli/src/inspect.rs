@@ -25,7 +25,11 @@ pub fn describe(paths: &[PathBuf], no_jail: bool) -> Result<String, RegistryErro
     let mut out = String::new();
     let host = ww_provider_sdk::fingerprint::current();
     if paths.is_empty() {
-        let _ = writeln!(out, "built-in providers (host ABI: {host})");
+        let features = crate::features::enabled();
+        let _ = writeln!(
+            out,
+            "built-in providers (host ABI: {host}; features: {features})"
+        );
         for provider in crate::builtins::providers() {
             manifest(&mut out, &provider.manifest(), "built in", None);
         }

@@ -5,11 +5,13 @@
 //! [`ipfs_layers`] first), starts the kernel with the [`builtins`] this
 //! binary links and the `--provider`s it is given, follows an on-chain
 //! [`stem`] when asked, and drives pid0's [`shell`] from a terminal or
-//! MCP. The other commands: [`inspect`] (`ww providers`), [`push`],
-//! [`scaffold`] (`ww init`) and [`guest_build`] (`ww build`).
+//! MCP. The other commands: [`inspect`] (`ww providers`), `push`,
+//! [`scaffold`] (`ww init`) and [`guest_build`] (`ww build`). Which of
+//! these parts this binary has is a cargo feature each ([`features`]).
 #![deny(missing_docs)]
 
 pub mod builtins;
+pub mod features;
 pub mod guest_build;
 pub mod inspect;
 pub mod ipfs_layers;
@@ -18,4 +20,9 @@ pub mod node;
 pub mod push;
 pub mod scaffold;
 pub mod shell;
+#[cfg(feature = "stem")]
 pub mod stem;
+#[cfg(not(feature = "stem"))]
+#[path = "stem_off.rs"]
+pub mod stem;
+pub mod stem_options;

@@ -1,6 +1,7 @@
 //! The `ww` binary: parse, run, map errors to an exit status.
 
 mod cli;
+mod gates;
 
 use std::io::IsTerminal;
 
@@ -33,6 +34,10 @@ fn main() {
         .with_ansi(colour)
         .with_env_filter(filter)
         .init();
+    if let Err(missing) = gates::check(&cli.command) {
+        eprintln!("error: {missing}");
+        std::process::exit(ww::features::EXIT_MISSING);
+    }
     let code = match cli.command {
         Command::Run(args) => run(args),
         Command::Providers { paths, no_jail } => match ww::inspect::describe(&paths, no_jail) {
@@ -154,6 +159,7 @@ fn mib(mib: usize) -> usize {
 }
 
 /// `ww shell MULTIADDR`.
+#[cfg(feature = "shell")]
 fn shell(args: cli::ShellArgs) -> i32 {
     let options = ww::shell::remote::RemoteOptions {
         addr: args.addr,
@@ -172,6 +178,12 @@ fn shell(args: cli::ShellArgs) -> i32 {
             1
         }
     }
+}
+
+/// `ww shell` is refused before it runs when ww has no shell feature.
+#[cfg(not(feature = "shell"))]
+fn shell(_: cli::ShellArgs) -> i32 {
+    unreachable!("`ww shell` is checked first")
 }
 
 /// The node's one-thread runtime (capability servers are single-threaded).
@@ -214,11 +226,11 @@ fn push(
     _: u8,
     _: Option<&str>,
 ) -> Option<String> {
-    eprintln!("error: this ww was built without the ipfs provider; `ww push` needs it");
-    None
+    unreachable!("`ww push` is refused before it runs when ww has no ipfs feature")
 }
 
 /// `ww push --stem`: setHead with the pushed CID.
+#[cfg(feature = "stem")]
 fn publish_head(publish: &cli::PublishArgs, cid: &str) -> i32 {
     let (Some(atom), Some(key)) = (&publish.stem, &publish.private_key_file) else {
         return 0;
@@ -233,12 +245,22 @@ fn publish_head(publish: &cli::PublishArgs, cid: &str) -> i32 {
     )
 }
 
+/// `ww push --stem` is refused before it runs when ww has no stem feature.
+#[cfg(not(feature = "stem"))]
+fn publish_head(publish: &cli::PublishArgs, _: &str) -> i32 {
+    assert!(publish.stem.is_none(), "`ww push --stem` is checked first");
+    0
+}
+
 /// `--mcp`, or the terminal front end when ww runs on a terminal.
 fn frontend(mcp: bool) -> Option<ww::shell::Frontend> {
     use std::io::IsTerminal;
     if mcp {
         Some(ww::shell::Frontend::Mcp)
-    } else if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
+    } else if cfg!(feature = "shell")
+        && std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal()
+    {
         Some(ww::shell::Frontend::Terminal)
     } else {
         None

@@ -13,7 +13,9 @@ use std::time::Duration;
 use ww_ipfs::blocks::Blocks;
 use ww_ipfs::blockstore::Blockstore;
 use ww_ipfs::importer::{add_directory, AddOptions, Entry};
+#[cfg(feature = "kubo")]
 use ww_ipfs::kubo::api::KuboApi;
+#[cfg(feature = "kubo")]
 use ww_ipfs::kubo::multipart;
 use ww_ipfs::pins::Pins;
 
@@ -85,6 +87,7 @@ pub fn push(
 }
 
 /// Adds `files` through the Kubo RPC API at `url` in one `add` call.
+#[cfg(feature = "kubo")]
 fn push_to_api(
     url: &str,
     files: &[(String, Option<Vec<u8>>)],
@@ -103,6 +106,19 @@ fn push_to_api(
     let root =
         runtime.block_on(api.add_form(multipart::directory(&parts), options, multipart::ROOT))?;
     Ok(root.to_string())
+}
+
+/// `--ipfs-url` in a build without the Kubo backend: refused, naming it.
+#[cfg(not(feature = "kubo"))]
+fn push_to_api(
+    url: &str,
+    _: &[(String, Option<Vec<u8>>)],
+    _: AddOptions,
+) -> Result<String, PushError> {
+    Err(ww_ipfs::error::IpfsError::NoKubo {
+        url: url.to_string(),
+    }
+    .into())
 }
 
 /// Relative path and contents of every file under `dir` (`None` for an

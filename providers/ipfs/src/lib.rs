@@ -26,6 +26,7 @@ pub mod fields;
 pub mod gc;
 pub mod importer;
 pub mod ipfs;
+#[cfg(feature = "kubo")]
 pub mod kubo;
 pub mod path;
 pub mod pins;

@@ -46,3 +46,5 @@ mod hostile;
 mod memory;
 // Native cells: any executable as pid0 or child, its vat on fd 3.
 mod native;
+// Trimmed builds: the minimal ww boots, and names the features it lacks.
+mod trimmed;

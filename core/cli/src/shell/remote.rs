@@ -163,7 +163,7 @@ pub async fn run(options: RemoteOptions) -> Result<i32, RemoteError> {
         })?;
     use std::io::IsTerminal;
     if options.mcp {
-        Ok(super::mcp::run(evaluator).await)
+        Ok(super::run_mcp(evaluator).await)
     } else if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         Ok(super::terminal::run(evaluator, first.cwd).await)
     } else {
