@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 target_dir="${CARGO_TARGET_DIR:-target}"
 stripped=$(mktemp)
 trap 'rm -f "$stripped"' EXIT
-for f in release/ww release/ww-minimal release/libww_identity.so \
+for f in release/ww release/ww-minimal release/ww-runtime release/libww_identity.so \
          wasm32-wasip2/release/kernel.wasm wasm32-wasip2/release/hello.wasm; do
     size=$(stat -c %s "$target_dir/$f")
     case "$f" in

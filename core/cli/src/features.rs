@@ -14,6 +14,8 @@ pub const EXIT_MISSING: i32 = 2;
 /// An optional part of `ww`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Feature {
+    /// Compiling WebAssembly (Cranelift) and `ww compile`.
+    Compiler,
     /// The built-in identity provider.
     Identity,
     /// The built-in libp2p host provider.
@@ -36,7 +38,8 @@ pub enum Feature {
 
 impl Feature {
     /// Every optional part, in the order `ww providers` lists them.
-    pub const ALL: [Feature; 9] = [
+    pub const ALL: [Feature; 10] = [
+        Feature::Compiler,
         Feature::Identity,
         Feature::Host,
         Feature::Routing,
@@ -51,6 +54,7 @@ impl Feature {
     /// The cargo feature's name.
     pub fn name(self) -> &'static str {
         match self {
+            Feature::Compiler => "compiler",
             Feature::Identity => "identity",
             Feature::Host => "host",
             Feature::Routing => "routing",
@@ -66,6 +70,7 @@ impl Feature {
     /// Whether this binary was built with it.
     pub fn enabled(self) -> bool {
         match self {
+            Feature::Compiler => cfg!(feature = "compiler"),
             Feature::Identity => cfg!(feature = "identity"),
             Feature::Host => cfg!(feature = "host"),
             Feature::Routing => cfg!(feature = "routing"),

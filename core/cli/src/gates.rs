@@ -38,6 +38,7 @@ pub fn check(command: &Command) -> Result<(), Missing> {
                 Feature::Stem.require("`ww push --stem`")?;
             }
         }
+        Command::Compile { .. } => Feature::Compiler.require("`ww compile`")?,
         _ => {}
     }
     Ok(())

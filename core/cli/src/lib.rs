@@ -6,7 +6,8 @@
 //! binary links and the `--provider`s it is given, follows an on-chain
 //! [`stem`] when asked, and drives pid0's [`shell`] from a terminal or
 //! MCP. The other commands: [`inspect`] (`ww providers`), `push`,
-//! [`scaffold`] (`ww init`) and [`guest_build`] (`ww build`). Which of
+//! [`scaffold`] (`ww init`), [`guest_build`] (`ww build`) and
+//! [`precompile`] (`ww compile`). Which of
 //! these parts this binary has is a cargo feature each ([`features`]).
 #![deny(missing_docs)]
 
@@ -16,6 +17,7 @@ pub mod guest_build;
 pub mod inspect;
 pub mod ipfs_layers;
 pub mod node;
+pub mod precompile;
 #[cfg(feature = "ipfs")]
 pub mod push;
 pub mod scaffold;

@@ -74,6 +74,7 @@ fn main() {
             }))
         }
         Command::Shell(args) => shell(args),
+        Command::Compile { layers, cache_dir } => compile(&layers, cache_dir),
         Command::CompileWorker { timeout_ms } => {
             ww_core::compile::worker_main(std::time::Duration::from_millis(timeout_ms))
         }
@@ -149,6 +150,40 @@ fn run(args: cli::RunArgs) -> i32 {
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()
+        }
+    }
+}
+
+/// `ww compile LAYER...`: the image's wasm into the compile cache.
+fn compile(layers: &[String], cache_dir: Option<std::path::PathBuf>) -> i32 {
+    use ww::precompile;
+    let dir = match precompile::cache_dir(cache_dir) {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    match precompile::compile_image(layers, &dir) {
+        Ok(compiled) => {
+            for path in &compiled {
+                eprintln!("compiled {}", path.display());
+            }
+            eprintln!(
+                "{} file(s) compiled into {}: a runtime-only ww runs them with `ww run --cache-dir {}`",
+                compiled.len(),
+                dir.display(),
+                dir.display()
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            match e {
+                precompile::PrecompileError::Wasm(w) => w.exit_code(),
+                precompile::PrecompileError::Image(_) => 2,
+                _ => 1,
+            }
         }
     }
 }
