@@ -15,9 +15,13 @@ step() { printf '\n== %s\n' "$*" >&2; }
 step "format"
 cargo fmt --all -- --check
 
-step "minimal ww (no built-in providers)"
-cargo build -p ww --no-default-features
+step "minimal ww (no built-in providers, no optional parts but the compiler)"
+cargo build -p ww --no-default-features --features compiler
 cp "$target_dir/debug/ww" "$target_dir/debug/ww-minimal"
+
+step "runtime-only ww (the minimal one without the compiler)"
+cargo build -p ww --no-default-features
+cp "$target_dir/debug/ww" "$target_dir/debug/ww-runtime"
 
 step "host: ww and provider libraries"
 cargo build
@@ -27,6 +31,9 @@ scripts/build-guests.sh
 
 step "lints"
 cargo clippy --all-targets -- -D warnings
+# The trimmed builds compile other code paths (a left-out part's refusal).
+cargo clippy -p ww --no-default-features --all-targets -- -D warnings
+cargo clippy -p ww --no-default-features --features compiler --all-targets -- -D warnings
 cargo clippy --target wasm32-wasip2 -p ww-guest -p ww-kernel -p ww-test-guests -p ww-glia -- -D warnings
 
 step "tests (and the fuzz corpora, replayed by ww-fuzz-harness)"

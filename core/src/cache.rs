@@ -2,8 +2,12 @@
 //!
 //! Compiling a component with Cranelift takes hundreds of milliseconds;
 //! loading the compiled artefact takes about one. Artefacts are keyed by the
-//! SHA-256 of the wasm and by the engine's compatibility hash, so a new
-//! Wasmtime or a different engine configuration never loads stale code.
+//! SHA-256 of the wasm and by [`engine_key`] (the ww version, the target and
+//! the engine configuration ww sets), which a build without a compiler can
+//! compute too: that is how a runtime-only ww finds what `ww compile` put
+//! here. Wasmtime checks on load that an artefact matches its version, its
+//! configuration and this CPU; one that does not is recompiled and
+//! replaced (or, in a runtime-only build, refused: it is never run).
 //!
 //! # Size cap
 //!
@@ -57,11 +61,10 @@ impl CompileCache {
     /// A cache in `dir` for code compiled by `engine`, capped at
     /// [`DEFAULT_MAX_SIZE`].
     pub fn new(dir: &Path, engine: &wasmtime::Engine) -> Self {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        engine.precompile_compatibility_hash().hash(&mut hasher);
+        let _ = engine;
         CompileCache {
             dir: dir.to_path_buf(),
-            engine_key: format!("{:016x}", hasher.finish()),
+            engine_key: engine_key(),
             max_size: DEFAULT_MAX_SIZE,
         }
     }
@@ -112,9 +115,13 @@ impl CompileCache {
                 // Gone between the check and the load (another process
                 // evicted it) is an ordinary miss.
                 if path.is_file() {
+                    let then = match crate::engine::CAN_COMPILE {
+                        true => "recompiling",
+                        false => "not running it (this ww cannot compile)",
+                    };
                     tracing::warn!(
                         path = %path.display(),
-                        "cached artefact is unusable ({e:#}); recompiling"
+                        "cached artefact is unusable ({e:#}); {then}"
                     );
                 }
                 None
@@ -162,6 +169,7 @@ impl CompileCache {
             return Ok(component);
         }
         let component = compile()?;
+        #[cfg(feature = "compiler")]
         match component.serialize() {
             Ok(bytes) => self.put(&key, &bytes),
             Err(e) => tracing::warn!("cannot serialize a compiled component: {e:#}"),
@@ -185,6 +193,7 @@ impl CompileCache {
             return Ok(module);
         }
         let module = compile()?;
+        #[cfg(feature = "compiler")]
         match module.serialize() {
             Ok(bytes) => self.put(&key, &bytes),
             Err(e) => tracing::warn!("cannot serialize a compiled module: {e:#}"),
@@ -253,6 +262,24 @@ impl CompileCache {
             "compile cache: evicted the least recently used artefacts"
         );
     }
+}
+
+/// The part of an artefact's file name that names the engine it is for:
+/// the ww version, the target, and the configuration ww gives Wasmtime
+/// ([`code_config`](crate::engine::code_config), described by
+/// [`ENGINE_CONFIG`](crate::engine::ENGINE_CONFIG)). A build with a
+/// compiler and one without compute the same key; Wasmtime's own check
+/// on load covers what the key does not (its version, CPU features).
+pub fn engine_key() -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (
+        env!("CARGO_PKG_VERSION"),
+        std::env::consts::ARCH,
+        std::env::consts::OS,
+        crate::engine::ENGINE_CONFIG,
+    )
+        .hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
 }
 
 /// The content key of `wasm`: its SHA-256.

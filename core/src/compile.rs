@@ -363,6 +363,12 @@ impl Compiler {
         if let Some(cached) = engine.cached(key, what) {
             return Ok(cached?);
         }
+        if !engine::CAN_COMPILE {
+            return Err(WasmError::NotPrecompiled {
+                path: what.to_string(),
+            }
+            .into());
+        }
         let _turn = account
             .turn
             .acquire()
@@ -515,8 +521,10 @@ pub fn worker_main(timeout: Duration) -> i32 {
         eprintln!("cannot read the wasm: {e}");
         return 1;
     }
+    #[cfg_attr(not(feature = "compiler"), allow(unused_mut))]
     let mut config = engine::code_config();
     // One core: a module's functions compile one after the other.
+    #[cfg(feature = "compiler")]
     config.parallel_compilation(false);
     let engine = match wasmtime::Engine::new(&config) {
         Ok(engine) => engine,

@@ -85,6 +85,17 @@ pub enum WasmError {
         /// The file.
         path: String,
     },
+    /// A runtime-only build (no `compiler` feature) found no precompiled
+    /// code for it in the compile cache.
+    #[error(
+        "{path} is not precompiled for this engine, and this ww cannot compile WebAssembly (it \
+         was built without the `compiler` feature): run `ww compile IMAGE --cache-dir DIR` with a \
+         full build of the same ww version for this target, then `ww run --cache-dir DIR IMAGE` here"
+    )]
+    NotPrecompiled {
+        /// The file.
+        path: String,
+    },
     /// Wasmtime rejected it (truncated, malformed, unsupported feature).
     #[error("{path} is not a valid component: {reason}")]
     Invalid {
@@ -204,12 +215,7 @@ impl Engine {
             }),
             Kind::Component => self.component_from_bytes(bytes, what).map(Code::Component),
             Kind::Module => {
-                let compile = || {
-                    Module::new(&self.engine, bytes).map_err(|e| WasmError::Invalid {
-                        path: what.to_string(),
-                        reason: format!("{e:#}"),
-                    })
-                };
+                let compile = || compile_module(&self.engine, bytes, what);
                 let module = match &self.cache {
                     Some(cache) => cache.get_or_compile_module(&self.engine, bytes, compile)?,
                     None => compile()?,
@@ -244,12 +250,7 @@ impl Engine {
             }
             Kind::Component => {}
         }
-        let compile = || {
-            Component::new(&self.engine, bytes).map_err(|e| WasmError::Invalid {
-                path: what.to_string(),
-                reason: format!("{e:#}"),
-            })
-        };
+        let compile = || compile_component(&self.engine, bytes, what);
         match &self.cache {
             Some(cache) => cache.get_or_compile(&self.engine, bytes, compile),
             None => compile(),
@@ -257,10 +258,15 @@ impl Engine {
     }
 }
 
+/// What [`code_config`] sets, as text: part of the compile cache's key
+/// (see [`crate::cache::engine_key`]). Change it with the configuration.
+pub const ENGINE_CONFIG: &str = "component-model; concurrency-support off; epoch-interruption";
+
 /// The part of the engine's configuration that compiled code depends on
 /// (a compile worker builds its engine from it alone, so its artefacts load
 /// into the node's engine; the allocator is not part of it).
 pub fn code_config() -> wasmtime::Config {
+    // Keep ENGINE_CONFIG in step: it names this configuration in cache keys.
     let mut config = wasmtime::Config::new();
     config.wasm_component_model(true);
     // Component-model async bookkeeping roughly doubles the cost of a
@@ -375,12 +381,59 @@ impl Code {
     }
 }
 
+/// Compiles a component (with Cranelift, when built with the `compiler`
+/// feature; a runtime-only build refuses, naming the fix).
+fn compile_component(
+    engine: &wasmtime::Engine,
+    bytes: &[u8],
+    what: &str,
+) -> Result<Component, WasmError> {
+    #[cfg(feature = "compiler")]
+    return Component::new(engine, bytes).map_err(|e| WasmError::Invalid {
+        path: what.to_string(),
+        reason: format!("{e:#}"),
+    });
+    #[cfg(not(feature = "compiler"))]
+    return {
+        let _ = (engine, bytes);
+        Err(WasmError::NotPrecompiled {
+            path: what.to_string(),
+        })
+    };
+}
+
+/// [`compile_component`] for core modules.
+fn compile_module(
+    engine: &wasmtime::Engine,
+    bytes: &[u8],
+    what: &str,
+) -> Result<Module, WasmError> {
+    #[cfg(feature = "compiler")]
+    return Module::new(engine, bytes).map_err(|e| WasmError::Invalid {
+        path: what.to_string(),
+        reason: format!("{e:#}"),
+    });
+    #[cfg(not(feature = "compiler"))]
+    return {
+        let _ = (engine, bytes);
+        Err(WasmError::NotPrecompiled {
+            path: what.to_string(),
+        })
+    };
+}
+
+/// Whether this build can compile WebAssembly (the `compiler` feature);
+/// without it, only code precompiled into the compile cache runs.
+pub const CAN_COMPILE: bool = cfg!(feature = "compiler");
+
 /// Compiles `wasm` to an artefact (Wasmtime's serialized code) on the
 /// calling thread: the work a compile worker does (see [`crate::compile`]).
 ///
 /// # Errors
 ///
-/// When `wasm` is not a component or core module, or does not validate.
+/// When `wasm` is not a component or core module, or does not validate;
+/// always [`WasmError::NotPrecompiled`] in a build without the `compiler`
+/// feature.
 pub fn precompile(
     engine: &wasmtime::Engine,
     wasm: &[u8],
@@ -394,8 +447,17 @@ pub fn precompile(
         Kind::NotWasm => Err(WasmError::NotWasm {
             path: what.to_string(),
         }),
+        #[cfg(feature = "compiler")]
         Kind::Module => engine.precompile_module(wasm).map_err(invalid),
+        #[cfg(feature = "compiler")]
         Kind::Component => engine.precompile_component(wasm).map_err(invalid),
+        #[cfg(not(feature = "compiler"))]
+        Kind::Module | Kind::Component => {
+            let _ = (engine, invalid);
+            Err(WasmError::NotPrecompiled {
+                path: what.to_string(),
+            })
+        }
     }
 }
 

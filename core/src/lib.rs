@@ -1,14 +1,18 @@
-//! The ww core: boots an image as a sandboxed cell and hands it the
-//! capabilities that providers serve.
+//! The ww kernel: runs a sandboxed cell and hands it the capabilities that
+//! providers serve. The `ww` application (`core/cli`) boots a node on it;
+//! anything else that wants to host cells can too.
 //!
-//! Start at [`node::run`], which ties the pieces together:
-//! [`image`] merges layers into an FHS tree (fetching
-//! [`ipfs_layers`] first), [`engine`] compiles
-//! `boot/main.wasm` (through the [`cache`]), [`registry`] loads and starts
-//! providers, [`membrane`] serves them to the cell guarded by [`epoch`], and
-//! [`cell`] runs the guest with its RPC [`vat`] on the [`transport`] pipe and
-//! the same capabilities as typed [`wit`] imports. A [`native`] cell is any
-//! executable, with the same membrane on a socket at its fd 3.
+//! [`image`] merges layers into an FHS tree, [`engine`] compiles a cell's
+//! code (through the [`cache`] and the [`compile`] bounds), [`registry`]
+//! loads and starts the providers it is handed, [`membrane`] serves them to
+//! the cell guarded by [`epoch`], and [`cell`] runs the guest with its RPC
+//! [`vat`] on the [`transport`] pipe and the same capabilities as typed
+//! [`wit`] imports. A [`native`] cell is any executable, with the same
+//! membrane on a socket at its fd 3. [`terminal`] puts a membrane behind a
+//! login for remote peers.
+//!
+//! The kernel links no provider: the application hands it the built-in
+//! ones (as `Box<dyn Provider>`), and `--provider` loads the rest.
 #![deny(missing_docs)]
 
 pub mod cache;
@@ -20,23 +24,14 @@ pub mod core_exports;
 pub mod cpu;
 pub mod engine;
 pub mod epoch;
-pub mod guest_build;
 pub mod image;
-pub mod inspect;
-pub mod ipfs_layers;
 pub mod key;
 pub mod limits;
 pub mod membrane;
 pub mod memory_budget;
 pub mod native;
-pub mod node;
-#[cfg(feature = "ipfs")]
-pub mod push;
 pub mod registry;
 pub mod rpc_budget;
-pub mod scaffold;
-pub mod shell;
-pub mod stem;
 pub mod terminal;
 #[allow(missing_docs)]
 pub mod transport;

@@ -1,6 +1,7 @@
 //! The provider registry: which providers run, in what order, with what.
 //!
-//! Built-in providers are linked in behind cargo features; dynamic ones come
+//! Built-in providers are handed over by the application that links them
+//! (the registry names no provider type); dynamic ones come
 //! from `--provider PATH`: a shared library, loaded in-process
 //! ([`ww_provider_sdk::host`]), or an executable, run as a provider
 //! process ([`process`]; [`kind`] tells which). A dynamic provider that exports a name a built-in
@@ -207,24 +208,6 @@ impl Entry {
             Source::Process(p) => p.path.display().to_string(),
         }
     }
-}
-
-/// The providers linked into this binary (by cargo feature).
-// One `push` per feature: with every feature off the list is empty.
-#[allow(unused_mut, clippy::vec_init_then_push)]
-pub fn builtins() -> Vec<Box<dyn Provider>> {
-    let mut providers: Vec<Box<dyn Provider>> = Vec::new();
-    #[cfg(feature = "identity")]
-    providers.push(Box::new(ww_identity::provider()));
-    #[cfg(feature = "host")]
-    providers.push(Box::new(ww_host::provider()));
-    #[cfg(feature = "routing")]
-    providers.push(Box::new(ww_routing::provider()));
-    #[cfg(feature = "executor")]
-    providers.push(Box::new(ww_executor::provider()));
-    #[cfg(feature = "ipfs")]
-    providers.push(Box::new(ww_ipfs::provider()));
-    providers
 }
 
 /// Whether any of `paths` is an executable (a provider process).

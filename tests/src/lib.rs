@@ -40,11 +40,12 @@ pub fn ww() -> PathBuf {
     )
 }
 
-/// `ww` built with `--no-default-features`: no built-in providers.
+/// `ww` built with `--no-default-features --features compiler`: no
+/// built-in providers.
 pub fn ww_minimal() -> PathBuf {
     built(
         profile_dir().join("ww-minimal"),
-        "run scripts/test.sh, which builds it with `cargo build -p ww --no-default-features`",
+        "run scripts/test.sh, which builds it with `cargo build -p ww --no-default-features --features compiler`",
     )
 }
 

@@ -127,6 +127,16 @@ pub enum IpfsError {
     /// The network side (Bitswap, routing) failed.
     #[error("{0}")]
     Network(String),
+    /// An `ipfs-url` given to a provider built without its Kubo backend.
+    #[error(
+        "--ipfs-url / WW_IPFS `{url}`: this ipfs provider was built without the `kubo` feature, \
+         so it cannot use a Kubo RPC API; use a build with it (the default) or drop the URL to use \
+         the embedded store"
+    )]
+    NoKubo {
+        /// The URL given.
+        url: String,
+    },
     /// An `ipfs-url` that cannot name a Kubo RPC API.
     #[error(
         "--ipfs-url / WW_IPFS `{url}` is not usable ({reason}); give the daemon's API address, \

@@ -40,6 +40,7 @@ mod error;
 mod fields;
 mod gc;
 mod ipfs;
+#[cfg(feature = "kubo")]
 mod kubo;
 mod lease;
 mod pins;
@@ -54,7 +55,9 @@ pub use error::{IpfsError, Result};
 pub use importer::AddOptions;
 pub use lease::Lease;
 pub use provider::{provider, IpfsProvider};
-pub use tree::{add_pinned, add_through_api, TreeEntry};
+#[cfg(feature = "kubo")]
+pub use tree::add_through_api;
+pub use tree::{add_pinned, TreeEntry};
 pub use usage::Usage;
 
 ww_provider_sdk::export!(IpfsProvider);

@@ -21,7 +21,9 @@ use crate::blockstore::Blockstore;
 use crate::config::{self, Settings};
 use crate::embedded::EmbeddedBackend;
 use crate::ipfs::IpfsImpl;
+#[cfg(feature = "kubo")]
 use crate::kubo::api::KuboApi;
+#[cfg(feature = "kubo")]
 use crate::kubo::KuboBackend;
 use crate::lease::Lease;
 use crate::pins::Pins;
@@ -69,13 +71,21 @@ impl Provider for IpfsProvider {
             let settings = Settings::from_context(&ctx)?;
             let schema = SchemaNode::from_set(&builtin(), ipfs::Client::TYPE_ID)?;
             if let Some(url) = &settings.ipfs_url {
-                let api = KuboApi::new(url, settings.fetch_timeout).map_err(start_error)?;
-                // Fail at start, naming the URL, rather than at a cell's
-                // first call.
-                let version = api.version().await.map_err(start_error)?;
-                tracing::info!(%url, %version, "ipfs: using the Kubo RPC API");
-                let cap: ipfs::Client = capnp_rpc::new_client(IpfsImpl::new(KuboBackend::new(api)));
-                return Ok(vec![Export::new(EXPORT_NAME, cap.client, schema)]);
+                #[cfg(not(feature = "kubo"))]
+                return Err(start_error(crate::error::IpfsError::NoKubo {
+                    url: url.clone(),
+                }));
+                #[cfg(feature = "kubo")]
+                {
+                    let api = KuboApi::new(url, settings.fetch_timeout).map_err(start_error)?;
+                    // Fail at start, naming the URL, rather than at a cell's
+                    // first call.
+                    let version = api.version().await.map_err(start_error)?;
+                    tracing::info!(%url, %version, "ipfs: using the Kubo RPC API");
+                    let cap: ipfs::Client =
+                        capnp_rpc::new_client(IpfsImpl::new(KuboBackend::new(api)));
+                    return Ok(vec![Export::new(EXPORT_NAME, cap.client, schema)]);
+                }
             }
             let wire = wire::Client::new(ctx.require("wire")?.cap.hook);
             let host = host::Client::new(ctx.require("host")?.cap.hook);

@@ -10,11 +10,14 @@ use std::path::Path;
 
 use cid::Cid;
 
+#[cfg(feature = "kubo")]
 use crate::blocks::DEFAULT_FETCH_TIMEOUT;
 use crate::blockstore::Blockstore;
 use crate::error::Result;
 use crate::importer::{self, AddOptions, Entry};
+#[cfg(feature = "kubo")]
 use crate::kubo::api::KuboApi;
+#[cfg(feature = "kubo")]
 use crate::kubo::multipart;
 use crate::lease::Lease;
 use crate::pins::Pins;
@@ -69,6 +72,7 @@ pub fn add_pinned(data_dir: &Path, files: &[TreeEntry<'_>], options: AddOptions)
 ///
 /// A URL that is not a Kubo RPC API's (`http://HOST:PORT`), an unreachable
 /// daemon, or its refusal, each naming the URL.
+#[cfg(feature = "kubo")]
 pub async fn add_through_api(
     url: &str,
     files: &[TreeEntry<'_>],

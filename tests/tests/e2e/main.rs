@@ -50,3 +50,5 @@ mod memory;
 mod native;
 // A native cell in Python with pycapnp: jailed, grafts, identity, ipfs, epochs.
 mod python_cell;
+// Trimmed builds: the minimal ww boots, and names the features it lacks.
+mod trimmed;

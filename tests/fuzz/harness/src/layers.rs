@@ -11,8 +11,8 @@
 
 use std::path::Component;
 
+use ww::ipfs_layers::ipfs_source;
 use ww_core::image::Layer;
-use ww_core::ipfs_layers::ipfs_source;
 use ww_ipfs::path::{parse_cid, IpfsPath};
 
 /// Parses one input every way a layer argument or an IPFS path is parsed.

@@ -103,6 +103,18 @@ pub enum Command {
         #[arg(long)]
         bin: Option<String>,
     },
+    /// Precompile every WebAssembly file of an image (components and core
+    /// modules) into the compile cache, for this engine, so that a
+    /// runtime-only ww (built without the `compiler` feature) can run it
+    /// with the same cache directory.
+    Compile {
+        /// Image layers, as for `ww run` (local directories).
+        #[arg(required = true, value_name = "LAYER")]
+        layers: Vec<String>,
+        /// The compile cache to fill [default: $XDG_CACHE_HOME/ww or ~/.cache/ww].
+        #[arg(long, env = "WW_CACHE_DIR", value_name = "DIR")]
+        cache_dir: Option<PathBuf>,
+    },
     /// A compile worker of a running node (wasm on stdin, compiled code on
     /// stdout); the node starts it, people do not.
     #[command(name = "compile-worker", hide = true)]
@@ -396,8 +408,8 @@ pub struct StemArgs {
 
 impl StemArgs {
     /// The node's stem options, when `--stem` is given.
-    pub fn options(&self) -> Option<ww_core::stem::StemOptions> {
-        Some(ww_core::stem::StemOptions {
+    pub fn options(&self) -> Option<ww::stem::StemOptions> {
+        Some(ww::stem::StemOptions {
             atom: self.stem.clone()?,
             rpc_url: self.rpc_url.clone(),
             ws_url: self.ws_url.clone(),

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 /// Where the guest SDK was when this `ww` was built.
-const BUILT_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../std/guest");
+const BUILT_SDK: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../std/guest");
 
 /// Why a project could not be created.
 #[derive(Debug, thiserror::Error)]

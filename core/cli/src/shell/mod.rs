@@ -13,8 +13,11 @@
 //! whose protocol owns stdout). A pid0 that exports no `Shell` gets the
 //! terminal's input through that pipe instead.
 
+#[cfg(feature = "mcp")]
 pub mod mcp;
+#[cfg(feature = "shell")]
 pub mod remote;
+#[cfg(feature = "shell")]
 pub mod terminal;
 
 use std::future::Future;
@@ -23,7 +26,7 @@ use tokio::io::{AsyncWriteExt, DuplexStream};
 use tokio::sync::{mpsc, oneshot};
 use ww_capnp::shell_capnp::shell;
 
-use crate::cell::{Spec, Stdio};
+use ww_core::cell::{Spec, Stdio};
 
 /// Which front end drives pid0's shell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -240,9 +243,9 @@ pub fn attach(
         };
         match (frontend, first) {
             (Frontend::Terminal, Ok((evaluator, first))) => {
-                terminal::run(evaluator, first.cwd).await
+                run_terminal(evaluator, first.cwd).await
             }
-            (Frontend::Mcp, Ok((evaluator, _))) => mcp::run(evaluator).await,
+            (Frontend::Mcp, Ok((evaluator, _))) => run_mcp(evaluator).await,
             (Frontend::Terminal, Err(_)) => forward_stdin(stdin).await,
             (Frontend::Mcp, Err(e)) => {
                 tracing::error!("--mcp needs a pid0 that exports a Shell (std/kernel does): {e}");
@@ -251,6 +254,42 @@ pub fn attach(
         }
     };
     (frontend, drained)
+}
+
+/// The terminal front end, or (built without the `shell` feature, which
+/// the CLI checks first) a refusal naming it.
+async fn run_terminal(evaluator: Evaluator, cwd: String) -> i32 {
+    #[cfg(feature = "shell")]
+    return terminal::run(evaluator, cwd).await;
+    #[cfg(not(feature = "shell"))]
+    return refuse(
+        evaluator,
+        cwd,
+        crate::features::Feature::Shell,
+        "the shell on a terminal",
+    );
+}
+
+/// The MCP front end, or (built without the `mcp` feature, which the CLI
+/// checks first) a refusal naming it.
+async fn run_mcp(evaluator: Evaluator) -> i32 {
+    #[cfg(feature = "mcp")]
+    return mcp::run(evaluator).await;
+    #[cfg(not(feature = "mcp"))]
+    return refuse(
+        evaluator,
+        String::new(),
+        crate::features::Feature::Mcp,
+        "--mcp",
+    );
+}
+
+/// Says which feature a front end needs, and gives its status.
+#[cfg(not(all(feature = "shell", feature = "mcp")))]
+fn refuse(_: Evaluator, _: String, feature: crate::features::Feature, what: &'static str) -> i32 {
+    let missing = crate::features::Missing { what, feature };
+    tracing::error!("{missing}");
+    crate::features::EXIT_MISSING
 }
 
 /// How long pid0 may take to answer the front end's first call

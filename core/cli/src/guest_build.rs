@@ -115,7 +115,7 @@ pub fn build(dir: &Path, bin: Option<&str>) -> Result<PathBuf, BuildError> {
             })
         }
     };
-    let dest = dir.join(crate::image::BOOT);
+    let dest = dir.join(ww_core::image::BOOT);
     let write = |source| BuildError::Write {
         path: dest.clone(),
         source,

@@ -9,21 +9,22 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use crate::caller::{self, Caller};
-use crate::cell::{CellError, Cells, Spec};
-use crate::cells::{ChildBounds, Runtime};
-use crate::core_exports::CoreExports;
-use crate::engine::{Code, Engine, EngineError, WasmError};
-use crate::epoch::Epochs;
-use crate::image::{Image, ImageError};
-use crate::key::{self, KeyError};
-use crate::limits::Limits;
-use crate::membrane::MembraneServer;
-use crate::memory_budget::{MemoryBudget, MemoryConfigError, MemoryLimits};
-use crate::native::{self, fds::PassedFd, NativeError};
-use crate::registry::{self, Plan, RegistryError};
-use crate::rpc_budget::{CellBudget, RpcLimits};
-use crate::{ipfs_layers, transport, vat};
+use crate::ipfs_layers;
+use ww_core::caller::{self, Caller};
+use ww_core::cell::{CellError, Cells, Spec};
+use ww_core::cells::{ChildBounds, Runtime};
+use ww_core::core_exports::CoreExports;
+use ww_core::engine::{Code, Engine, EngineError, WasmError};
+use ww_core::epoch::Epochs;
+use ww_core::image::{Image, ImageError};
+use ww_core::key::{self, KeyError};
+use ww_core::limits::Limits;
+use ww_core::membrane::MembraneServer;
+use ww_core::memory_budget::{MemoryBudget, MemoryConfigError, MemoryLimits};
+use ww_core::native::{self, fds::PassedFd, NativeError};
+use ww_core::registry::{self, Plan, RegistryError};
+use ww_core::rpc_budget::{CellBudget, RpcLimits};
+use ww_core::{transport, vat};
 
 mod kernel;
 
@@ -77,15 +78,15 @@ pub struct RunOptions {
     /// Children alive at once on this node.
     pub max_cells: u32,
     /// Memory limit of a child that sets none, in bytes (`None`:
-    /// [`DEFAULT_CHILD_MEMORY`](crate::memory_budget::DEFAULT_CHILD_MEMORY)).
+    /// [`DEFAULT_CHILD_MEMORY`](ww_core::memory_budget::DEFAULT_CHILD_MEMORY)).
     pub max_memory: Option<usize>,
     /// What each cell may make the node hold for its RPC.
     pub rpc: RpcLimits,
     /// pid0's memory limit, in bytes (`None`:
-    /// [`DEFAULT_PID0_MEMORY`](crate::memory_budget::DEFAULT_PID0_MEMORY)).
+    /// [`DEFAULT_PID0_MEMORY`](ww_core::memory_budget::DEFAULT_PID0_MEMORY)).
     pub max_memory_pid0: Option<usize>,
     /// The node's memory budget, in bytes (`None`: half the machine's; see
-    /// [`memory_budget`](crate::memory_budget)).
+    /// [`memory_budget`](ww_core::memory_budget)).
     pub max_memory_total: Option<usize>,
     /// A host front end for pid0's Shell: a terminal or MCP (`None`: pid0
     /// reads ww's stdin itself).
@@ -93,12 +94,12 @@ pub struct RunOptions {
     /// `--stem`: epochs follow an on-chain Atom.
     pub stem: Option<crate::stem::StemOptions>,
     /// `--allow-key`: who may log in to the node's terminal besides the
-    /// holder of its own key (see [`crate::terminal::keys`]).
+    /// holder of its own key (see [`ww_core::terminal::keys`]).
     pub allow_keys: Vec<String>,
     /// Bounds on compiling cells' code and on the code caches
     /// (`--max-module-size`, `--compile-timeout`, `--compile-budget`,
     /// `--code-cache-max-size`, `--cache-max-size`).
-    pub compile: crate::compile::CompileOptions,
+    pub compile: ww_core::compile::CompileOptions,
 }
 
 /// Why a node could not run its image.
@@ -184,7 +185,7 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let mut allowed = vec![node_key.verifying_key()];
     for spec in &options.allow_keys {
         allowed.extend(
-            crate::terminal::keys::parse(spec).map_err(|e| NodeError::Usage(e.to_string()))?,
+            ww_core::terminal::keys::parse(spec).map_err(|e| NodeError::Usage(e.to_string()))?,
         );
     }
     let stem = match &options.stem {
@@ -286,7 +287,7 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
             );
         }
     }
-    let mut builtins = registry::builtins();
+    let mut builtins = crate::builtins::providers();
     builtins.insert(0, Box::new(CoreExports::new(runtime.client())));
     let plan = Plan::new(builtins, libraries)?;
     let mut settings: BTreeMap<String, String> = options.config.iter().cloned().collect();
@@ -503,7 +504,7 @@ fn identity_key(path: Option<&PathBuf>) -> Result<ed25519_dalek::SigningKey, Key
     })
 }
 
-/// Serves the node's terminal (see [`crate::terminal::serve`]); a node
+/// Serves the node's terminal (see [`ww_core::terminal::serve`]); a node
 /// whose host cannot serve it runs on without, saying so.
 async fn serve_terminal(
     exports: &[ww_provider_sdk::export::Export],
@@ -511,8 +512,8 @@ async fn serve_terminal(
     allowed: Vec<ed25519_dalek::VerifyingKey>,
     epochs: Rc<Epochs>,
     rpc: RpcLimits,
-) -> Option<crate::terminal::serve::Served> {
-    use crate::terminal::serve;
+) -> Option<ww_core::terminal::serve::Served> {
+    use ww_core::terminal::serve;
     let served = async {
         let budget = CellBudget::new("remote shell sessions", rpc);
         let session = serve::session(exports.to_vec(), pid0, epochs.clone(), budget)?;

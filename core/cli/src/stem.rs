@@ -39,9 +39,9 @@ use ww_stem::{Adoption, Config, Following, Head};
 
 pub use ww_stem::StemError;
 
-use crate::epoch::Epochs;
-use crate::image::{Base, Image, ImageError, Rebasable};
 use crate::ipfs_layers;
+use ww_core::epoch::Epochs;
+use ww_core::image::{Base, Image, ImageError, Rebasable};
 
 /// The export the head is pinned and fetched through.
 pub const IPFS_EXPORT: &str = "ipfs";
@@ -56,23 +56,7 @@ pub const FIRST_RETRY: Duration = Duration::from_millis(500);
 /// The longest wait between two fetches of a head.
 pub const MAX_RETRY: Duration = Duration::from_secs(30);
 
-/// `ww run --stem …`.
-#[derive(Clone, Debug)]
-pub struct StemOptions {
-    /// The Atom's address.
-    pub atom: String,
-    /// JSON-RPC over HTTP.
-    pub rpc_url: String,
-    /// JSON-RPC over WebSocket.
-    pub ws_url: String,
-    /// Blocks on top of an update before it is adopted.
-    pub depth: u64,
-    /// Grace for calls in flight before the old epoch's capabilities are
-    /// revoked.
-    pub drain: Duration,
-    /// Where the cursor is kept (`None`: under `$XDG_STATE_HOME/ww/stem`).
-    pub cursor: Option<PathBuf>,
-}
+pub use crate::stem_options::StemOptions;
 
 /// Why a node cannot follow its stem once the providers run.
 #[derive(Debug, thiserror::Error)]

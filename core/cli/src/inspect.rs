@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 use ww_provider_sdk::manifest::{Audience, Manifest, Needs};
 
-use crate::native::{Confinement, Runner};
-use crate::registry::process::ProcessHost;
-use crate::registry::restart::Restart;
-use crate::registry::{self, Loaded, RegistryError};
+use ww_core::native::{Confinement, Runner};
+use ww_core::registry::process::ProcessHost;
+use ww_core::registry::restart::Restart;
+use ww_core::registry::{self, Loaded, RegistryError};
 
 /// Describes each provider in `paths`, or the built-in providers when
 /// `paths` is empty; provider processes run jailed (reading `read_only`
@@ -30,8 +30,12 @@ pub fn describe(
     let mut out = String::new();
     let host = ww_provider_sdk::fingerprint::current();
     if paths.is_empty() {
-        let _ = writeln!(out, "built-in providers (host ABI: {host})");
-        for provider in registry::builtins() {
+        let features = crate::features::enabled();
+        let _ = writeln!(
+            out,
+            "built-in providers (host ABI: {host}; features: {features})"
+        );
+        for provider in crate::builtins::providers() {
             manifest(&mut out, &provider.manifest(), "built in", None);
         }
         return Ok(out);

@@ -15,7 +15,7 @@ use tempfile::TempDir;
 use ww_capnp::ipfs_capnp::{ipfs, unix_fs};
 use ww_provider_sdk::Export;
 
-use crate::image::Layer;
+use ww_core::image::Layer;
 
 /// The export the fetch goes through.
 pub const IPFS_EXPORT: &str = "ipfs";
@@ -237,6 +237,6 @@ impl Fetcher {
 pub fn scratch() -> std::io::Result<TempDir> {
     tempfile::Builder::new()
         .prefix("ww-ipfs-layers-")
-        .permissions(crate::image::readable())
+        .permissions(ww_core::image::readable())
         .tempdir()
 }

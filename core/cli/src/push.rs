@@ -71,6 +71,7 @@ pub fn push(
 }
 
 /// Adds `tree` through the Kubo RPC API at `url` in one `add` call.
+#[cfg(feature = "kubo")]
 fn push_to_api(
     url: &str,
     tree: &[TreeEntry<'_>],
@@ -82,6 +83,15 @@ fn push_to_api(
         .map_err(PushError::Runtime)?;
     let root = runtime.block_on(ww_ipfs::add_through_api(url, tree, options))?;
     Ok(root.to_string())
+}
+
+/// `--ipfs-url` in a build without the Kubo backend: refused, naming it.
+#[cfg(not(feature = "kubo"))]
+fn push_to_api(url: &str, _: &[TreeEntry<'_>], _: AddOptions) -> Result<String, PushError> {
+    Err(ww_ipfs::IpfsError::NoKubo {
+        url: url.to_string(),
+    }
+    .into())
 }
 
 /// Relative path and contents of every file under `dir` (`None` for an

@@ -3,7 +3,7 @@
 //! This side runs a libp2p host of its own with an ephemeral peer key (the
 //! login, not the connection, says who you are, so one key can be both a
 //! node's identity and the key its operator logs in with), dials the node's
-//! terminal (see [`crate::terminal::serve`]), answers its challenge with
+//! terminal (see [`ww_core::terminal::serve`]), answers its challenge with
 //! the identity provider's signer for `--identity`, grafts the session and
 //! drives its `shell` with the front ends a local node has: the terminal
 //! (line editing, history, Ctrl-C interrupts the remote evaluation), MCP on
@@ -24,11 +24,11 @@ use ww_capnp::system_capnp::host;
 use ww_capnp::StaleEpoch;
 
 use super::{Evaluator, Outcome};
-use crate::key::{self, KeyError};
 use crate::node::IDENTITY_KEY;
-use crate::registry::{self, Plan, RegistryError};
-use crate::terminal::serve::{PROTOCOL, SHELL_EXPORT};
-use crate::terminal::DOMAIN;
+use ww_core::key::{self, KeyError};
+use ww_core::registry::{Plan, RegistryError};
+use ww_core::terminal::serve::{PROTOCOL, SHELL_EXPORT};
+use ww_core::terminal::DOMAIN;
 
 /// What `ww shell` was asked to do.
 #[derive(Clone, Debug)]
@@ -164,7 +164,7 @@ pub async fn run(options: RemoteOptions) -> Result<i32, RemoteError> {
         })?;
     use std::io::IsTerminal;
     if options.mcp {
-        Ok(super::mcp::run(evaluator).await)
+        Ok(super::run_mcp(evaluator).await)
     } else if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         Ok(super::terminal::run(evaluator, first.cwd).await)
     } else {
@@ -178,7 +178,7 @@ async fn start<const N: usize>(
     name: &'static str,
     settings: [(&str, String); N],
 ) -> Result<capnp::capability::Client, RemoteError> {
-    let provider = registry::builtins()
+    let provider = crate::builtins::providers()
         .into_iter()
         .find(|p| p.manifest().name == name)
         .ok_or(RemoteError::Missing(name))?;

@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use super::{NodeError, RunOptions};
-use crate::engine::Engine;
-use crate::image::{Entry, Image, Layer, NATIVE_BOOT};
-use crate::limits::Limits;
-use crate::native::program::{self, Kind};
-use crate::native::{Confinement, Launch, Runner, Stdio};
 use crate::shell::Frontend;
-use crate::transport::GuestEnd;
+use ww_core::engine::Engine;
+use ww_core::image::{Entry, Image, Layer, NATIVE_BOOT};
+use ww_core::limits::Limits;
+use ww_core::native::program::{self, Kind};
+use ww_core::native::{Confinement, Launch, Runner, Stdio};
+use ww_core::transport::GuestEnd;
 
 /// What pid0 runs.
 pub(super) enum Kernel {

@@ -1,13 +1,14 @@
 //! The `ww` binary: parse, run, map errors to an exit status.
 
 mod cli;
+mod gates;
 
 use std::io::IsTerminal;
 
 use clap::Parser;
 use cli::{Cli, Command};
 use tracing_subscriber::EnvFilter;
-use ww_core::node::{self, RunOptions};
+use ww::node::{self, RunOptions};
 
 fn main() {
     // Error values capture no backtraces: their Debug text reaches guests
@@ -33,13 +34,17 @@ fn main() {
         .with_ansi(colour)
         .with_env_filter(filter)
         .init();
+    if let Err(missing) = gates::check(&cli.command) {
+        eprintln!("error: {missing}");
+        std::process::exit(ww::features::EXIT_MISSING);
+    }
     let code = match cli.command {
         Command::Run(args) => run(args),
         Command::Providers {
             paths,
             no_jail,
             read_only,
-        } => match ww_core::inspect::describe(&paths, no_jail, &read_only) {
+        } => match ww::inspect::describe(&paths, no_jail, &read_only) {
             Ok(text) => {
                 print!("{text}");
                 0
@@ -72,20 +77,21 @@ fn main() {
             gc,
         } => check(data_dir, repair, gc),
         Command::Init { name, sdk } => {
-            report(ww_core::scaffold::init(&name, sdk.as_deref()).map(|()| {
+            report(ww::scaffold::init(&name, sdk.as_deref()).map(|()| {
                 let n = name.display();
                 eprintln!("created {n}: build it with `ww build {n}`, run it with `ww run {n}`");
             }))
         }
         Command::Shell(args) => shell(args),
+        Command::Compile { layers, cache_dir } => compile(&layers, cache_dir),
         Command::CompileWorker { timeout_ms } => {
             ww_core::compile::worker_main(std::time::Duration::from_millis(timeout_ms))
         }
-        Command::Build { dir, bin } => report(
-            ww_core::guest_build::build(&dir, bin.as_deref()).map(|path| {
+        Command::Build { dir, bin } => {
+            report(ww::guest_build::build(&dir, bin.as_deref()).map(|path| {
                 eprintln!("wrote {}", path.display());
-            }),
-        ),
+            }))
+        }
     };
     std::process::exit(code);
 }
@@ -157,14 +163,49 @@ fn run(args: cli::RunArgs) -> i32 {
     }
 }
 
+/// `ww compile LAYER...`: the image's wasm into the compile cache.
+fn compile(layers: &[String], cache_dir: Option<std::path::PathBuf>) -> i32 {
+    use ww::precompile;
+    let dir = match precompile::cache_dir(cache_dir) {
+        Ok(dir) => dir,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    match precompile::compile_image(layers, &dir) {
+        Ok(compiled) => {
+            for path in &compiled {
+                eprintln!("compiled {}", path.display());
+            }
+            eprintln!(
+                "{} file(s) compiled into {}: a runtime-only ww runs them with `ww run --cache-dir {}`",
+                compiled.len(),
+                dir.display(),
+                dir.display()
+            );
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            match e {
+                precompile::PrecompileError::Wasm(w) => w.exit_code(),
+                precompile::PrecompileError::Image(_) => 2,
+                _ => 1,
+            }
+        }
+    }
+}
+
 /// MiB as bytes (saturating: a huge flag is refused later as too large).
 fn mib(mib: usize) -> usize {
     mib.saturating_mul(1 << 20)
 }
 
 /// `ww shell MULTIADDR`.
+#[cfg(feature = "shell")]
 fn shell(args: cli::ShellArgs) -> i32 {
-    let options = ww_core::shell::remote::RemoteOptions {
+    let options = ww::shell::remote::RemoteOptions {
         addr: args.addr,
         identity: args.identity,
         timeout: std::time::Duration::from_secs_f64(args.timeout),
@@ -174,13 +215,19 @@ fn shell(args: cli::ShellArgs) -> i32 {
         return 1;
     };
     let local = tokio::task::LocalSet::new();
-    match local.block_on(&runtime, ww_core::shell::remote::run(options)) {
+    match local.block_on(&runtime, ww::shell::remote::run(options)) {
         Ok(status) => status,
         Err(e) => {
             eprintln!("error: {e}");
             1
         }
     }
+}
+
+/// `ww shell` is refused before it runs when ww has no shell feature.
+#[cfg(not(feature = "shell"))]
+fn shell(_: cli::ShellArgs) -> i32 {
+    unreachable!("`ww shell` is checked first")
 }
 
 /// The node's one-thread runtime (capability servers are single-threaded).
@@ -204,7 +251,7 @@ fn push(
     cid_version: u8,
     ipfs_url: Option<&str>,
 ) -> Option<String> {
-    match ww_core::push::push(dir, data_dir, cid_version, ipfs_url) {
+    match ww::push::push(dir, data_dir, cid_version, ipfs_url) {
         Ok(cid) => {
             println!("{cid}");
             Some(cid)
@@ -223,8 +270,7 @@ fn push(
     _: u8,
     _: Option<&str>,
 ) -> Option<String> {
-    eprintln!("error: this ww was built without the ipfs provider; `ww push` needs it");
-    None
+    unreachable!("`ww push` is refused before it runs when ww has no ipfs feature")
 }
 
 /// `ww check`: the store's report on stdout; 0 clean, 1 damaged, 2 failed.
@@ -253,12 +299,13 @@ fn check(_: Option<std::path::PathBuf>, _: bool, _: bool) -> i32 {
 }
 
 /// `ww push --stem`: setHead with the pushed CID.
+#[cfg(feature = "stem")]
 fn publish_head(publish: &cli::PublishArgs, cid: &str) -> i32 {
     let (Some(atom), Some(key)) = (&publish.stem, &publish.private_key_file) else {
         return 0;
     };
     report(
-        ww_core::stem::publish(&publish.rpc_url, atom, key, cid).map(|pushed| {
+        ww::stem::publish(&publish.rpc_url, atom, key, cid).map(|pushed| {
             eprintln!(
                 "setHead({cid}) on {atom}: block {} (transaction {})",
                 pushed.block, pushed.tx
@@ -267,13 +314,23 @@ fn publish_head(publish: &cli::PublishArgs, cid: &str) -> i32 {
     )
 }
 
+/// `ww push --stem` is refused before it runs when ww has no stem feature.
+#[cfg(not(feature = "stem"))]
+fn publish_head(publish: &cli::PublishArgs, _: &str) -> i32 {
+    assert!(publish.stem.is_none(), "`ww push --stem` is checked first");
+    0
+}
+
 /// `--mcp`, or the terminal front end when ww runs on a terminal.
-fn frontend(mcp: bool) -> Option<ww_core::shell::Frontend> {
+fn frontend(mcp: bool) -> Option<ww::shell::Frontend> {
     use std::io::IsTerminal;
     if mcp {
-        Some(ww_core::shell::Frontend::Mcp)
-    } else if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
-        Some(ww_core::shell::Frontend::Terminal)
+        Some(ww::shell::Frontend::Mcp)
+    } else if cfg!(feature = "shell")
+        && std::io::stdin().is_terminal()
+        && std::io::stdout().is_terminal()
+    {
+        Some(ww::shell::Frontend::Terminal)
     } else {
         None
     }
