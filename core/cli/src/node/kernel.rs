@@ -68,7 +68,7 @@ impl Kernel {
             ),
             Kernel::Wasm(_)
                 if !options.read_only.is_empty()
-                    && !crate::registry::any_process(&options.providers).unwrap_or(false) =>
+                    && !ww_core::registry::any_process(&options.providers).unwrap_or(false) =>
             {
                 usage(
                     "--ro lets a native pid0 or a provider program read a host path, and \
