@@ -87,11 +87,15 @@ fn restarted_pid(node: &mut Running) -> u32 {
 }
 
 #[test]
-fn a_rust_provider_built_with_serve_runs_as_a_process_for_a_guest() {
+fn a_rust_provider_built_with_serve_runs_jailed_as_a_process_for_a_guest() {
+    // Jailed by default (its own namespaces, Landlock, seccomp; no
+    // network), and a compiled program needs no --ro.
     let img = image("fixture");
     let mut node = Running::start(
-        run_with(&provider_program("ww-test-provider-panicky"))
+        ww_run(&ww())
             .arg("--revoke-on-hup")
+            .arg("--provider")
+            .arg(provider_program("ww-test-provider-panicky"))
             .arg(img.path()),
     );
     let started = node.wait_for(Stream::Stderr, "runs as process");
@@ -119,6 +123,7 @@ fn a_rust_provider_built_with_serve_runs_as_a_process_for_a_guest() {
     let stderr = stderr.join("\n");
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert_no_panic(&stderr);
+    assert!(!stderr.contains("--no-jail: native cells"), "{stderr}");
     // The process's panic reached the node's log through its stderr,
     // under the provider's name.
     let logged = stderr
@@ -398,34 +403,6 @@ fn a_jailed_provider_without_the_network_reaches_no_listener() {
     // The provider has answered; a connection it made would be queued.
     let err = listener.accept().expect_err("nothing arrived");
     assert_eq!(err.kind(), std::io::ErrorKind::WouldBlock);
-}
-
-#[test]
-fn a_provider_program_runs_jailed_by_default() {
-    // Without --no-jail the provider runs in ww-jail (its own namespaces,
-    // Landlock, seccomp; no network), and serves a guest as well.
-    let img = image("fixture");
-    let mut node = Running::start(
-        ww_run(&ww())
-            .arg("--revoke-on-hup")
-            .arg("--provider")
-            .arg(provider_program("ww-test-provider-panicky"))
-            .arg(img.path()),
-    );
-    assert_eq!(node.wait_for(Stream::Stdout, "ping:"), "ping: 2");
-    assert_eq!(
-        node.wait_for(Stream::Stdout, "ping-after-panic:"),
-        "ping-after-panic: 3"
-    );
-    node.advance_epoch();
-    assert_eq!(
-        node.wait_for(Stream::Stdout, "reflected:"),
-        "reflected: stale 2"
-    );
-    let (status, _, stderr) = node.finish();
-    let stderr = stderr.join("\n");
-    assert_eq!(status.code(), Some(0), "{stderr}");
-    assert!(!stderr.contains("--no-jail: native cells"), "{stderr}");
 }
 
 #[test]
