@@ -39,6 +39,7 @@ pub fn check(command: &Command) -> Result<(), Missing> {
             }
         }
         Command::Compile { .. } => Feature::Compiler.require("`ww compile`")?,
+        Command::Check { .. } => Feature::Ipfs.require("`ww check`")?,
         _ => {}
     }
     Ok(())

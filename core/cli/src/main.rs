@@ -294,8 +294,7 @@ fn check(data_dir: Option<std::path::PathBuf>, repair: bool, gc: bool) -> i32 {
 
 #[cfg(not(feature = "ipfs"))]
 fn check(_: Option<std::path::PathBuf>, _: bool, _: bool) -> i32 {
-    eprintln!("error: this ww was built without the ipfs provider; `ww check` needs it");
-    2
+    unreachable!("`ww check` is refused before it runs when ww has no ipfs feature")
 }
 
 /// `ww push --stem`: setHead with the pushed CID.

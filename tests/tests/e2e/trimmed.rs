@@ -108,7 +108,7 @@ fn minimal_ww_boots_hello() {
 fn minimal_ww_names_the_feature_each_left_out_part_needs() {
     let img = image("hello");
     let dir = img.path().to_str().expect("a UTF-8 temp path");
-    let cases: [(&[&str], &str, &str); 6] = [
+    let cases: [(&[&str], &str, &str); 7] = [
         (
             &["shell", "--identity", "id.key", "/ip4/127.0.0.1/tcp/1"],
             "`ww shell`",
@@ -117,6 +117,7 @@ fn minimal_ww_names_the_feature_each_left_out_part_needs() {
         (&["run", "--mcp", dir], "--mcp", "mcp"),
         (&["run", "--stem", "0x01", dir], "--stem", "stem"),
         (&["push", dir], "`ww push`", "ipfs"),
+        (&["check", "--data-dir", dir], "`ww check`", "ipfs"),
         (
             &["push", "--stem", "0x01", "--private-key-file", "k", dir],
             "`ww push`",
