@@ -25,7 +25,18 @@ fn without_revocation_sighup_does_not_change_the_epoch() {
     // Without --revoke-on-hup the epoch lasts for the life of the process;
     // SIGHUP then ends the process like any other hang-up.
     let img = image("epoch");
-    let mut node = Running::start(ww_run(&ww()).arg(img.path()));
+    let mut cmd = ww_run(&ww());
+    // SIGHUP's default action, whatever the test runner inherited: a run
+    // under nohup ignores it, and an ignored signal stays ignored across
+    // exec (ww rightly keeps an operator's nohup).
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::signal(libc::SIGHUP, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut node = Running::start(cmd.arg(img.path()));
     node.wait_for(Stream::Stdout, "ready");
     kill(node.pid(), libc::SIGHUP);
     let (status, stdout, _) = node.finish();
