@@ -59,7 +59,7 @@ fn an_mcp_client_initializes_lists_tools_and_evaluates() {
     assert!(seen["caps"]["text"][0]
         .as_str()
         .unwrap()
-        .contains("executor  Executor  echo(message)"));
+        .contains("executor  Executor\n    echo(message :Text) -> (response :Text)\n"));
     // ... an unknown tool an MCP error, and the session goes on.
     assert!(
         seen["unknown_tool"]

@@ -8,7 +8,8 @@
 //!
 //! A failed evaluation is a tool result marked as an error (the agent sees
 //! the message); an unknown tool or a malformed argument is an MCP error.
-//! Nothing an agent sends can crash the node.
+//! Nothing an agent sends can crash the node. `docs/shell.md` documents the
+//! tools and their arguments.
 
 use std::sync::Arc;
 
@@ -58,8 +59,10 @@ fn tools() -> Vec<Tool> {
         Tool::new(
             "eval",
             "Evaluate Glia (Clojure-flavoured) source in the node's shell. Capabilities are \
-             values: (host id), (executor echo \"hi\"), (routing hash \"data\"). Returns what \
-             it printed and the last value.",
+             values: (host id), (executor echo \"hi\"), (routing hash (bytes \"data\")). \
+             Arguments must match the method's parameter types (see `caps`): Text a string, \
+             Data bytes (#bytes \"0a ff\" or (bytes \"text\")), a struct a map, a list a \
+             vector. Returns what it printed and the last value.",
             schema(json!({
                 "type": "object",
                 "properties": {"source": {"type": "string", "description": "Glia source"}},
@@ -69,13 +72,14 @@ fn tools() -> Vec<Tool> {
         Tool::new(
             "caps",
             "List every capability the node granted: name, interface, and methods with \
-             their parameters and results.",
+             their parameters and results, typed (e.g. echo(message :Text) -> (response :Text)).",
             schema(json!({"type": "object", "properties": {}})),
         ),
         Tool::new(
             "call",
             "Call one method of one capability. `args` is a Glia map of the method's \
-             parameters by name, e.g. {:message \"hi\"} (omit it for none).",
+             parameters by name, each of its type, e.g. {:message \"hi\"} (omit it for a \
+             method without parameters).",
             schema(json!({
                 "type": "object",
                 "properties": {

@@ -13,6 +13,7 @@ mod decode;
 mod encode;
 mod facet;
 mod raw;
+pub mod types;
 
 use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
@@ -83,7 +84,8 @@ impl DynCap {
             .unwrap_or_else(|| "?".into())
     }
 
-    /// Each method as `name(param param) -> result`, for `help` and `caps`.
+    /// Each method as `name(param :Type, …) -> (result :Type, …)`, for
+    /// `help`, `doc` and `caps`.
     pub fn signatures(&self) -> Vec<String> {
         self.methods()
             .into_iter()
@@ -97,24 +99,6 @@ impl DynCap {
             .as_ref()
             .ok_or_else(|| capnp::Error::failed("its interface is unknown".into()))?;
         find_method(iface, name)
-    }
-
-    fn field_names(&self, struct_id: u64) -> Vec<String> {
-        let Ok(node) = self.ctx.schemas.node(struct_id) else {
-            return Vec::new();
-        };
-        let Ok(reader) = node.get() else {
-            return Vec::new();
-        };
-        let Ok(node::Struct(st)) = reader.which() else {
-            return Vec::new();
-        };
-        let mut fields: Vec<_> = st.get_fields().into_iter().flatten().collect();
-        fields.sort_by_key(|f| f.get_code_order());
-        fields
-            .iter()
-            .filter_map(|f| Some(f.get_name().ok()?.to_str().ok()?.to_string()))
-            .collect()
     }
 }
 
@@ -139,9 +123,9 @@ impl Capability for DynCap {
         };
         let (_, _, params, results) = signature.ok()?;
         let described = format!(
-            "{method}({}) -> ({})",
-            self.field_names(params).join(" "),
-            self.field_names(results).join(" ")
+            "{method}{} -> {}",
+            types::show_all(&types::params(&self.ctx.schemas, params)),
+            types::show_all(&types::params(&self.ctx.schemas, results))
         );
         Some(match through {
             Some(facet) => format!("{described}, through {facet}"),
@@ -223,7 +207,11 @@ impl DynCap {
                 let size = encode::size(params).map_err(&failed)?;
                 let root = request.get().init_as::<raw::PtrBuilder>();
                 let sb = root.0.init_struct(size);
-                encode::write_args(&ctx, params, sb, &args).map_err(&failed)?;
+                encode::write_args(&ctx, params, sb, &args).map_err(|e| Error::Argument {
+                    cap: cap.clone(),
+                    method: method.clone(),
+                    message: e.0,
+                })?;
             }
             let response = request.send().promise.await.map_err(&failed)?;
             let results: Node = ctx.schemas.node(results_id).map_err(&failed)?;
