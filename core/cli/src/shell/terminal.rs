@@ -88,11 +88,8 @@ fn edit(evaluator: &Evaluator, mut cwd: String) -> i32 {
         };
         pending.push_str(&line);
         pending.push('\n');
-        let forms = match ww_glia::reader::forms(&pending) {
-            Err(e) if e.incomplete => continue,
-            Ok(forms) => forms.into_iter().map(str::to_string).collect(),
-            // The shell reports the syntax error.
-            Err(_) => vec![pending.clone()],
+        let Some(forms) = forms(&pending) else {
+            continue;
         };
         if !pending.trim().is_empty() {
             let _ = editor.add_history_entry(pending.trim_end());
@@ -111,6 +108,17 @@ fn edit(evaluator: &Evaluator, mut cwd: String) -> i32 {
             }
             cwd = evaluated.cwd;
         }
+    }
+}
+
+/// The top-level forms of `source`, each to evaluate and show in turn;
+/// `None` when it ends inside a form (more lines may complete it). Source
+/// that does not read goes whole, for the shell to report the error.
+pub fn forms(source: &str) -> Option<Vec<String>> {
+    match ww_glia::reader::forms(source) {
+        Err(e) if e.incomplete => None,
+        Ok(forms) => Some(forms.into_iter().map(str::to_string).collect()),
+        Err(_) => Some(vec![source.to_string()]),
     }
 }
 
