@@ -1,5 +1,5 @@
-//! The shell's own commands: `cd`, `pwd`, `help`, `caps`, `call`, `grant`,
-//! `exit`.
+//! The shell's own commands: `cd`, `pwd`, `help`, `caps`, `methods`,
+//! `call`, `grant`, `exit`.
 
 use std::rc::Rc;
 
@@ -84,6 +84,28 @@ pub fn install(session: &Rc<Session>) {
             let session = s.upgrade().ok_or_else(gone)?;
             glia.write(&listing(&session));
             Ok(Value::Nil)
+        },
+    );
+    glia.define_fn(
+        "methods",
+        "(methods): every capability method as data, [{:cap :interface :method :signature :params :results} …], \
+         parameter and result types as the schema gives them; for programs that build calls.",
+        Arity::exactly(0),
+        |glia, _| {
+            let mut table = Vec::new();
+            for (name, cap) in glia.caps() {
+                let Some(dynamic) = cap.as_any().and_then(|a| a.downcast_ref::<DynCap>()) else {
+                    continue;
+                };
+                for entry in dynamic.method_table() {
+                    let Value::Map(fields) = &entry else { continue };
+                    let mut fields = (**fields).clone();
+                    fields.insert(Value::keyword("cap"), Value::str(&name));
+                    fields.insert(Value::keyword("interface"), Value::str(dynamic.interface_name()));
+                    table.push(Value::Map(Rc::new(fields)));
+                }
+            }
+            Ok(Value::vector(table))
         },
     );
     glia.define_async_fn(

@@ -93,6 +93,38 @@ impl DynCap {
             .collect()
     }
 
+    /// Each method as data, `{:method "echo" :signature "echo(…) -> (…)"
+    /// :params [{:name … :type …}] :results […]}` (see [`types::fields_data`]),
+    /// for front ends that build calls themselves.
+    pub fn method_table(&self) -> Vec<Value> {
+        self.methods()
+            .into_iter()
+            .filter_map(|method| {
+                let found = match self.route(&method) {
+                    Some(route) => find_method(&route.interface, &method),
+                    None => find_method(self.interface.as_ref()?, &method),
+                };
+                let (_, _, params, results) = found.ok()?;
+                let schemas = &self.ctx.schemas;
+                Some(Value::map([
+                    (
+                        Value::keyword("signature"),
+                        Value::str(self.describe(&method).unwrap_or_else(|| method.clone())),
+                    ),
+                    (
+                        Value::keyword("params"),
+                        types::fields_data(schemas, params, 0),
+                    ),
+                    (
+                        Value::keyword("results"),
+                        types::fields_data(schemas, results, 0),
+                    ),
+                    (Value::keyword("method"), Value::str(method)),
+                ]))
+            })
+            .collect()
+    }
+
     fn method(&self, name: &str) -> capnp::Result<(u64, u16, u64, u64)> {
         let iface = self
             .interface
