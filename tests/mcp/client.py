@@ -25,7 +25,7 @@ async def main():
             await session.initialize()
             tools = await session.list_tools()
             seen["tools"] = sorted(t.name for t in tools.tools)
-            schemas = {t.name: t.inputSchema for t in tools.tools}
+            schemas = {t.name: t.input_schema for t in tools.tools}
             seen["echo_schema"] = schemas.get("executor_echo")
             seen["hash_schema"] = schemas.get("routing_hash")
             r = await session.call_tool("eval", {"source": "(host id)"})

@@ -25,8 +25,17 @@ pub struct Method {
     pub method: String,
     /// `echo(message :Text) -> (response :Text)`.
     pub signature: String,
-    /// Each parameter's name and type (as data).
-    pub params: Vec<(String, Value)>,
+    /// Each parameter's name and type, as data printed by Glia (held as
+    /// text: the server's futures are `Send`, Glia values are not).
+    pub params: Vec<(String, String)>,
+}
+
+/// A parameter's type, read back from its printed form.
+fn read_type(printed: &str) -> Value {
+    ww_glia::read_all(printed)
+        .ok()
+        .and_then(|forms| forms.into_iter().next())
+        .unwrap_or(Value::Nil)
 }
 
 impl Method {
@@ -47,7 +56,7 @@ pub fn parse(printed: &str) -> Result<Vec<Method>, String> {
         .map_err(|e| format!("the kernel's (methods) did not read: {e}"))?
         .into_iter()
         .next();
-    let Some(Value::Vector(entries)) = value else {
+    let Some(Value::Vector(entries)) = &value else {
         return Err("the kernel's (methods) is not a vector".into());
     };
     Ok(entries.iter().filter_map(method).collect())
@@ -73,7 +82,12 @@ fn method(entry: &Value) -> Option<Method> {
     let params = get(entry, "params")?
         .as_slice()?
         .iter()
-        .map(|p| Some((text(p, "name")?.to_string(), get(p, "type")?.clone())))
+        .map(|p| {
+            Some((
+                text(p, "name")?.to_string(),
+                ww_glia::pr_str(get(p, "type")?),
+            ))
+        })
         .collect::<Option<Vec<_>>>()?;
     Some(Method {
         cap: cap.into(),
@@ -96,7 +110,7 @@ pub fn tool(m: &Method) -> Tool {
     let properties: Map<String, Json> = m
         .params
         .iter()
-        .map(|(name, ty)| (name.clone(), schema(ty)))
+        .map(|(name, ty)| (name.clone(), schema(&read_type(ty))))
         .collect();
     let required: Vec<Json> = m
         .params
@@ -228,7 +242,7 @@ pub fn source(m: &Method, args: Option<&Map<String, Json>>) -> Result<String, St
             // A parameter left out is left out of the map too: the shell
             // refuses the call, naming it and its type.
             if let Some(json) = args.get(name) {
-                pairs.push((Value::keyword(name), value(name, ty, json)?));
+                pairs.push((Value::keyword(name), value(name, &read_type(ty), json)?));
             }
         }
         call.push(Value::map(pairs));
