@@ -132,7 +132,7 @@ fn calls_are_checked_against_the_schema_types() {
          (executor echo \"a\" \"b\")\n\
          (routing hash \"text\")\n\
          (executor spawn [\"/bin/hello.wasm\"] [] [] {} 1)\n\
-         (executor spawn [\"/bin/hello.wasm\"] [] [host] {} \"/\")\n\
+         (executor spawn [\"/bin/hello.wasm\"] [] [42] {} \"/\")\n\
          (call executor :echo {:message true})\n\
          (call executor :echo {})\n\
          (:exitCode ((executor spawn [\"/bin/hello.wasm\"] [] [] {} \"/\") wait))\n\
@@ -152,8 +152,8 @@ fn calls_are_checked_against_the_schema_types() {
             "error: routing.hash: `data` is Data: give bytes, e.g. #bytes \"0a ff\" or \
              (bytes \"text\"), got string \"text\"",
             "error: executor.spawn: `root` is Text: give a string, got int 1",
-            "error: executor.spawn: `caps[0]` is Export: give a map of its fields \
-             (name :Text, cap :Capability, schema :Node, types :List(Node)), got cap #<cap host>",
+            "error: executor.spawn: `caps[0]` is Export: give a capability, or a map of its \
+             fields (name :Text, cap :Capability, schema :Node, types :List(Node)), got int 42",
             "error: executor.echo: `message` is Text: give a string, got bool true",
             "error: executor.echo: missing argument `message` :Text; it takes (message :Text)",
         ],
@@ -166,6 +166,34 @@ fn calls_are_checked_against_the_schema_types() {
         ["0", "0", "\"still fine\""],
         "{stderr}"
     );
+}
+
+#[test]
+fn a_capability_in_a_childs_caps_goes_with_its_schema() {
+    let img = kernel_image();
+    // A child kernel given `executor` lists it, typed: it got the schema
+    // with the capability (without it, its graft would fail).
+    let out = pipe(
+        img.path(),
+        &[],
+        "(def p (executor spawn [\"/boot/main.wasm\"] [] [executor] {} \"/\"))\n\
+         ((p stdin) close)\n\
+         (def out (p stdout))\n\
+         (loop [acc \"\"] (let [chunk (utf8 (out read 65536))] \
+           (if (= chunk \"\") (println acc) (recur (str acc chunk)))))\n\
+         (:exitCode (p wait))\n",
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "ww kernel: epoch 1, 1 capability\n  executor  Executor\n    \
+             echo(message :Text) -> (response :Text)\n"
+        ),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(stdout.ends_with("\n0\n"), "{stdout}");
 }
 
 #[test]

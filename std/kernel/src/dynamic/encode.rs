@@ -12,15 +12,19 @@
 //! "0a ff"`, `(bytes "text")`), `Bool` a boolean, integers an integer in
 //! the type's range, floats a number, an enum one of its keywords, a
 //! struct a map, an interface a capability, a list a vector of such
-//! values. `nil` stands for a null struct, list or capability. A mismatch
+//! values. `nil` stands for a null struct, list or capability. One
+//! conversion is made on purpose: a capability in a `List(Export)` (a
+//! child's `caps`) is exported under its own name with its schema. A mismatch
 //! is an [`ArgError`] naming the parameter, its type and what was given.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use capnp::private::layout::{ElementSize, PointerBuilder, StructBuilder, StructSize};
 use capnp::schema_capnp::{field, node, type_};
-use capnp::traits::FromPointerBuilder;
-use ww_glia::Value;
+use capnp::traits::{FromPointerBuilder, HasTypeId};
+use ww_capnp::membrane_capnp::export;
+use ww_glia::{Capability, Value};
 
 use super::raw::RawStruct;
 use super::types;
@@ -438,6 +442,40 @@ fn write_pointer(
     Ok(())
 }
 
+/// A capability as a `Membrane.Export` (a child's `caps` in
+/// `Executor.spawn`): under its own name, with its interface's schema node
+/// and the nodes its methods use, so that the receiver can call it as the
+/// shell does.
+fn write_export(
+    name: &str,
+    sb: StructBuilder<'_>,
+    cap: &Rc<dyn Capability>,
+    ctx: &Ctx,
+) -> Result<()> {
+    let Some(dynamic) = cap.as_any().and_then(|a| a.downcast_ref::<DynCap>()) else {
+        return Err(fail(format!(
+            "`{name}`: capability {} is the shell's own and cannot be passed",
+            cap.name()
+        )));
+    };
+    let mut export = export::Builder::from(sb);
+    export.set_name(dynamic.name());
+    export
+        .reborrow()
+        .get_cap()
+        .set_as_capability(dynamic.client().clone().hook);
+    if let Some(schema) = dynamic
+        .interface_id()
+        .and_then(|id| ctx.schemas.interface(id))
+    {
+        export.set_schema(schema.read()?.get()?)?;
+        let count = u32::try_from(schema.types().len())
+            .map_err(|_| fail(format!("`{name}`: its interface uses too many types")))?;
+        schema.write_types(export.init_types(count))?;
+    }
+    Ok(())
+}
+
 /// "a map of its fields (a b c)", for a struct of type `node`.
 fn struct_want(ctx: &Ctx, node: node::Reader<'_>) -> String {
     match fields_in_order(node) {
@@ -494,18 +532,29 @@ fn write_list(
         type_::Struct(s) => {
             let node: Node = ctx.schemas.node(s.get_type_id())?;
             let node = node.get()?;
+            let exports = s.get_type_id() == <export::Reader<'_> as HasTypeId>::TYPE_ID;
             let mut p = p;
             p.reborrow().init_struct_list(n, size(node)?);
             let mut list = capnp::struct_list::Builder::<RawStruct>::get_from_pointer(p, None)?;
             let element_ty = types::name(&ctx.schemas, element);
             for (i, item) in items.iter().enumerate() {
-                let Value::Map(m) = item else {
-                    return Err(mismatch(&at(i), &element_ty, &struct_want(ctx, node), item));
-                };
                 let Some(sb) = list.reborrow().try_get(i as u32) else {
                     return Err(fail(format!("`{name}`: element {i} is out of the list")));
                 };
-                write_map(ctx, node, sb.0, m)?;
+                match item {
+                    Value::Map(m) => {
+                        write_map(ctx, node, sb.0, m)?;
+                    }
+                    Value::Cap(cap) if exports => write_export(&at(i), sb.0, cap, ctx)?,
+                    other => {
+                        let want = if exports {
+                            format!("a capability, or {}", struct_want(ctx, node))
+                        } else {
+                            struct_want(ctx, node)
+                        };
+                        return Err(mismatch(&at(i), &element_ty, &want, other));
+                    }
+                }
             }
         }
         // Text, Data, lists, capabilities: a list of pointers, each

@@ -7,7 +7,9 @@
 //! values ([`decode`]). Capabilities in results come back as values too,
 //! typed by their own nodes, so `((identity signer "d") sign …)` works.
 //! A method an interface hands out through a sub-capability is reachable
-//! directly ([`facet`]): `(ipfs cat p)` is `((ipfs unixfs) cat p)`.
+//! directly ([`facet`]): `(ipfs cat p)` is `((ipfs unixfs) cat p)`. The
+//! same nodes type the calls ([`types`]): listings show each parameter's
+//! and result's type, and arguments are checked against them.
 
 mod decode;
 mod encode;
@@ -74,6 +76,11 @@ impl DynCap {
     /// The Cap'n Proto client.
     pub fn client(&self) -> &capnp::capability::Client {
         &self.client
+    }
+
+    /// The id of its interface, when known.
+    pub fn interface_id(&self) -> Option<u64> {
+        Some(self.interface.as_ref()?.get().ok()?.get_id())
     }
 
     /// The interface's short name (`Host`), or `?`.
