@@ -25,6 +25,9 @@ async def main():
             await session.initialize()
             tools = await session.list_tools()
             seen["tools"] = sorted(t.name for t in tools.tools)
+            schemas = {t.name: t.input_schema for t in tools.tools}
+            seen["echo_schema"] = schemas.get("executor_echo")
+            seen["hash_schema"] = schemas.get("routing_hash")
             r = await session.call_tool("eval", {"source": "(host id)"})
             seen["host_id"] = {"error": r.is_error, "text": texts(r)}
             r = await session.call_tool("eval", {"source": '(println "out") (+ 40 2)'})
@@ -33,6 +36,15 @@ async def main():
             seen["unbound"] = {"error": r.is_error, "text": texts(r)}
             r = await session.call_tool("call", {"cap": "executor", "method": "echo", "args": '{:message "hi"}'})
             seen["call"] = {"error": r.is_error, "text": texts(r)}
+            # Tools typed from the schema: JSON arguments by parameter type.
+            r = await session.call_tool("executor_echo", {"message": "typed"})
+            seen["typed_echo"] = {"error": r.is_error, "text": texts(r)}
+            r = await session.call_tool("executor_echo", {"message": 42})
+            seen["typed_mistyped"] = {"error": r.is_error, "text": texts(r)}
+            r = await session.call_tool("executor_echo", {})
+            seen["typed_missing"] = {"error": r.is_error, "text": texts(r)}
+            r = await session.call_tool("routing_hash", {"data": "68656c6c6f"})
+            seen["typed_hash"] = {"error": r.is_error, "text": texts(r)}
             r = await session.call_tool("caps", {})
             seen["caps"] = {"error": r.is_error, "text": texts(r)}
             try:

@@ -17,8 +17,10 @@ fn serve(host: &wit::Node) -> Res<()> {
     let network = host.network()?;
     let incoming = network.listener.listen(PROTOCOL)?;
     println!("id: {}", host.id()?);
+    // `Host.addrs` gives dialable addresses: each already ends in
+    // /p2p/<this node's id>.
     for addr in host.addrs()? {
-        println!("addr: {addr}/p2p/{}", host.id()?);
+        println!("addr: {addr}");
     }
     println!("serving {PROTOCOL}");
     loop {

@@ -60,7 +60,8 @@ pub trait Capability {
     ///
     /// [`Error::NoMethod`](crate::Error::NoMethod) for an unknown method,
     /// [`Error::Capability`](crate::Error::Capability) when the call fails,
-    /// [`Error::Type`](crate::Error::Type) for bad arguments.
+    /// [`Error::Argument`](crate::Error::Argument) for arguments that do
+    /// not fit its parameters (nothing sent).
     ///
     /// # Cancel safety
     ///

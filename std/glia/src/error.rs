@@ -102,6 +102,18 @@ pub enum Error {
         /// The methods it has.
         methods: Vec<String>,
     },
+    /// A capability method was given arguments that do not fit its
+    /// parameters (one missing, too many, or of the wrong type); nothing
+    /// was sent.
+    #[error("{cap}.{method}: {message}")]
+    Argument {
+        /// The capability's name.
+        cap: String,
+        /// The method.
+        method: String,
+        /// What is wrong, naming the parameter and its type.
+        message: String,
+    },
     /// A capability call failed (e.g. the RPC failed, the epoch went stale).
     #[error("{cap}.{method} failed: {message}")]
     Capability {
@@ -192,6 +204,7 @@ impl Error {
             Error::Index { .. } => "index",
             Error::Depth(_) => "depth",
             Error::NoMethod { .. } => "no-method",
+            Error::Argument { .. } => "argument",
             Error::Capability { .. } => "capability",
             Error::Thrown(_) => "thrown",
             Error::Native(_) => "native",

@@ -75,8 +75,8 @@
 //! - [`printer`]: values to text (`pr-str` and `str` styles);
 //! - [`Error`]: every failure, typed, with a clear message.
 //!
-//! The language: `nil`, booleans, 64-bit integers, floats, strings,
-//! keywords, symbols, lists, vectors, maps, sets; the special forms `def`,
+//! The language: `nil`, booleans, 64-bit integers, floats, strings, bytes
+//! (`#bytes "0a ff"`, a kind of their own, never text), keywords, symbols, lists, vectors, maps, sets; the special forms `def`,
 //! `defn`, `fn` (closures, several arities, `& rest`), `let`, `if`, `do`,
 //! `quote`, `loop`/`recur` (checked tail position), `try`/
 //! `catch`/`finally`/`throw` (with `ex-info` maps), `and`, `or`, `when`,

@@ -1,7 +1,7 @@
 //! The printer: values to text.
 //!
-//! [`pr_str`] prints readably (strings quoted and escaped), as the REPL
-//! shows results; [`print_str`] prints a top-level string as its raw text,
+//! [`pr_str`] prints readably (strings quoted and escaped, bytes as
+//! `#bytes "0a ff"` whatever they hold), as the REPL shows results; [`print_str`] prints a top-level string as its raw text,
 //! as `str` and `println` do. Reading what `pr_str` printed gives back an
 //! equal value, for data (functions and capabilities print as `#<…>`).
 //!
@@ -60,6 +60,19 @@ fn write_string(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// `#bytes "0a ff"`: two hex digits a byte, a space between bytes, the
+/// same whatever the bytes hold (text or not), as the reader reads it.
+fn write_bytes(out: &mut String, bytes: &[u8]) {
+    out.push_str("#bytes \"");
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let _ = write!(out, "{b:02x}");
+    }
+    out.push('"');
+}
+
 fn write_seq<'a>(
     out: &mut String,
     open: &str,
@@ -91,6 +104,7 @@ fn write_value(out: &mut String, v: &Value, depth: usize) {
         }
         Value::Float(f) => write_float(out, *f),
         Value::Str(s) => write_string(out, s),
+        Value::Bytes(b) => write_bytes(out, b),
         Value::Keyword(k) => {
             out.push(':');
             out.push_str(k);

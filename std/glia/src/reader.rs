@@ -2,8 +2,10 @@
 //!
 //! `nil`, `true`, `false`, integers (64-bit; a literal out of range is an
 //! error), floats, strings with escapes (`\" \\ \n \t \r \0 \uXXXX`),
-//! keywords `:k`, symbols, lists `()`, vectors `[]`, maps `{}`, sets `#{}`,
-//! comments `;` and `#_form`, quote `'x`. Commas are whitespace.
+//! bytes `#bytes "0a ff"` (hex, two digits a byte, spaces between bytes
+//! optional), keywords `:k`, symbols, lists `()`, vectors `[]`, maps `{}`,
+//! sets `#{}`, comments `;` and `#_form`, quote `'x`. Commas are
+//! whitespace.
 //!
 //! Errors carry the line and column. Input that ends inside a form (an
 //! unclosed `(`, `[`, `{`, string or a trailing `'`) is reported with
@@ -44,9 +46,38 @@ pub fn read_all(src: &str) -> Result<Vec<Value>, ReadError> {
     Reader::new(src).collect()
 }
 
+/// The source text of each top-level form of `src`, in order (comments
+/// and space between forms left out), so that a REPL can evaluate and
+/// show pasted forms one by one.
+///
+/// # Errors
+///
+/// As [`read_all`].
+///
+/// # Examples
+///
+/// ```
+/// let forms = ww_glia::reader::forms("(+ 1 1)\n(+ 2 2) ; two\n").unwrap();
+/// assert_eq!(forms, ["(+ 1 1)", "(+ 2 2)"]);
+/// ```
+pub fn forms(src: &str) -> Result<Vec<&str>, ReadError> {
+    let mut reader = Reader::new(src);
+    let mut out = Vec::new();
+    loop {
+        reader.skip_space();
+        let start = reader.offset;
+        match reader.next_form()? {
+            Some(_) => out.push(src.get(start..reader.offset).unwrap_or_default()),
+            None => return Ok(out),
+        }
+    }
+}
+
 /// An iterator over the forms of a source text.
 pub struct Reader<'a> {
     chars: Peekable<Chars<'a>>,
+    /// Bytes of the source consumed so far.
+    offset: usize,
     line: usize,
     column: usize,
     failed: bool,
@@ -100,6 +131,7 @@ impl<'a> Reader<'a> {
     pub fn new(src: &'a str) -> Reader<'a> {
         Reader {
             chars: src.chars().peekable(),
+            offset: 0,
             line: 1,
             column: 1,
             failed: false,
@@ -108,6 +140,7 @@ impl<'a> Reader<'a> {
 
     fn bump(&mut self) -> Option<char> {
         let c = self.chars.next()?;
+        self.offset += c.len_utf8();
         if c == '\n' {
             self.line += 1;
             self.column = 1;
@@ -205,11 +238,13 @@ impl<'a> Reader<'a> {
                         stack.push(open(Open::Discard));
                         continue;
                     }
+                    Some('b') => self.bytes(line, column)?,
                     _ => {
                         return Err(self.error(
                             line,
                             column,
-                            "unsupported `#` syntax (only `#{…}` sets and `#_` discard)",
+                            "unsupported `#` syntax (only `#{…}` sets, `#_` discard and \
+                             `#bytes \"…\"`)",
                         ))
                     }
                 },
@@ -322,7 +357,57 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// `#bytes "0a ff"` (the `#` already read): hex digits in pairs, with
+    /// whitespace between bytes allowed, as the printer writes them.
+    fn bytes(&mut self, line: usize, column: usize) -> Result<Value, ReadError> {
+        let mut tag = String::new();
+        while let Some(&c) = self.chars.peek() {
+            if is_delimiter(c) {
+                break;
+            }
+            tag.push(c);
+            self.bump();
+        }
+        if tag != "bytes" {
+            return Err(self.error(
+                line,
+                column,
+                format!("unknown tag `#{tag}` (the one tag is `#bytes \"0a ff\"`)"),
+            ));
+        }
+        self.skip_space();
+        let (sl, sc) = (self.line, self.column);
+        match self.bump() {
+            Some('"') => {}
+            None => {
+                return Err(ReadError {
+                    message: "unexpected end of input: `#bytes` needs a string of hex digits"
+                        .into(),
+                    line,
+                    column,
+                    incomplete: true,
+                })
+            }
+            Some(_) => {
+                return Err(self.error(
+                    sl,
+                    sc,
+                    "`#bytes` takes a string of hex digits, e.g. #bytes \"0a ff\"",
+                ))
+            }
+        }
+        let text = self.string_text(sl, sc)?;
+        hex_bytes(&text)
+            .map(Value::bytes)
+            .map_err(|why| self.error(sl, sc, format!("bad `#bytes`: {why}")))
+    }
+
     fn string(&mut self, line: usize, column: usize) -> Result<Value, ReadError> {
+        self.string_text(line, column).map(Value::str)
+    }
+
+    /// The text of a string literal whose `"` was read at `line:column`.
+    fn string_text(&mut self, line: usize, column: usize) -> Result<String, ReadError> {
         let mut s = String::new();
         loop {
             let (el, ec) = (self.line, self.column);
@@ -337,7 +422,7 @@ impl<'a> Reader<'a> {
                 });
             };
             match c {
-                '"' => return Ok(Value::str(s)),
+                '"' => return Ok(s),
                 '\\' => {
                     let Some(e) = self.bump() else { continue };
                     s.push(match e {
@@ -425,6 +510,32 @@ impl<'a> Reader<'a> {
             _ => Err(self.error(line, column, format!("invalid number `{token}`"))),
         }
     }
+}
+
+/// The bytes written as hex digits in `text`, two a byte; whitespace may
+/// separate bytes.
+///
+/// # Errors
+///
+/// What is wrong: a character that is not a hex digit, or an odd digit
+/// count within a group.
+pub fn hex_bytes(text: &str) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(text.len() / 2);
+    for group in text.split_whitespace() {
+        if let Some(bad) = group.chars().find(|c| !c.is_ascii_hexdigit()) {
+            return Err(format!("`{bad}` is not a hex digit (0-9, a-f)"));
+        }
+        if !group.len().is_multiple_of(2) {
+            return Err(format!(
+                "`{group}` has an odd number of hex digits (two make a byte)"
+            ));
+        }
+        for pair in group.as_bytes().chunks(2) {
+            let digits = std::str::from_utf8(pair).map_err(|e| e.to_string())?;
+            out.push(u8::from_str_radix(digits, 16).map_err(|e| e.to_string())?);
+        }
+    }
+    Ok(out)
 }
 
 impl Iterator for Reader<'_> {

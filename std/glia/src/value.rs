@@ -40,6 +40,10 @@ pub enum Value {
     Float(f64),
     /// An immutable string.
     Str(Rc<str>),
+    /// Immutable bytes (a Cap'n Proto `Data`): never text, whatever they
+    /// hold, so a key and a string that look alike stay apart. Written
+    /// `#bytes "0a ff"`.
+    Bytes(Rc<[u8]>),
     /// A keyword, stored without its leading `:`.
     Keyword(Rc<str>),
     /// A symbol.
@@ -64,6 +68,11 @@ impl Value {
     /// A string value.
     pub fn str(s: impl AsRef<str>) -> Value {
         Value::Str(Rc::from(s.as_ref()))
+    }
+
+    /// A bytes value.
+    pub fn bytes(b: impl AsRef<[u8]>) -> Value {
+        Value::Bytes(Rc::from(b.as_ref()))
     }
 
     /// A keyword value (`name` without the `:`).
@@ -151,6 +160,7 @@ impl Value {
             Value::Int(_) => "int",
             Value::Float(_) => "float",
             Value::Str(_) => "string",
+            Value::Bytes(_) => "bytes",
             Value::Keyword(_) => "keyword",
             Value::Symbol(_) => "symbol",
             Value::List(_) => "list",
@@ -167,11 +177,14 @@ impl Value {
         match self {
             Value::Fn(f) => f.doc.as_deref().map(str::to_string),
             Value::Native(n) if !n.doc.is_empty() => Some(n.doc.clone()),
-            Value::Cap(c) => Some(format!(
-                "capability `{}`; methods: {}",
-                c.name(),
-                c.methods().join(" ")
-            )),
+            Value::Cap(c) => {
+                let mut doc = format!("capability `{}`; methods:", c.name());
+                for method in c.methods() {
+                    doc.push_str("\n  ");
+                    doc.push_str(&c.describe(&method).unwrap_or(method));
+                }
+                Some(doc)
+            }
             _ => None,
         }
     }
@@ -180,6 +193,14 @@ impl Value {
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The bytes inside a `Bytes`, if it is one.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Bytes(b) => Some(b),
             _ => None,
         }
     }
@@ -207,6 +228,7 @@ impl Value {
             Value::Fn(_) => 10,
             Value::Native(_) => 11,
             Value::Cap(_) => 12,
+            Value::Bytes(_) => 13,
         }
     }
 }
@@ -269,6 +291,7 @@ impl Ord for Value {
             (Int(a), Int(b)) => a.cmp(b),
             (Float(a), Float(b)) => float_key(*a).total_cmp(&float_key(*b)),
             (Str(a), Str(b)) | (Keyword(a), Keyword(b)) | (Symbol(a), Symbol(b)) => a.cmp(b),
+            (Bytes(a), Bytes(b)) => a.cmp(b),
             (List(a) | Vector(a), List(b) | Vector(b)) => a.iter().cmp(b.iter()),
             (Map(a), Map(b)) => a.iter().cmp(b.iter()),
             (Set(a), Set(b)) => a.iter().cmp(b.iter()),
@@ -304,6 +327,7 @@ impl Hash for Value {
             Int(i) => i.hash(state),
             Float(f) => float_key(*f).to_bits().hash(state),
             Str(s) | Keyword(s) | Symbol(s) => s.hash(state),
+            Bytes(b) => b.hash(state),
             List(items) | Vector(items) => items.hash(state),
             Map(m) => m.iter().for_each(|e| e.hash(state)),
             Set(s) => s.iter().for_each(|e| e.hash(state)),

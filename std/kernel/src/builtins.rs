@@ -1,5 +1,5 @@
-//! The shell's own commands: `cd`, `pwd`, `help`, `caps`, `call`, `grant`,
-//! `exit`.
+//! The shell's own commands: `cd`, `pwd`, `help`, `caps`, `methods`,
+//! `call`, `grant`, `exit`.
 
 use std::rc::Rc;
 
@@ -13,11 +13,13 @@ const HELP: &str = "\
 Glia shell: capabilities are values.
   (host id)                      call a method: (CAP METHOD ARGS…)
   (executor echo \"hi\")           arguments fill the method's parameters in order,
-  (call cap :method {:arg …})    or by name from a map
-  (caps)                         every capability with its methods
+  (call cap :method {:arg …})    or by name from a map; every parameter is given,
+                                 of its type: Text a string, Data bytes, …
+  #bytes \"0a ff\" (bytes \"hi\")    bytes (Data), never text; (utf8 b) reads them as text
+  (caps)                         every capability with its methods and their types
+  (doc cap) (doc f)              a capability's methods, a function's description
   (cd \"/bin\") (pwd)              the working directory
   (NAME args…)                   runs NAME from PATH (default /bin) as a child cell
-  (doc f)                        a function's description
   (exit) (exit 3)                end the shell with a status
 ";
 
@@ -60,37 +62,50 @@ pub fn install(session: &Rc<Session>) {
             Ok(Value::str(cwd))
         },
     );
+    let s = weak.clone();
     glia.define_fn(
         "help",
-        "(help): how to use the shell.",
+        "(help): how to use the shell, and the capabilities with their methods' types.",
         Arity::exactly(0),
-        |glia, _| {
+        move |glia, _| {
+            let session = s.upgrade().ok_or_else(gone)?;
             glia.write(HELP);
+            glia.write("\n");
+            glia.write(&listing(&session));
             Ok(Value::Nil)
         },
     );
     let s = weak.clone();
     glia.define_fn(
         "caps",
-        "(caps): lists every capability: name, interface, methods.",
+        "(caps): lists every capability: name, interface, methods with their parameter and result types.",
         Arity::exactly(0),
         move |glia, _| {
             let session = s.upgrade().ok_or_else(gone)?;
-            let epoch = session.caps().map(|c| c.epoch()).unwrap_or(0);
-            let rows: Vec<listing::Row> = glia
-                .caps()
-                .into_iter()
-                .map(|(name, cap)| {
-                    let dynamic = cap.as_any().and_then(|a| a.downcast_ref::<DynCap>());
-                    listing::Row {
-                        name,
-                        interface: dynamic.map_or("?".into(), DynCap::interface_name),
-                        methods: dynamic.map_or_else(|| cap.methods(), DynCap::signatures),
-                    }
-                })
-                .collect();
-            glia.write(&listing::render(epoch, &rows));
+            glia.write(&listing(&session));
             Ok(Value::Nil)
+        },
+    );
+    glia.define_fn(
+        "methods",
+        "(methods): every capability method as data, [{:cap :interface :method :signature :params :results} …], \
+         parameter and result types as the schema gives them; for programs that build calls.",
+        Arity::exactly(0),
+        |glia, _| {
+            let mut table = Vec::new();
+            for (name, cap) in glia.caps() {
+                let Some(dynamic) = cap.as_any().and_then(|a| a.downcast_ref::<DynCap>()) else {
+                    continue;
+                };
+                for entry in dynamic.method_table() {
+                    let Value::Map(fields) = &entry else { continue };
+                    let mut fields = (**fields).clone();
+                    fields.insert(Value::keyword("cap"), Value::str(&name));
+                    fields.insert(Value::keyword("interface"), Value::str(dynamic.interface_name()));
+                    table.push(Value::Map(Rc::new(fields)));
+                }
+            }
+            Ok(Value::vector(table))
         },
     );
     glia.define_async_fn(
@@ -153,6 +168,25 @@ pub fn install(session: &Rc<Session>) {
             Some(other) => Err(Error::type_error("exit", "a status from 0 to 255", other)),
         },
     );
+}
+
+/// The session's capabilities, as `(caps)` and `(help)` list them.
+fn listing(session: &Session) -> String {
+    let epoch = session.caps().map(|c| c.epoch()).unwrap_or(0);
+    let rows: Vec<listing::Row> = session
+        .glia
+        .caps()
+        .into_iter()
+        .map(|(name, cap)| {
+            let dynamic = cap.as_any().and_then(|a| a.downcast_ref::<DynCap>());
+            listing::Row {
+                name,
+                interface: dynamic.map_or("?".into(), DynCap::interface_name),
+                methods: dynamic.map_or_else(|| cap.methods(), DynCap::signatures),
+            }
+        })
+        .collect();
+    listing::render(epoch, &rows)
 }
 
 fn gone() -> Error {

@@ -7,12 +7,13 @@ pub struct Row {
     pub name: String,
     /// The interface's short name (`Identity`).
     pub interface: String,
-    /// The interface's methods, in ordinal order.
+    /// The interface's methods, in ordinal order, each with its types.
     pub methods: Vec<String>,
 }
 
-/// A header line with the epoch and the count, then one line per capability
-/// with the name and interface columns aligned.
+/// A header line with the epoch and the count, then per capability a line
+/// with the name and interface columns aligned, and under it one line per
+/// method with its typed parameters and results.
 pub fn render(epoch: u64, rows: &[Row]) -> String {
     let plural = if rows.len() == 1 {
         "capability"
@@ -21,16 +22,15 @@ pub fn render(epoch: u64, rows: &[Row]) -> String {
     };
     let mut out = format!("ww kernel: epoch {epoch}, {} {plural}\n", rows.len());
     let name_width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
-    let iface_width = rows.iter().map(|r| r.interface.len()).max().unwrap_or(0);
     for row in rows {
-        let line = format!(
-            "  {:name_width$}  {:iface_width$}  {}",
-            row.name,
-            row.interface,
-            row.methods.join(" ")
-        );
+        let line = format!("  {:name_width$}  {}", row.name, row.interface);
         out.push_str(line.trim_end());
         out.push('\n');
+        for method in &row.methods {
+            out.push_str("    ");
+            out.push_str(method);
+            out.push('\n');
+        }
     }
     out
 }
@@ -52,25 +52,30 @@ mod tests {
         let rows = [row(
             "identity",
             "Identity",
-            &["publicKey", "signer", "verify"],
+            &[
+                "publicKey() -> (key :Data)",
+                "verify(data :Data) -> (ok :Bool)",
+            ],
         )];
         assert_eq!(
             render(1, &rows),
-            "ww kernel: epoch 1, 1 capability\n  identity  Identity  publicKey signer verify\n"
+            "ww kernel: epoch 1, 1 capability\n  identity  Identity\n    \
+             publicKey() -> (key :Data)\n    verify(data :Data) -> (ok :Bool)\n"
         );
     }
 
     #[test]
     fn columns_align_and_count_is_plural() {
         let rows = [
-            row("host", "Host", &["id"]),
-            row("identity", "Identity", &["publicKey"]),
+            row("host", "Host", &["id() -> (peerId :Text)"]),
+            row("identity", "Identity", &[]),
         ];
         assert_eq!(
             render(3, &rows),
             "ww kernel: epoch 3, 2 capabilities\n  \
-             host      Host      id\n  \
-             identity  Identity  publicKey\n"
+             host      Host\n    \
+             id() -> (peerId :Text)\n  \
+             identity  Identity\n"
         );
     }
 

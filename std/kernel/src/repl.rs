@@ -1,6 +1,6 @@
 //! The shell over stdin: read lines until they make complete forms,
-//! evaluate them, print each result (`nil` is not printed), or
-//! `error: …` on stderr and go on.
+//! evaluate each top-level form in turn, print each result (`nil` is not
+//! printed), or `error: …` on stderr and go on.
 
 use futures::io::{AsyncBufReadExt, BufReader};
 use ww_glia::{Error, Value};
@@ -46,15 +46,20 @@ pub async fn run(session: &Session) -> End {
             Ok(_) => read_any = true,
         }
         pending.push_str(&line);
-        let _turn = session.turn.lock().await;
-        let result = session.eval(&pending).await;
-        if matches!(&result, Err(e) if e.is_incomplete()) {
-            continue;
-        }
+        let forms: Vec<String> = match ww_glia::reader::forms(&pending) {
+            Err(e) if e.incomplete => continue,
+            Ok(forms) => forms.into_iter().map(str::to_string).collect(),
+            // Evaluating it reports the syntax error.
+            Err(_) => vec![pending.clone()],
+        };
         pending.clear();
-        if let Err(Error::Exit(code)) = result {
-            return End::Exit(code);
+        for form in forms {
+            let _turn = session.turn.lock().await;
+            let result = session.eval(&form).await;
+            if let Err(Error::Exit(code)) = result {
+                return End::Exit(code);
+            }
+            show(session, &result);
         }
-        show(session, &result);
     }
 }

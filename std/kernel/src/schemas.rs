@@ -18,6 +18,9 @@ pub struct Schemas {
     builtin: SchemaSet,
     parsed: RefCell<HashMap<u64, Node>>,
     carried: RefCell<HashMap<u64, SchemaNode>>,
+    /// Each grafted interface with the nodes its methods use, to hand on
+    /// with a capability (`Export.schema`, `Export.types`).
+    interfaces: RefCell<HashMap<u64, SchemaNode>>,
 }
 
 impl Schemas {
@@ -27,17 +30,32 @@ impl Schemas {
             builtin: schema::builtin(),
             parsed: RefCell::new(HashMap::new()),
             carried: RefCell::new(HashMap::new()),
+            interfaces: RefCell::new(HashMap::new()),
         }
     }
 
     /// Learns an export's interface node and the nodes it carries.
     pub fn learn(&self, interface: &SchemaNode) {
+        self.interfaces
+            .borrow_mut()
+            .entry(interface.id())
+            .or_insert_with(|| interface.clone());
         let mut carried = self.carried.borrow_mut();
         for n in std::iter::once(interface).chain(interface.types()) {
             carried
                 .entry(n.id())
                 .or_insert_with(|| n.clone().with_types(Vec::new()));
         }
+    }
+
+    /// The interface `id` with the nodes its methods use, as an export
+    /// carries it: a grafted one as it came, one of ww's own from the
+    /// compiled-in schemas; `None` for another.
+    pub fn interface(&self, id: u64) -> Option<SchemaNode> {
+        if let Some(known) = self.interfaces.borrow().get(&id) {
+            return Some(known.clone());
+        }
+        SchemaNode::from_set(&self.builtin, id).ok()
     }
 
     /// The node `id`, or an error naming it.

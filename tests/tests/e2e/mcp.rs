@@ -39,7 +39,63 @@ fn an_mcp_client_initializes_lists_tools_and_evaluates() {
     assert_no_panic(&stderr);
     let seen: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", text(&out.stdout)));
-    assert_eq!(seen["tools"], serde_json::json!(["call", "caps", "eval"]));
+    // The three tools, and one per capability method typed from its schema.
+    let tools: Vec<&str> = seen["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    for tool in [
+        "call",
+        "caps",
+        "eval",
+        "executor_echo",
+        "executor_spawn",
+        "host_id",
+        "identity_verify",
+        "routing_hash",
+    ] {
+        assert!(tools.contains(&tool), "{tool} in {tools:?}");
+    }
+    assert_eq!(
+        seen["echo_schema"],
+        serde_json::json!({
+            "type": "object",
+            "properties": {"message": {"type": "string"}},
+            "required": ["message"],
+            "additionalProperties": false,
+        })
+    );
+    assert_eq!(
+        seen["hash_schema"]["properties"]["data"]["pattern"],
+        "^([0-9a-fA-F]{2})*$"
+    );
+    assert_eq!(
+        seen["typed_echo"],
+        serde_json::json!({"error": false, "text": ["\"typed\""]})
+    );
+    assert_eq!(seen["typed_mistyped"]["error"], true);
+    assert!(
+        seen["typed_mistyped"]["text"][0]
+            .as_str()
+            .unwrap()
+            .contains("`message` is Text: give a string, got 42"),
+        "{seen}"
+    );
+    assert_eq!(seen["typed_missing"]["error"], true);
+    assert!(
+        seen["typed_missing"]["text"][0]
+            .as_str()
+            .unwrap()
+            .contains("missing argument `message` :Text"),
+        "{seen}"
+    );
+    // CIDv1 raw of sha2-256("hello"), the bytes given as hex.
+    assert_eq!(
+        seen["typed_hash"]["text"],
+        serde_json::json!(["\"bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq\""])
+    );
     // (host id) is the node's PeerId, as its log says.
     let id = seen["host_id"]["text"][0]
         .as_str()
@@ -59,7 +115,7 @@ fn an_mcp_client_initializes_lists_tools_and_evaluates() {
     assert!(seen["caps"]["text"][0]
         .as_str()
         .unwrap()
-        .contains("executor  Executor  echo(message)"));
+        .contains("executor  Executor\n    echo(message :Text) -> (response :Text)\n"));
     // ... an unknown tool an MCP error, and the session goes on.
     assert!(
         seen["unknown_tool"]
@@ -98,7 +154,8 @@ fn ww_shell_mcp_serves_a_remote_nodes_shell() {
     assert_no_panic(&stderr);
     let seen: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", text(&out.stdout)));
-    assert_eq!(seen["tools"], serde_json::json!(["call", "caps", "eval"]));
+    let tools = seen["tools"].as_array().unwrap();
+    assert!(tools.contains(&serde_json::json!("host_id")), "{seen}");
     // The remote node's PeerId, not this side's.
     let id = seen["host_id"]["text"][0]
         .as_str()

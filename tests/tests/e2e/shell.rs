@@ -91,8 +91,8 @@ fn identity_and_routing_are_values() {
     let out = pipe(
         img.path(),
         &[],
-        "(def s (identity signer \"shell-test\"))\n(s domain)\n(count (s sign \"0x0102\" 1))\n\
-         (= (s publicKey) (identity publicKey))\n(routing hash \"hello\")\n",
+        "(def s (identity signer \"shell-test\"))\n(s domain)\n(count (s sign #bytes \"01 02\" 1))\n\
+         (= (s publicKey) (identity publicKey))\n(routing hash (bytes \"hello\"))\n",
     );
     assert_exit(&out, 0);
     let stdout = text(&out.stdout);
@@ -102,8 +102,8 @@ fn identity_and_routing_are_values() {
         [
             "#<cap signer>",
             "\"shell-test\"",
-            // 0x + 64 bytes of Ed25519 signature in hex.
-            "130",
+            // An Ed25519 signature: 64 bytes.
+            "64",
             "true",
             // CIDv1 raw of sha2-256("hello").
             "\"bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq\"",
@@ -111,6 +111,157 @@ fn identity_and_routing_are_values() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// The lines of `stderr` that report errors, in order.
+fn errors(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .collect()
+}
+
+#[test]
+fn calls_are_checked_against_the_schema_types() {
+    let img = kernel_image();
+    let out = pipe(
+        img.path(),
+        &[],
+        "(executor echo 42)\n\
+         (executor echo)\n\
+         (executor echo \"a\" \"b\")\n\
+         (routing hash \"text\")\n\
+         (executor spawn [\"/bin/hello.wasm\"] [] [] {} 1)\n\
+         (executor spawn [\"/bin/hello.wasm\"] [] [42] {} \"/\")\n\
+         (call executor :echo {:message true})\n\
+         (call executor :echo {})\n\
+         (:exitCode ((executor spawn [\"/bin/hello.wasm\"] [] [] {} \"/\") wait))\n\
+         (:exitCode ((executor spawn [\"/bin/hello.wasm\"] [] [{:name \"executor\" :cap executor}] {:cpuMillis 0} \"/\") wait))\n\
+         (executor echo \"still fine\")\n",
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_no_panic(&stderr);
+    assert_eq!(
+        errors(&stderr),
+        [
+            "error: executor.echo: `message` is Text: give a string, got int 42",
+            "error: executor.echo: missing argument `message` :Text; it takes (message :Text)",
+            "error: executor.echo: takes 1 argument (message :Text), got 2",
+            "error: routing.hash: `data` is Data: give bytes, e.g. #bytes \"0a ff\" or \
+             (bytes \"text\"), got string \"text\"",
+            "error: executor.spawn: `root` is Text: give a string, got int 1",
+            "error: executor.spawn: `caps[0]` is Export: give a capability, or a map of its \
+             fields (name :Text, cap :Capability, schema :Node, types :List(Node)), got int 42",
+            "error: executor.echo: `message` is Text: give a string, got bool true",
+            "error: executor.echo: missing argument `message` :Text; it takes (message :Text)",
+        ],
+        "{stderr}"
+    );
+    // Empty lists of structs, a struct given as a map (fields left out
+    // take their defaults), and a list of Export structs all go through.
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        ["0", "0", "\"still fine\""],
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_capability_in_a_childs_caps_goes_with_its_schema() {
+    let img = kernel_image();
+    // A child kernel given `executor` lists it, typed: it got the schema
+    // with the capability (without it, its graft would fail).
+    let out = pipe(
+        img.path(),
+        &[],
+        "(def p (executor spawn [\"/boot/main.wasm\"] [] [executor] {} \"/\"))\n\
+         ((p stdin) close)\n\
+         (def out (p stdout))\n\
+         (loop [acc \"\"] (let [chunk (utf8 (out read 65536))] \
+           (if (= chunk \"\") (println acc) (recur (str acc chunk)))))\n\
+         (:exitCode (p wait))\n",
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "ww kernel: epoch 1, 1 capability\n  executor  Executor\n    \
+             echo(message :Text) -> (response :Text)\n"
+        ),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(stdout.ends_with("\n0\n"), "{stdout}");
+}
+
+#[test]
+fn caps_doc_and_help_show_the_types() {
+    let img = kernel_image();
+    let out = pipe(
+        img.path(),
+        &[],
+        "(caps)\n(println (doc executor))\n(help)\n",
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    let spawn = "spawn(args :List(Text), env :List(Text), caps :List(Export), limits :Limits, \
+                 root :Text) -> (process :Process)";
+    // (caps), (doc executor) and (help) each show it.
+    assert_eq!(stdout.matches(spawn).count(), 3, "{stdout}");
+    assert!(
+        stdout.contains("  executor  Executor\n    echo(message :Text) -> (response :Text)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "capability `executor`; methods:\n  echo(message :Text) -> (response :Text)\n"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("#bytes \"0a ff\""), "{stdout}");
+}
+
+#[test]
+fn data_prints_as_bytes_whatever_it_holds() {
+    let img = kernel_image();
+    let data = tempfile::tempdir().unwrap();
+    let out = pipe(
+        img.path(),
+        &["--data-dir", data.path().to_str().unwrap()],
+        "(ipfs cat (ipfs add (bytes \"0xab\") nil))\n\
+         (ipfs cat (ipfs add #bytes \"ab\" nil))\n\
+         (utf8 (ipfs cat (ipfs add (bytes \"0xab\") nil)))\n\
+         (count (identity publicKey))\n\
+         (type (identity publicKey))\n",
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "#bytes \"30 78 61 62\"",
+            "#bytes \"ab\"",
+            "\"0xab\"",
+            "32",
+            ":bytes"
+        ],
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn several_forms_on_a_line_each_print_their_value() {
+    let img = kernel_image();
+    let out = pipe(img.path(), &[], "(+ 1 1) (+ 2 2)\n(+ 3 3) (nope) (+ 4 4)\n");
+    assert_exit(&out, 0);
+    assert_eq!(
+        text(&out.stdout).lines().collect::<Vec<_>>(),
+        ["2", "4", "6", "8"]
+    );
+    assert!(text(&out.stderr).contains("unable to resolve symbol `nope`"));
 }
 
 #[test]
@@ -124,8 +275,8 @@ fn ipfs_cat_ls_and_add_reach_the_unixfs_facet() {
     std::fs::write(tree.path().join("sub/b.txt"), "B").unwrap();
     let dir = crate::ipfs::push(tree.path(), data.path());
     let script = format!(
-        "(def c (ipfs add \"hello from the shell\"))\n\
-         (ipfs cat (str \"/ipfs/\" c))\n\
+        "(def c (ipfs add (bytes \"hello from the shell\") nil))\n\
+         (utf8 (ipfs cat (str \"/ipfs/\" c)))\n\
          (= (ipfs cat c) ((ipfs unixfs) cat c))\n\
          (map :name (ipfs ls \"/ipfs/{dir}\"))\n\
          (map :isDirectory (ipfs ls \"/ipfs/{dir}\"))\n\
@@ -154,13 +305,14 @@ fn ipfs_cat_ls_and_add_reach_the_unixfs_facet() {
             "true",
             "(\"a.txt\" \"sub\")",
             "(false true)",
-            "\"B\"",
+            // Data is bytes, whatever it holds.
+            "#bytes \"42\"",
         ],
         "{stderr}"
     );
     // `(caps)` describes the facet's methods by the facet's interface.
     assert!(
-        stdout.contains("cat(path) -> (data), through unixfs"),
+        stdout.contains("cat(path :Text) -> (data :Data), through unixfs"),
         "{stdout}"
     );
     // An unknown method names what the capability has, facets included.
@@ -237,7 +389,10 @@ fn a_third_party_capability_is_listed_and_called_through_its_schema() {
     let stdout = text(&out.stdout);
     let stderr = text(&out.stderr);
     assert!(
-        stdout.contains("fixture   Fixture   ping(n) -> (n) panic() -> () reflect(cap) -> (cap)"),
+        stdout.contains(
+            "  fixture   Fixture\n    ping(n :UInt32) -> (n :UInt32)\n    panic() -> ()\n    \
+             reflect(cap :Capability) -> (cap :Capability)\n"
+        ),
         "{stdout}"
     );
     let lines: Vec<&str> = stdout

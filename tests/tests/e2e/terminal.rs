@@ -257,6 +257,92 @@ fn prompt_history_ctrl_c_and_ctrl_d_on_a_real_terminal() {
     );
 }
 
+/// The positions of `lines` on the screen, each the first match after the
+/// previous one; `None` when one is missing or out of order.
+fn in_order(screen: &[String], lines: &[&str]) -> Option<Vec<usize>> {
+    let mut from = 0;
+    let mut at = Vec::new();
+    for want in lines {
+        let i = from + screen[from..].iter().position(|l| l == want)?;
+        at.push(i);
+        from = i + 1;
+    }
+    Some(at)
+}
+
+/// Regression: lines typed or pasted while an evaluation ran were lost
+/// (rustyline dropped what it had read past the first line), so a block
+/// of forms printed one result.
+#[test]
+fn lines_sent_while_an_evaluation_runs_are_evaluated_in_order_after_it() {
+    let image = image("kernel");
+    let tmux = Tmux::start(&ww_run_in_pane(image.path()));
+    tmux.wait_until("the first prompt", at_prompt);
+
+    // A slow evaluation, then, once it is entered, five forms in one
+    // burst of keys (one tmux command), as a paste or a fast typist
+    // sends them while it runs.
+    let slow = format!("(loop [i 0] (if (< i {LONG_LOOP}) (recur (+ i 1)) :slow-done))");
+    tmux.type_text(&slow);
+    tmux.press("Enter");
+    tmux.wait_until("the slow line entered", |s| {
+        s.iter().any(|l| l == &format!("{PROMPT} {slow}"))
+    });
+    tmux.send(&[
+        "send-keys",
+        "-t",
+        "ww",
+        "(+ 1 1)",
+        "Enter",
+        "(+ 2 2)",
+        "Enter",
+        "(+ 3 3)",
+        "Enter",
+        "(+ 4 4)",
+        "Enter",
+        "(+ 5 5)",
+        "Enter",
+    ]);
+    let results = [":slow-done", "2", "4", "6", "8", "10"];
+    tmux.wait_until("every result, in order, then the prompt", |s| {
+        in_order(s, &results).is_some() && at_prompt(s)
+    });
+
+    // Five forms sent at once before anything runs, the first one slow:
+    // the other four wait for it.
+    let burst = format!("(do {slow} :first)");
+    tmux.send(&[
+        "send-keys",
+        "-t",
+        "ww",
+        &burst,
+        "Enter",
+        "(+ 10 1)",
+        "Enter",
+        "(+ 10 2)",
+        "Enter",
+        "(+ 10 3)",
+        "Enter",
+        "(+ 10 4)",
+        "Enter",
+    ]);
+    tmux.wait_until("the burst's results, in order, then the prompt", |s| {
+        in_order(s, &[":first", "11", "12", "13", "14"]).is_some() && at_prompt(s)
+    });
+
+    // A bracketed paste of several lines is one entry, whose forms are
+    // each evaluated and shown.
+    tmux.send(&["set-buffer", "(+ 20 1)\n(+ 20 2) (+ 20 3)"]);
+    tmux.send(&["paste-buffer", "-p", "-t", "ww"]);
+    tmux.press("Enter");
+    tmux.wait_until("the pasted forms' results, then the prompt", |s| {
+        in_order(s, &["21", "22", "23"]).is_some() && at_prompt(s)
+    });
+
+    tmux.press("C-d");
+    assert_eq!(tmux.exit_status(), "0", "{}", tmux.screen().join("\n"));
+}
+
 /// Regression: on a terminal, a pid0 that serves no vat (a plain WASI
 /// program reading stdin) waited for ever for a Shell, and the terminal's
 /// input never reached it.

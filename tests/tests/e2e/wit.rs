@@ -220,6 +220,8 @@ fn example_stream_carries_a_message_between_cells_on_two_nodes_through_wit() {
             break line["addr: ".len()..].to_string();
         }
     };
+    // Regression: the address named the peer twice (`…/p2p/ID/p2p/ID`).
+    assert_eq!(addr.matches("/p2p/").count(), 1, "{addr}");
     server.wait_for(Stream::Stdout, "serving /ww/example/upcase/1.0.0");
 
     let client_image = image("example-stream");

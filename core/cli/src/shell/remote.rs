@@ -23,7 +23,7 @@ use ww_capnp::shell_capnp::shell;
 use ww_capnp::system_capnp::host;
 use ww_capnp::StaleEpoch;
 
-use super::{Evaluator, Outcome};
+use super::Evaluator;
 use crate::node::IDENTITY_KEY;
 use ww_core::key::{self, KeyError};
 use ww_core::registry::{Plan, RegistryError};
@@ -403,27 +403,30 @@ async fn bounded<T>(
         })
 }
 
-/// Evaluates piped stdin form by form (a form may span lines), printing as
-/// the kernel's own shell does, until `(exit n)` or the end of input.
+/// Evaluates piped stdin form by form (a form may span lines, a line may
+/// hold several), printing as the kernel's own shell does, until
+/// `(exit n)` or the end of input.
 async fn piped(evaluator: &Evaluator, addr: &str) -> Result<i32, RemoteError> {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut pending = String::new();
     while let Ok(Some(line)) = lines.next_line().await {
         pending.push_str(&line);
         pending.push('\n');
-        let evaluated = evaluator
-            .eval(&pending)
-            .await
-            .map_err(|reason| RemoteError::Session {
-                addr: addr.to_string(),
-                reason,
-            })?;
-        if evaluated.outcome == Outcome::Incomplete {
+        let Some(forms) = super::terminal::forms(&pending) else {
             continue;
-        }
+        };
         pending.clear();
-        if let Some(code) = super::terminal::show(&evaluated) {
-            return Ok(code);
+        for form in forms {
+            let evaluated = evaluator
+                .eval(&form)
+                .await
+                .map_err(|reason| RemoteError::Session {
+                    addr: addr.to_string(),
+                    reason,
+                })?;
+            if let Some(code) = super::terminal::show(&evaluated) {
+                return Ok(code);
+            }
         }
     }
     if !pending.trim().is_empty() {

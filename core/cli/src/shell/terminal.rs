@@ -6,6 +6,12 @@
 //! through the [`Evaluator`]; the node's runtime meanwhile listens for
 //! SIGINT, which arrives only while an evaluation runs (at the prompt the
 //! terminal is in raw mode and Ctrl-C is a key rustyline handles).
+//!
+//! Input typed or pasted while an evaluation runs waits in the terminal
+//! and is read after it, line by line (rustyline keeps what it read past
+//! a line for the next prompt); each top-level form of what was entered
+//! is evaluated and shown in turn, so a pasted block prints every
+//! result, not only the last.
 
 use rustyline::error::ReadlineError;
 use rustyline::DefaultEditor;
@@ -82,22 +88,37 @@ fn edit(evaluator: &Evaluator, mut cwd: String) -> i32 {
         };
         pending.push_str(&line);
         pending.push('\n');
-        let evaluated = match evaluator.eval_blocking(&pending) {
-            Ok(e) => e,
-            Err(e) => {
-                eprintln!("error: the shell is unreachable: {e}");
-                return 1;
-            }
-        };
-        if evaluated.outcome == Outcome::Incomplete {
+        let Some(forms) = forms(&pending) else {
             continue;
+        };
+        if !pending.trim().is_empty() {
+            let _ = editor.add_history_entry(pending.trim_end());
         }
-        let _ = editor.add_history_entry(pending.trim_end());
         pending.clear();
-        if let Some(code) = show(&evaluated) {
-            return code;
+        for form in forms {
+            let evaluated = match evaluator.eval_blocking(&form) {
+                Ok(e) => e,
+                Err(e) => {
+                    eprintln!("error: the shell is unreachable: {e}");
+                    return 1;
+                }
+            };
+            if let Some(code) = show(&evaluated) {
+                return code;
+            }
+            cwd = evaluated.cwd;
         }
-        cwd = evaluated.cwd;
+    }
+}
+
+/// The top-level forms of `source`, each to evaluate and show in turn;
+/// `None` when it ends inside a form (more lines may complete it). Source
+/// that does not read goes whole, for the shell to report the error.
+pub fn forms(source: &str) -> Option<Vec<String>> {
+    match ww_glia::reader::forms(source) {
+        Err(e) if e.incomplete => None,
+        Ok(forms) => Some(forms.into_iter().map(str::to_string).collect()),
+        Err(_) => Some(vec![source.to_string()]),
     }
 }
 

@@ -27,6 +27,7 @@ fn count(_: &Interpreter, args: &[Value]) -> Result<Value, Error> {
         Value::Map(m) => m.len(),
         Value::Set(s) => s.len(),
         Value::Str(s) => s.chars().count(),
+        Value::Bytes(b) => b.len(),
         other => return Err(Error::type_error("count", "a collection", other)),
     };
     Ok(Value::Int(n as i64))
@@ -245,6 +246,7 @@ fn empty(_: &Interpreter, args: &[Value]) -> Result<Value, Error> {
         Value::Map(m) => m.is_empty(),
         Value::Set(s) => s.is_empty(),
         Value::Str(s) => s.is_empty(),
+        Value::Bytes(b) => b.is_empty(),
         other => return Err(Error::type_error("empty?", "a collection", other)),
     }))
 }
@@ -294,7 +296,7 @@ pub(super) fn install(i: &Interpreter) {
     );
     i.define_fn(
         "count",
-        "(count coll): the number of elements (characters of a string); (count nil) is 0.",
+        "(count coll): the number of elements (characters of a string, bytes of bytes); (count nil) is 0.",
         one,
         count,
     );

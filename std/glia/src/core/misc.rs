@@ -31,7 +31,7 @@ pub(super) fn install(i: &Interpreter) {
     let one = Arity::exactly(1);
     i.define_fn(
         "type",
-        "(type x): x's kind as a keyword: :nil :bool :int :float :string :keyword :symbol :list :vector :map :set :fn :cap.",
+        "(type x): x's kind as a keyword: :nil :bool :int :float :string :bytes :keyword :symbol :list :vector :map :set :fn :cap.",
         one,
         |_, a| Ok(Value::keyword(a[0].type_name())),
     );

@@ -2,10 +2,12 @@
 //!
 //! One file per topic: [`math`] (arithmetic and comparison), [`coll`]
 //! (collections), [`seq`] (functions that call functions: `map`, `filter`,
-//! `reduce`, `apply`, run by the evaluation machine itself), [`string`], [`io`] (`println` and friends, written to
-//! the embedder's output sink) and [`misc`] (`type`, `doc`, `ex-info`, …).
+//! `reduce`, `apply`, run by the evaluation machine itself), [`string`],
+//! [`bytes`], [`io`] (`println` and friends, written to the embedder's
+//! output sink) and [`misc`] (`type`, `doc`, `ex-info`, …).
 //! Each function carries a docstring, for `help`.
 
+mod bytes;
 mod coll;
 mod io;
 mod math;
@@ -23,6 +25,7 @@ pub(crate) fn install(interp: &Interpreter) {
     coll::install(interp);
     seq::install(interp);
     string::install(interp);
+    bytes::install(interp);
     io::install(interp);
     misc::install(interp);
 }
@@ -32,7 +35,8 @@ pub(crate) fn install(interp: &Interpreter) {
 pub(crate) const MAX_ELEMENTS: usize = 1_000_000;
 
 /// The elements of anything sequential: `nil` (none), lists, vectors, sets,
-/// maps (as `[k v]` vectors) and strings (one-character strings).
+/// maps (as `[k v]` vectors), strings (one-character strings) and bytes
+/// (integers 0-255).
 pub(crate) fn elements(name: &str, v: &Value) -> Result<Vec<Value>, Error> {
     Ok(match v {
         Value::Nil => Vec::new(),
@@ -43,6 +47,7 @@ pub(crate) fn elements(name: &str, v: &Value) -> Result<Vec<Value>, Error> {
             .map(|(k, v)| Value::vector(vec![k.clone(), v.clone()]))
             .collect(),
         Value::Str(s) => s.chars().map(|c| Value::str(c.to_string())).collect(),
+        Value::Bytes(b) => b.iter().map(|x| Value::Int(i64::from(*x))).collect(),
         other => return Err(Error::type_error(name, "a collection", other)),
     })
 }
@@ -59,6 +64,10 @@ pub(crate) fn get(coll: &Value, key: &Value) -> Option<Value> {
             .ok()
             .and_then(|i| s.chars().nth(i))
             .map(|c| Value::str(c.to_string())),
+        (Value::Bytes(b), Value::Int(i)) => usize::try_from(*i)
+            .ok()
+            .and_then(|i| b.get(i))
+            .map(|x| Value::Int(i64::from(*x))),
         _ => None,
     }
 }

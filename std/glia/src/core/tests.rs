@@ -326,3 +326,36 @@ fn every_builtin_has_a_docstring() {
         "\"(+ x …): the sum of the numbers; (+) is 0.\""
     );
 }
+
+#[test]
+fn bytes_are_made_read_and_spelled_on_purpose() {
+    check(&[
+        (r#"(bytes "hi")"#, r#"#bytes "68 69""#),
+        ("(bytes [0 255])", r#"#bytes "00 ff""#),
+        (r#"(bytes #bytes "01")"#, r#"#bytes "01""#),
+        ("(bytes [256])", "error: bytes: 256 is not a byte (0 to 255)"),
+        (
+            "(bytes 1)",
+            "error: `bytes` expected a string, a vector of integers 0-255, or bytes, got int 1",
+        ),
+        (r#"(utf8 #bytes "68 69")"#, r#""hi""#),
+        (r#"(utf8 (bytes "é"))"#, r#""é""#),
+        (
+            r#"(utf8 #bytes "ff")"#,
+            "error: utf8: the bytes are not UTF-8 text (byte 0 is not); (hex b) or (vec b) shows them",
+        ),
+        (r#"(utf8 "hi")"#, "error: `utf8` expected bytes, got string \"hi\""),
+        (r#"(hex #bytes "0a ff")"#, r#""0aff""#),
+        (r#"(hex "0aff")"#, r#"#bytes "0a ff""#),
+        (r#"(count #bytes "0a ff")"#, "2"),
+        (r#"(vec #bytes "0a ff")"#, "[10 255]"),
+        (r#"(nth #bytes "0a ff" 1)"#, "255"),
+        (r#"(empty? #bytes "")"#, "true"),
+        (r#"(type #bytes "")"#, ":bytes"),
+        (r#"(bytes? #bytes "")"#, "true"),
+        (r#"(bytes? "")"#, "false"),
+        (r#"(= (bytes "ab") #bytes "61 62")"#, "true"),
+        (r#"(= (bytes "ab") "ab")"#, "false"),
+        (r#"(str #bytes "ab")"#, r##""#bytes \"ab\"""##),
+    ]);
+}

@@ -377,7 +377,11 @@ fn capabilities_are_values() {
         "\"12D3KooWPeer\"",
         "still usable"
     );
-    assert!(glia.doc("host").unwrap().contains("id echo fail slow"));
+    // One method a line, described where the capability can.
+    assert_eq!(
+        glia.doc("host").unwrap(),
+        "capability `host`; methods:\n  id\n  echo\n  fail\n  slow"
+    );
     run(&glia, "(def h2 host) (def n 1)").unwrap();
     let caps: Vec<String> = glia.caps().into_iter().map(|(name, _)| name).collect();
     assert_eq!(caps, ["h2", "host"]);

@@ -41,3 +41,18 @@ fn deep_values_are_cut_not_overflowed() {
     assert!(s.contains('…'));
     assert!(s.starts_with("[[[["));
 }
+
+#[test]
+fn bytes_print_as_bytes_whatever_they_hold() {
+    assert_eq!(pr_str(&Value::bytes([0x0a, 0xff])), r#"#bytes "0a ff""#);
+    assert_eq!(pr_str(&Value::bytes([])), r#"#bytes """#);
+    // Printable text in bytes still prints as bytes, and the text "0xab"
+    // as text: the two never look alike.
+    assert_eq!(pr_str(&Value::bytes(b"hi")), r#"#bytes "68 69""#);
+    assert_eq!(pr_str(&Value::bytes([0xab])), r#"#bytes "ab""#);
+    assert_eq!(pr_str(&Value::str("0xab")), r#""0xab""#);
+    assert_eq!(print_str(&Value::bytes([1])), r#"#bytes "01""#);
+    // What the printer writes, the reader reads back.
+    let v = Value::vector(vec![Value::bytes([0, 1, 254, 255]), Value::str("x")]);
+    assert_eq!(read(&pr_str(&v)), v);
+}

@@ -141,3 +141,43 @@ fn printed_data_reads_back() {
         assert_eq!(read_all(&printed).unwrap()[0], v[0], "{src}");
     }
 }
+
+#[test]
+fn bytes_literals() {
+    assert_eq!(one(r#"#bytes "0a ff""#), Value::bytes([0x0a, 0xff]));
+    assert_eq!(one(r#"#bytes "0AfF00""#), Value::bytes([0x0a, 0xff, 0x00]));
+    assert_eq!(one(r#"#bytes """#), Value::bytes([]));
+    assert_eq!(one("#bytes\n \"ab\""), Value::bytes([0xab]));
+    // Bytes are not text, however alike they look.
+    assert_ne!(one(r#"#bytes "ab""#), Value::str("ab"));
+    assert_eq!(
+        one(r#"[#bytes "01" #{#bytes "02"}]"#),
+        Value::vector(vec![Value::bytes([1]), Value::set([Value::bytes([2])])])
+    );
+}
+
+#[test]
+fn bad_bytes_literals_say_why() {
+    let e = err(r#"#bytes "abc""#);
+    assert!(e.message.contains("odd number of hex digits"), "{e}");
+    assert!(!e.incomplete);
+    let e = err(r#"#bytes "zz""#);
+    assert!(e.message.contains("`z` is not a hex digit"), "{e}");
+    let e = err("#bytes 12");
+    assert!(e.message.contains("takes a string of hex digits"), "{e}");
+    let e = err(r#"#byte "00""#);
+    assert!(e.message.contains("unknown tag `#byte`"), "{e}");
+    // Input that stops after the tag, or inside its string, may go on.
+    assert!(err("#bytes").incomplete);
+    assert!(err("#bytes \"0a").incomplete);
+}
+
+#[test]
+fn forms_gives_each_top_level_form_as_written() {
+    assert_eq!(
+        forms("(+ 1 1)\n(+ 2 2)\n  ; note\n[1 \"é\"] :k #bytes \"0a\"").unwrap(),
+        ["(+ 1 1)", "(+ 2 2)", "[1 \"é\"]", ":k", "#bytes \"0a\""]
+    );
+    assert_eq!(forms(" ; only a comment\n").unwrap(), Vec::<&str>::new());
+    assert!(forms("(+ 1 1) (+ 2").unwrap_err().incomplete);
+}

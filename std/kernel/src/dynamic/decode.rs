@@ -2,8 +2,9 @@
 //!
 //! Structs become maps keyed by field name (only the active member of a
 //! union), lists vectors, enums keywords, capabilities capability values.
-//! `Data` reads as a string when it is printable UTF-8 (a file from
-//! `ipfs cat`) and as `0x…` hex otherwise (a key, a signature).
+//! `Data` reads as bytes whatever it holds (a file from `ipfs cat` as much
+//! as a key), so it prints the same way always and is never mistaken for
+//! text; `(utf8 b)` reads bytes as text where that is meant.
 
 use capnp::private::layout::{PointerReader, StructReader};
 use capnp::schema_capnp::{field, node, type_};
@@ -119,26 +120,6 @@ fn enumerant(ctx: &Ctx, id: u64, n: u16) -> capnp::Result<Value> {
     Ok(Value::Int(n.into()))
 }
 
-/// Bytes as a string when printable UTF-8, else `0x…` hex.
-pub fn data(bytes: &[u8]) -> Value {
-    match std::str::from_utf8(bytes) {
-        Ok(s)
-            if s.chars()
-                .all(|c| !c.is_control() || c == '\n' || c == '\t' || c == '\r') =>
-        {
-            Value::str(s)
-        }
-        _ => {
-            let mut s = String::with_capacity(2 + bytes.len() * 2);
-            s.push_str("0x");
-            for b in bytes {
-                s.push_str(&format!("{b:02x}"));
-            }
-            Value::str(s)
-        }
-    }
-}
-
 fn read_pointer(
     ctx: &Ctx,
     name: &str,
@@ -150,7 +131,7 @@ fn read_pointer(
     }
     Ok(match t.which()? {
         type_::Text(()) => Value::str(p.get_text(None)?.to_str()?),
-        type_::Data(()) => data(p.get_data(None)?),
+        type_::Data(()) => Value::bytes(p.get_data(None)?),
         type_::Struct(s) => {
             let node: Node = ctx.schemas.node(s.get_type_id())?;
             read_struct(ctx, node.get()?, p.get_struct(None)?)?
@@ -220,7 +201,7 @@ fn read_list(
             let list = data_list::Reader::get_from_pointer(&p, None)?;
             let items = list
                 .iter()
-                .map(|d| Ok(data(d?)))
+                .map(|d| Ok(Value::bytes(d?)))
                 .collect::<capnp::Result<_>>()?;
             Value::vector(items)
         }

@@ -7,12 +7,15 @@
 //! values ([`decode`]). Capabilities in results come back as values too,
 //! typed by their own nodes, so `((identity signer "d") sign …)` works.
 //! A method an interface hands out through a sub-capability is reachable
-//! directly ([`facet`]): `(ipfs cat p)` is `((ipfs unixfs) cat p)`.
+//! directly ([`facet`]): `(ipfs cat p)` is `((ipfs unixfs) cat p)`. The
+//! same nodes type the calls ([`types`]): listings show each parameter's
+//! and result's type, and arguments are checked against them.
 
 mod decode;
 mod encode;
 mod facet;
 mod raw;
+pub mod types;
 
 use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
@@ -75,6 +78,11 @@ impl DynCap {
         &self.client
     }
 
+    /// The id of its interface, when known.
+    pub fn interface_id(&self) -> Option<u64> {
+        Some(self.interface.as_ref()?.get().ok()?.get_id())
+    }
+
     /// The interface's short name (`Host`), or `?`.
     pub fn interface_name(&self) -> String {
         self.interface
@@ -83,11 +91,44 @@ impl DynCap {
             .unwrap_or_else(|| "?".into())
     }
 
-    /// Each method as `name(param param) -> result`, for `help` and `caps`.
+    /// Each method as `name(param :Type, …) -> (result :Type, …)`, for
+    /// `help`, `doc` and `caps`.
     pub fn signatures(&self) -> Vec<String> {
         self.methods()
             .into_iter()
             .map(|m| self.describe(&m).unwrap_or(m))
+            .collect()
+    }
+
+    /// Each method as data, `{:method "echo" :signature "echo(…) -> (…)"
+    /// :params [{:name … :type …}] :results […]}` (see [`types::fields_data`]),
+    /// for front ends that build calls themselves.
+    pub fn method_table(&self) -> Vec<Value> {
+        self.methods()
+            .into_iter()
+            .filter_map(|method| {
+                let found = match self.route(&method) {
+                    Some(route) => find_method(&route.interface, &method),
+                    None => find_method(self.interface.as_ref()?, &method),
+                };
+                let (_, _, params, results) = found.ok()?;
+                let schemas = &self.ctx.schemas;
+                Some(Value::map([
+                    (
+                        Value::keyword("signature"),
+                        Value::str(self.describe(&method).unwrap_or_else(|| method.clone())),
+                    ),
+                    (
+                        Value::keyword("params"),
+                        types::fields_data(schemas, params, 0),
+                    ),
+                    (
+                        Value::keyword("results"),
+                        types::fields_data(schemas, results, 0),
+                    ),
+                    (Value::keyword("method"), Value::str(method)),
+                ]))
+            })
             .collect()
     }
 
@@ -97,24 +138,6 @@ impl DynCap {
             .as_ref()
             .ok_or_else(|| capnp::Error::failed("its interface is unknown".into()))?;
         find_method(iface, name)
-    }
-
-    fn field_names(&self, struct_id: u64) -> Vec<String> {
-        let Ok(node) = self.ctx.schemas.node(struct_id) else {
-            return Vec::new();
-        };
-        let Ok(reader) = node.get() else {
-            return Vec::new();
-        };
-        let Ok(node::Struct(st)) = reader.which() else {
-            return Vec::new();
-        };
-        let mut fields: Vec<_> = st.get_fields().into_iter().flatten().collect();
-        fields.sort_by_key(|f| f.get_code_order());
-        fields
-            .iter()
-            .filter_map(|f| Some(f.get_name().ok()?.to_str().ok()?.to_string()))
-            .collect()
     }
 }
 
@@ -139,9 +162,9 @@ impl Capability for DynCap {
         };
         let (_, _, params, results) = signature.ok()?;
         let described = format!(
-            "{method}({}) -> ({})",
-            self.field_names(params).join(" "),
-            self.field_names(results).join(" ")
+            "{method}{} -> {}",
+            types::show_all(&types::params(&self.ctx.schemas, params)),
+            types::show_all(&types::params(&self.ctx.schemas, results))
         );
         Some(match through {
             Some(facet) => format!("{described}, through {facet}"),
@@ -223,7 +246,11 @@ impl DynCap {
                 let size = encode::size(params).map_err(&failed)?;
                 let root = request.get().init_as::<raw::PtrBuilder>();
                 let sb = root.0.init_struct(size);
-                encode::write_args(&ctx, params, sb, &args).map_err(&failed)?;
+                encode::write_args(&ctx, params, sb, &args).map_err(|e| Error::Argument {
+                    cap: cap.clone(),
+                    method: method.clone(),
+                    message: e.0,
+                })?;
             }
             let response = request.send().promise.await.map_err(&failed)?;
             let results: Node = ctx.schemas.node(results_id).map_err(&failed)?;

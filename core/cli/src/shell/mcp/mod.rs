@@ -4,11 +4,15 @@
 //! - `eval` — evaluate Glia source, get what it printed and its value;
 //! - `caps` — list every capability with its methods;
 //! - `call` — call one method of one capability with arguments given as
-//!   a Glia map (`{:message "hi"}`).
+//!   a Glia map (`{:message "hi"}`);
+//!
+//! and one tool per capability method, `cap_method`, whose input schema
+//! comes from the method's parameter types ([`typed`]).
 //!
 //! A failed evaluation is a tool result marked as an error (the agent sees
 //! the message); an unknown tool or a malformed argument is an MCP error.
-//! Nothing an agent sends can crash the node.
+//! Nothing an agent sends can crash the node. `docs/shell.md` documents the
+//! tools and their arguments.
 
 use std::sync::Arc;
 
@@ -21,6 +25,8 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{json, Map, Value};
 
 use super::{Evaluator, Outcome};
+
+mod typed;
 
 /// Serves MCP on ww's stdin and stdout until the client leaves; returns
 /// the exit status.
@@ -58,8 +64,10 @@ fn tools() -> Vec<Tool> {
         Tool::new(
             "eval",
             "Evaluate Glia (Clojure-flavoured) source in the node's shell. Capabilities are \
-             values: (host id), (executor echo \"hi\"), (routing hash \"data\"). Returns what \
-             it printed and the last value.",
+             values: (host id), (executor echo \"hi\"), (routing hash (bytes \"data\")). \
+             Arguments must match the method's parameter types (see `caps`): Text a string, \
+             Data bytes (#bytes \"0a ff\" or (bytes \"text\")), a struct a map, a list a \
+             vector. Returns what it printed and the last value.",
             schema(json!({
                 "type": "object",
                 "properties": {"source": {"type": "string", "description": "Glia source"}},
@@ -69,13 +77,14 @@ fn tools() -> Vec<Tool> {
         Tool::new(
             "caps",
             "List every capability the node granted: name, interface, and methods with \
-             their parameters and results.",
+             their parameters and results, typed (e.g. echo(message :Text) -> (response :Text)).",
             schema(json!({"type": "object", "properties": {}})),
         ),
         Tool::new(
             "call",
             "Call one method of one capability. `args` is a Glia map of the method's \
-             parameters by name, e.g. {:message \"hi\"} (omit it for none).",
+             parameters by name, each of its type, e.g. {:message \"hi\"} (omit it for a \
+             method without parameters).",
             schema(json!({
                 "type": "object",
                 "properties": {
@@ -123,6 +132,46 @@ fn symbol(params: &CallToolRequestParams, name: &str) -> Result<String, McpError
 }
 
 impl Server {
+    /// Every capability method, from the kernel's `(methods)`; none from a
+    /// kernel that lacks it (the three tools still work).
+    async fn methods(&self) -> Vec<typed::Method> {
+        let Ok(evaluated) = self.evaluator.eval("(methods)").await else {
+            return Vec::new();
+        };
+        match evaluated.outcome {
+            Outcome::Value(printed) => typed::parse(&printed).unwrap_or_else(|e| {
+                tracing::warn!("MCP: no typed tools: {e}");
+                Vec::new()
+            }),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Calls the method behind the typed tool `name`.
+    async fn call_typed(
+        &self,
+        name: &str,
+        params: &CallToolRequestParams,
+    ) -> Result<CallToolResponse, McpError> {
+        let methods = self.methods().await;
+        let Some(method) = methods.iter().find(|m| m.tool_name() == name) else {
+            return Err(McpError::invalid_params(
+                format!(
+                    "no tool `{name}`; the tools are eval, caps, call and one per capability \
+                     method (`cap_method`, see tools/list)"
+                ),
+                None,
+            ));
+        };
+        match typed::source(method, params.arguments.as_ref()) {
+            Ok(source) => self.eval(&source).await,
+            Err(why) => Ok(CallToolResult::error(vec![ContentBlock::text(format!(
+                "error: {name}: {why}"
+            ))])
+            .into()),
+        }
+    }
+
     async fn eval(&self, source: &str) -> Result<CallToolResponse, McpError> {
         let evaluated = self.evaluator.eval(source).await.map_err(|e| {
             McpError::internal_error(format!("the shell is unreachable: {e}"), None)
@@ -158,7 +207,8 @@ impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_instructions(
             "A ww node's shell. Use `caps` to see what the node can do, `eval` to run Glia, \
-             `call` to call one capability method.",
+             `call` or a `cap_method` tool (typed from the capability's schema) to call one \
+             capability method.",
         )
     }
 
@@ -167,7 +217,14 @@ impl ServerHandler for Server {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(tools()))
+        let mut all = tools();
+        for method in self.methods().await {
+            // The first of two methods whose tool names clash keeps it.
+            if !all.iter().any(|t| t.name == method.tool_name()) {
+                all.push(typed::tool(&method));
+            }
+        }
+        Ok(ListToolsResult::with_all_items(all))
     }
 
     async fn call_tool(
@@ -184,10 +241,7 @@ impl ServerHandler for Server {
                 let args = text_arg(&params, "args")?.unwrap_or_default();
                 self.eval(&format!("(call {cap} :{method} {args})")).await
             }
-            other => Err(McpError::invalid_params(
-                format!("no tool `{other}`; the tools are eval, caps and call"),
-                None,
-            )),
+            other => self.call_typed(other, &params).await,
         }
     }
 }
