@@ -23,6 +23,23 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
     rustup target add wasm32-wasip2
 fi
 
+# Another architecture: the minimal ww is cross-built for aarch64 with
+# Debian's cross linker and C library, and tested under qemu-user.
+need_apt=()
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || need_apt+=(gcc-aarch64-linux-gnu)
+command -v qemu-aarch64 >/dev/null 2>&1 || need_apt+=(qemu-user)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "setup: installing ${need_apt[*]} (apt)" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+if ! rustup target list --installed 2>/dev/null | grep -qx aarch64-unknown-linux-gnu; then
+    echo "setup: adding the aarch64-unknown-linux-gnu target (rustup)" >&2
+    rustup target add aarch64-unknown-linux-gnu
+fi
+
 # The stem's tests run a real chain: anvil (npm @foundry-rs/anvil ships the
 # binary) and solc (npm solc, run as solcjs) to compile the Atom contract,
 # both installed under .tools/chain (gitignored).

@@ -26,6 +26,9 @@ cp "$target_dir/debug/ww" "$target_dir/debug/ww-runtime"
 step "host: ww and provider libraries"
 cargo build
 
+step "aarch64: the minimal ww and the identity library (cross-built; the tests run them under qemu-aarch64)"
+cargo build --target aarch64-unknown-linux-gnu -p ww --no-default-features --features compiler -p ww-identity
+
 step "guests (wasm32-wasip2)"
 scripts/build-guests.sh
 
@@ -34,6 +37,7 @@ cargo clippy --all-targets -- -D warnings
 # The trimmed builds compile other code paths (a left-out part's refusal).
 cargo clippy -p ww --no-default-features --all-targets -- -D warnings
 cargo clippy -p ww --no-default-features --features compiler --all-targets -- -D warnings
+cargo clippy --target aarch64-unknown-linux-gnu -p ww --no-default-features --features compiler -p ww-identity -- -D warnings
 cargo clippy --target wasm32-wasip2 -p ww-guest -p ww-kernel -p ww-test-guests -p ww-glia -- -D warnings
 
 step "tests (and the fuzz corpora, replayed by ww-fuzz-harness)"

@@ -43,6 +43,8 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::Module;
 
+use crate::target::Target;
+
 /// Bytes of artefacts a cache directory holds when the node does not say.
 pub const DEFAULT_MAX_SIZE: u64 = 1 << 30;
 
@@ -58,13 +60,12 @@ pub struct CompileCache {
 }
 
 impl CompileCache {
-    /// A cache in `dir` for code compiled by `engine`, capped at
+    /// A cache in `dir` for code compiled for `target`, capped at
     /// [`DEFAULT_MAX_SIZE`].
-    pub fn new(dir: &Path, engine: &wasmtime::Engine) -> Self {
-        let _ = engine;
+    pub fn new(dir: &Path, target: &Target) -> Self {
         CompileCache {
             dir: dir.to_path_buf(),
-            engine_key: engine_key(),
+            engine_key: engine_key(target),
             max_size: DEFAULT_MAX_SIZE,
         }
     }
@@ -148,6 +149,32 @@ impl CompileCache {
             return;
         }
         self.evict();
+    }
+
+    /// Stores `artefact` for the wasm whose SHA-256 is `key`, as [`put`]
+    /// does, but says why it could not: for `ww compile`, whose whole
+    /// point is the stored file.
+    ///
+    /// [`put`]: CompileCache::put
+    ///
+    /// # Errors
+    ///
+    /// The artefact is bigger than the cache's cap, or the file could not
+    /// be written.
+    pub fn put_checked(&self, key: &[u8; 32], artefact: &[u8]) -> Result<PathBuf, String> {
+        if artefact.len() as u64 > self.max_size {
+            return Err(format!(
+                "the compiled code ({} bytes) is bigger than the whole cache ({} bytes): raise \
+                 --cache-max-size",
+                artefact.len(),
+                self.max_size
+            ));
+        }
+        let path = self.path_for_key(key);
+        self.store(&path, artefact)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        self.evict();
+        Ok(path)
     }
 
     /// The cached artefact for `wasm`, or `compile()`'s result, stored for
@@ -270,12 +297,13 @@ impl CompileCache {
 /// [`ENGINE_CONFIG`](crate::engine::ENGINE_CONFIG)). A build with a
 /// compiler and one without compute the same key; Wasmtime's own check
 /// on load covers what the key does not (its version, CPU features).
-pub fn engine_key() -> String {
+pub fn engine_key(target: &Target) -> String {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    let (arch, os) = target.key_parts();
     (
         env!("CARGO_PKG_VERSION"),
-        std::env::consts::ARCH,
-        std::env::consts::OS,
+        arch.as_str(),
+        os.as_str(),
         crate::engine::ENGINE_CONFIG,
     )
         .hash(&mut hasher);
@@ -328,8 +356,7 @@ mod tests {
     #[test]
     fn the_least_recently_used_artefacts_go_first_and_the_cap_holds() {
         let dir = tempfile::tempdir().unwrap();
-        let engine = wasmtime::Engine::default();
-        let cache = CompileCache::new(dir.path(), &engine).with_max_size(3000);
+        let cache = CompileCache::new(dir.path(), &Target::host()).with_max_size(3000);
         let age = |wasm: &[u8], secs: u64| {
             let file = std::fs::File::open(cache.path_for(wasm)).unwrap();
             file.set_modified(SystemTime::now() - Duration::from_secs(secs))
@@ -364,8 +391,7 @@ mod tests {
     #[test]
     fn an_evicted_artefact_is_a_miss_and_a_reader_keeps_what_it_opened() {
         let dir = tempfile::tempdir().unwrap();
-        let engine = wasmtime::Engine::default();
-        let cache = CompileCache::new(dir.path(), &engine).with_max_size(1000);
+        let cache = CompileCache::new(dir.path(), &Target::host()).with_max_size(1000);
         cache.put(&key(b"a"), &[7; 1000]);
         let mut open = std::fs::File::open(cache.path_for(b"a")).unwrap();
         cache.put(&key(b"b"), &[8; 1000]);

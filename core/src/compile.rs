@@ -390,9 +390,10 @@ impl Compiler {
         let artefact = match &self.options.worker {
             Some(exe) => {
                 let (exe, input) = (exe.clone(), wasm.clone());
+                let target = engine.target().wasmtime_target();
                 let worker = tokio::task::spawn_blocking(move || {
                     let _slot = slot;
-                    run_worker(&exe, &input, timeout)
+                    run_worker(&exe, &input, target.as_deref(), timeout)
                 });
                 match tokio::time::timeout(timeout + WORKER_GRACE, worker).await {
                     Ok(Ok(result)) => result,
@@ -467,12 +468,22 @@ async fn in_process(
 }
 
 /// Runs one compile worker to its end (it ends itself at `timeout`).
-fn run_worker(exe: &Path, wasm: &[u8], timeout: Duration) -> Result<Vec<u8>, CompileError> {
+fn run_worker(
+    exe: &Path,
+    wasm: &[u8],
+    target: Option<&str>,
+    timeout: Duration,
+) -> Result<Vec<u8>, CompileError> {
     let failed = |e: std::io::Error| CompileError::Worker(format!("{}: {e}", exe.display()));
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .arg(WORKER_COMMAND)
         .arg("--timeout-ms")
-        .arg(timeout.as_millis().max(1).to_string())
+        .arg(timeout.as_millis().max(1).to_string());
+    if let Some(target) = target {
+        command.arg("--target").arg(target);
+    }
+    let mut child = command
         .env_clear()
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -502,8 +513,9 @@ fn run_worker(exe: &Path, wasm: &[u8], timeout: Duration) -> Result<Vec<u8>, Com
 
 /// The compile worker's `main`: the wasm on stdin, Wasmtime's serialized
 /// code on stdout, done within `timeout` or the process ends itself with
-/// [`WORKER_TIMED_OUT`]. Returns the exit status.
-pub fn worker_main(timeout: Duration) -> i32 {
+/// [`WORKER_TIMED_OUT`]; for `target`, the node's (see
+/// [`Target`](crate::target::Target)). Returns the exit status.
+pub fn worker_main(timeout: Duration, target: &crate::target::Target) -> i32 {
     // Wasmtime cannot stop a compilation; ending the process can.
     let watchdog = std::thread::Builder::new()
         .name("ww-compile-deadline".into())
@@ -522,7 +534,13 @@ pub fn worker_main(timeout: Duration) -> i32 {
         return 1;
     }
     #[cfg_attr(not(feature = "compiler"), allow(unused_mut))]
-    let mut config = engine::code_config();
+    let mut config = match engine::code_config(target) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("{e}");
+            return 1;
+        }
+    };
     // One core: a module's functions compile one after the other.
     #[cfg(feature = "compiler")]
     config.parallel_compilation(false);

@@ -16,7 +16,7 @@
 //!
 //! [`cache`]: crate::cache
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use wasmtime::component::Component;
@@ -25,6 +25,7 @@ use wasmtime::Module;
 use crate::cache::CompileCache;
 use crate::compile::{CompileOptions, Compiler};
 use crate::cpu::{Busy, Scheduler};
+use crate::target::Target;
 
 /// How often a running cell yields: the longest slice of the thread a cell
 /// holds at a time, and so what the control plane (and a cell that was
@@ -96,6 +97,14 @@ pub enum WasmError {
         /// The file.
         path: String,
     },
+    /// Its compiled code could not be stored in the compile cache.
+    #[error("cannot store the compiled code of {path}: {reason}")]
+    Store {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// Wasmtime rejected it (truncated, malformed, unsupported feature).
     #[error("{path} is not a valid component: {reason}")]
     Invalid {
@@ -123,9 +132,23 @@ impl WasmError {
 #[error("cannot configure the WebAssembly engine: {0}")]
 pub struct EngineError(String);
 
+impl EngineError {
+    /// Wasmtime's refusal of an engine for `target`.
+    fn for_target(target: &Target, e: impl std::fmt::Display) -> EngineError {
+        match target.wasmtime_target() {
+            None => EngineError(e.to_string()),
+            Some(triple) => EngineError(format!(
+                "{e} (for target {triple}; a ww built without the `cross` feature compiles \
+                 only for its own host and, with `pulley`, for Pulley)"
+            )),
+        }
+    }
+}
+
 /// The Wasmtime engine and the compile cache in front of it.
 pub struct Engine {
     engine: wasmtime::Engine,
+    target: Target,
     cache: Option<CompileCache>,
     compiler: Compiler,
     cpu: Scheduler,
@@ -148,8 +171,38 @@ impl Engine {
     ///
     /// When Wasmtime refuses the configuration on this host.
     pub fn with_pool(cache_dir: Option<&Path>, instances: u32) -> Result<Engine, EngineError> {
+        Self::for_target(cache_dir, instances, &Target::host())
+    }
+
+    /// Like [`Engine::with_pool`], for code of `target`: the host's own,
+    /// Pulley (interpreted, where this build has the interpreter), or
+    /// another machine's, which this engine only compiles (into the cache,
+    /// for `ww compile --target`) and never runs.
+    ///
+    /// # Errors
+    ///
+    /// When Wasmtime refuses the configuration, or this build has no
+    /// compiler backend for `target`.
+    pub fn for_target(
+        cache_dir: Option<&Path>,
+        instances: u32,
+        target: &Target,
+    ) -> Result<Engine, EngineError> {
         let instances = instances.max(1);
-        let config = code_config();
+        let config = code_config(target)?;
+        if !target.runs_here() {
+            // Compiling only: no slots to reserve, no cells to tick.
+            let engine =
+                wasmtime::Engine::new(&config).map_err(|e| EngineError::for_target(target, e))?;
+            let cache = cache_dir.map(|dir| CompileCache::new(dir, target));
+            return Ok(Engine {
+                engine,
+                target: target.clone(),
+                cache,
+                compiler: Compiler::new(CompileOptions::default()),
+                cpu: Scheduler::new(),
+            });
+        }
         let mut pooling = wasmtime::PoolingAllocationConfig::default();
         pooling
             .total_component_instances(instances)
@@ -164,14 +217,15 @@ impl Engine {
             Ok(engine) => engine,
             Err(e) => {
                 tracing::warn!("pooling instance allocator unavailable ({e:#}); allocating instances on demand");
-                wasmtime::Engine::new(&config).map_err(|e| EngineError(format!("{e:#}")))?
+                wasmtime::Engine::new(&config).map_err(|e| EngineError::for_target(target, e))?
             }
         };
         let cpu = Scheduler::new();
         start_ticker(&engine, cpu.busy());
-        let cache = cache_dir.map(|dir| CompileCache::new(dir, &engine));
+        let cache = cache_dir.map(|dir| CompileCache::new(dir, target));
         Ok(Engine {
             engine,
+            target: target.clone(),
             cache,
             compiler: Compiler::new(CompileOptions::default()),
             cpu,
@@ -186,6 +240,11 @@ impl Engine {
     /// The underlying Wasmtime engine.
     pub fn wasmtime(&self) -> &wasmtime::Engine {
         &self.engine
+    }
+
+    /// The machine this engine's code is for.
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     /// Loads the component at `path`, from the compile cache when it holds
@@ -258,6 +317,33 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Compiles `bytes` for this engine's target straight into the compile
+    /// cache, loading nothing: how `ww compile --target` fills a cache for
+    /// another machine, whose code this host cannot load. Returns the
+    /// artefact's path.
+    ///
+    /// # Errors
+    ///
+    /// When `bytes` is not wasm or does not validate, this build cannot
+    /// compile, or the artefact could not be stored.
+    pub fn precompile_into_cache(&self, bytes: &[u8], what: &str) -> Result<PathBuf, WasmError> {
+        let Some(cache) = &self.cache else {
+            return Err(WasmError::Store {
+                path: what.to_string(),
+                reason: "no compile cache directory was given".into(),
+            });
+        };
+        let artefact = precompile(&self.engine, bytes, what)?;
+        cache
+            .put_checked(&crate::cache::key(bytes), &artefact)
+            .map_err(|reason| WasmError::Store {
+                path: what.to_string(),
+                reason,
+            })
+    }
+}
+
 /// What [`code_config`] sets, as text: part of the compile cache's key
 /// (see [`crate::cache::engine_key`]). Change it with the configuration.
 pub const ENGINE_CONFIG: &str = "component-model; concurrency-support off; epoch-interruption";
@@ -265,15 +351,24 @@ pub const ENGINE_CONFIG: &str = "component-model; concurrency-support off; epoch
 /// The part of the engine's configuration that compiled code depends on
 /// (a compile worker builds its engine from it alone, so its artefacts load
 /// into the node's engine; the allocator is not part of it).
-pub fn code_config() -> wasmtime::Config {
+///
+/// # Errors
+///
+/// When Wasmtime does not know `target`.
+pub fn code_config(target: &Target) -> Result<wasmtime::Config, EngineError> {
     // Keep ENGINE_CONFIG in step: it names this configuration in cache keys.
     let mut config = wasmtime::Config::new();
+    if let Some(triple) = target.wasmtime_target() {
+        config
+            .target(&triple)
+            .map_err(|e| EngineError::for_target(target, e))?;
+    }
     config.wasm_component_model(true);
     // Component-model async bookkeeping roughly doubles the cost of a
     // trivial host call (FIELD-NOTES); cells use WASI P2 streams instead.
     config.concurrency_support(false);
     config.epoch_interruption(true);
-    config
+    Ok(config)
 }
 
 impl Engine {

@@ -32,6 +32,7 @@ pub mod memory_budget;
 pub mod native;
 pub mod registry;
 pub mod rpc_budget;
+pub mod target;
 pub mod terminal;
 #[allow(missing_docs)]
 pub mod transport;

@@ -49,6 +49,24 @@ pub fn ww_minimal() -> PathBuf {
     )
 }
 
+/// `ww` built with `--no-default-features`: no built-in providers and no
+/// compiler (a runtime-only build).
+pub fn ww_runtime() -> PathBuf {
+    built(
+        profile_dir().join("ww-runtime"),
+        "run scripts/test.sh, which builds it with `cargo build -p ww --no-default-features`",
+    )
+}
+
+/// The `.cwasm` artefacts in a compile cache directory.
+pub fn artefacts(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .expect("read the cache")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
+        .collect()
+}
+
 /// The native test cell (`tests/native`): a host executable that speaks
 /// Cap'n Proto to the node on its fd 3.
 pub fn native_cell() -> PathBuf {
@@ -499,4 +517,22 @@ pub fn knock_addr(listener: &std::net::TcpListener) -> String {
         "/ip4/127.0.0.1/tcp/{}/p2p/QmNnooDu7bfjPFoTZYxMNLWUQJyrVwtbZg5gBMjTezGAJN",
         listener.local_addr().expect("listener address").port()
     )
+}
+
+/// The bytes a `Signer` signs (capnp/schema/identity.capnp): what a
+/// verifier outside ww checks a guest's signature against.
+pub fn signed_bytes(domain: &str, nonce: &[u8], epoch: u64) -> Vec<u8> {
+    let mut data = domain.as_bytes().to_vec();
+    data.push(0);
+    data.extend_from_slice(nonce);
+    data.extend_from_slice(&epoch.to_be_bytes());
+    data
+}
+
+/// The value of the `NAME=value` line of a guest's output.
+pub fn field<'a>(stdout: &'a str, name: &str) -> &'a str {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name}= in:\n{stdout}"))
 }

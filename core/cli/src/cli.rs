@@ -114,6 +114,11 @@ pub enum Command {
         /// The compile cache to fill [default: $XDG_CACHE_HOME/ww or ~/.cache/ww].
         #[arg(long, env = "WW_CACHE_DIR", value_name = "DIR")]
         cache_dir: Option<PathBuf>,
+        /// Compile for another machine: a target triple such as
+        /// aarch64-unknown-linux-gnu (a ww built with the `cross` feature),
+        /// or pulley64, Wasmtime's portable interpreter [default: this host].
+        #[arg(long, value_name = "TRIPLE", value_parser = parse_target)]
+        target: Option<ww_core::target::Target>,
     },
     /// A compile worker of a running node (wasm on stdin, compiled code on
     /// stdout); the node starts it, people do not.
@@ -122,6 +127,9 @@ pub enum Command {
         /// The worker ends itself after this many milliseconds.
         #[arg(long, value_name = "MS")]
         timeout_ms: u64,
+        /// The node's target, when not this host's.
+        #[arg(long, value_name = "TRIPLE", value_parser = parse_target)]
+        target: Option<ww_core::target::Target>,
     },
 }
 
@@ -328,6 +336,11 @@ pub struct CompileArgs {
         value_name = "MIB"
     )]
     pub cache_max_size: u64,
+    /// Run code for TRIPLE rather than for this host: pulley64 (or
+    /// pulley32) runs cells in Wasmtime's portable interpreter, slower than
+    /// native code, where the build has the `pulley` feature.
+    #[arg(long, value_name = "TRIPLE", value_parser = parse_target)]
+    pub target: Option<ww_core::target::Target>,
 }
 
 impl CompileArgs {
@@ -465,6 +478,10 @@ fn parse_grant(s: &str) -> Result<ww_core::registry::grants::Grant, String> {
 
 fn parse_restart(s: &str) -> Result<ww_core::registry::restart::Restart, String> {
     s.parse()
+}
+
+fn parse_target(s: &str) -> Result<ww_core::target::Target, String> {
+    ww_core::target::Target::parse(s).map_err(|e| e.to_string())
 }
 
 fn parse_setting(s: &str) -> Result<(String, String), String> {

@@ -16,6 +16,10 @@ pub const EXIT_MISSING: i32 = 2;
 pub enum Feature {
     /// Compiling WebAssembly (Cranelift) and `ww compile`.
     Compiler,
+    /// Compiling for other machines (`ww compile --target`).
+    Cross,
+    /// Wasmtime's interpreter (`ww run --target pulley64`).
+    Pulley,
     /// The built-in identity provider.
     Identity,
     /// The built-in libp2p host provider.
@@ -38,8 +42,10 @@ pub enum Feature {
 
 impl Feature {
     /// Every optional part, in the order `ww providers` lists them.
-    pub const ALL: [Feature; 10] = [
+    pub const ALL: [Feature; 12] = [
         Feature::Compiler,
+        Feature::Cross,
+        Feature::Pulley,
         Feature::Identity,
         Feature::Host,
         Feature::Routing,
@@ -55,6 +61,8 @@ impl Feature {
     pub fn name(self) -> &'static str {
         match self {
             Feature::Compiler => "compiler",
+            Feature::Cross => "cross",
+            Feature::Pulley => "pulley",
             Feature::Identity => "identity",
             Feature::Host => "host",
             Feature::Routing => "routing",
@@ -71,6 +79,8 @@ impl Feature {
     pub fn enabled(self) -> bool {
         match self {
             Feature::Compiler => cfg!(feature = "compiler"),
+            Feature::Cross => cfg!(feature = "cross"),
+            Feature::Pulley => cfg!(feature = "pulley"),
             Feature::Identity => cfg!(feature = "identity"),
             Feature::Host => cfg!(feature = "host"),
             Feature::Routing => cfg!(feature = "routing"),

@@ -20,6 +20,9 @@ pub fn check(command: &Command) -> Result<(), Missing> {
             if args.stem.stem.is_some() {
                 Feature::Stem.require("--stem")?;
             }
+            if args.compile.target.as_ref().is_some_and(|t| t.is_pulley()) {
+                Feature::Pulley.require("`ww run --target pulley…`")?;
+            }
         }
         Command::Shell(args) => {
             Feature::Shell.require("`ww shell`")?;
@@ -38,7 +41,17 @@ pub fn check(command: &Command) -> Result<(), Missing> {
                 Feature::Stem.require("`ww push --stem`")?;
             }
         }
-        Command::Compile { .. } => Feature::Compiler.require("`ww compile`")?,
+        Command::Compile { target, .. } => {
+            Feature::Compiler.require("`ww compile`")?;
+            // Cranelift always has its Pulley backend; other machines'
+            // backends come with `cross`.
+            if target
+                .as_ref()
+                .is_some_and(|t| t.wasmtime_target().is_some() && !t.is_pulley())
+            {
+                Feature::Cross.require("`ww compile --target` for another machine")?;
+            }
+        }
         Command::Check { .. } => Feature::Ipfs.require("`ww check`")?,
         _ => {}
     }

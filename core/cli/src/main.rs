@@ -83,10 +83,15 @@ fn main() {
             }))
         }
         Command::Shell(args) => shell(args),
-        Command::Compile { layers, cache_dir } => compile(&layers, cache_dir),
-        Command::CompileWorker { timeout_ms } => {
-            ww_core::compile::worker_main(std::time::Duration::from_millis(timeout_ms))
-        }
+        Command::Compile {
+            layers,
+            cache_dir,
+            target,
+        } => compile(&layers, cache_dir, &target.unwrap_or_default()),
+        Command::CompileWorker { timeout_ms, target } => ww_core::compile::worker_main(
+            std::time::Duration::from_millis(timeout_ms),
+            &target.unwrap_or_default(),
+        ),
         Command::Build { dir, bin } => {
             report(ww::guest_build::build(&dir, bin.as_deref()).map(|path| {
                 eprintln!("wrote {}", path.display());
@@ -108,6 +113,10 @@ fn run(args: cli::RunArgs) -> i32 {
             "error: --ro {}: no such file or directory on this host",
             missing.display()
         );
+        return 2;
+    }
+    if let Some(Err(e)) = args.compile.target.as_ref().map(|t| t.check_runs_here()) {
+        eprintln!("error: --target: {e}");
         return 2;
     }
     let mut config = args.config.clone();
@@ -148,6 +157,7 @@ fn run(args: cli::RunArgs) -> i32 {
         frontend: frontend(args.mcp),
         stem: args.stem.options(),
         allow_keys: args.allow_keys,
+        target: args.compile.target.clone().unwrap_or_default(),
         compile: args.compile.options(),
     };
     let Some(runtime) = runtime() else {
@@ -164,7 +174,11 @@ fn run(args: cli::RunArgs) -> i32 {
 }
 
 /// `ww compile LAYER...`: the image's wasm into the compile cache.
-fn compile(layers: &[String], cache_dir: Option<std::path::PathBuf>) -> i32 {
+fn compile(
+    layers: &[String],
+    cache_dir: Option<std::path::PathBuf>,
+    target: &ww_core::target::Target,
+) -> i32 {
     use ww::precompile;
     let dir = match precompile::cache_dir(cache_dir) {
         Ok(dir) => dir,
@@ -173,13 +187,20 @@ fn compile(layers: &[String], cache_dir: Option<std::path::PathBuf>) -> i32 {
             return 2;
         }
     };
-    match precompile::compile_image(layers, &dir) {
+    match precompile::compile_image(layers, &dir, target) {
         Ok(compiled) => {
             for path in &compiled {
                 eprintln!("compiled {}", path.display());
             }
+            let (on, flag) = match target.wasmtime_target() {
+                Some(triple) if target.is_pulley() => {
+                    (String::new(), format!(" --target {triple}"))
+                }
+                Some(triple) => (format!(" on {triple}"), String::new()),
+                None => (String::new(), String::new()),
+            };
             eprintln!(
-                "{} file(s) compiled into {}: a runtime-only ww runs them with `ww run --cache-dir {}`",
+                "{} file(s) compiled into {}: a runtime-only ww{on} runs them with `ww run{flag} --cache-dir {}`",
                 compiled.len(),
                 dir.display(),
                 dir.display()

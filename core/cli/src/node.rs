@@ -100,6 +100,8 @@ pub struct RunOptions {
     /// (`--max-module-size`, `--compile-timeout`, `--compile-budget`,
     /// `--code-cache-max-size`, `--cache-max-size`).
     pub compile: ww_core::compile::CompileOptions,
+    /// `--target`: the machine cells' code is for (this host's, or Pulley).
+    pub target: ww_core::target::Target,
 }
 
 /// Why a node could not run its image.
@@ -199,9 +201,10 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     };
     // pid0 and every child need a pooled slot.
     let engine = Rc::new(
-        Engine::with_pool(
+        Engine::for_target(
             options.cache_dir.as_deref(),
             options.max_cells.saturating_add(1),
+            &options.target,
         )?
         .with_cache_max_size(options.compile.cache_max_size)
         .with_compile_options(options.compile.clone()),

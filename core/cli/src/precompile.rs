@@ -8,11 +8,16 @@
 //! host (or share it) and run there with `--cache-dir`. Artefacts are
 //! native code, so they come only from the operator's cache directory,
 //! never from an image: an image is content, and may be someone else's.
+//!
+//! With `--target`, the code is for another machine (an aarch64 board, or
+//! Pulley, Wasmtime's interpreter): it is compiled and stored under that
+//! target's key, never loaded here.
 
 use std::path::{Path, PathBuf};
 
 use ww_core::engine::{Engine, EngineError, WasmError};
 use ww_core::image::{Image, ImageError};
+use ww_core::target::Target;
 
 /// Why an image could not be precompiled.
 #[derive(Debug, thiserror::Error)]
@@ -58,9 +63,13 @@ pub fn cache_dir(given: Option<PathBuf>) -> Result<PathBuf, PrecompileError> {
 ///
 /// Layers that do not merge, an unreadable file, or wasm that does not
 /// compile (named).
-pub fn compile_image(layers: &[String], cache_dir: &Path) -> Result<Vec<PathBuf>, PrecompileError> {
+pub fn compile_image(
+    layers: &[String],
+    cache_dir: &Path,
+    target: &Target,
+) -> Result<Vec<PathBuf>, PrecompileError> {
     let image = Image::assemble(layers)?;
-    let engine = Engine::new(Some(cache_dir))?;
+    let engine = Engine::for_target(Some(cache_dir), 1, target)?;
     let mut files = Vec::new();
     wasm_files(image.root(), &mut files)?;
     files.sort();
@@ -74,8 +83,30 @@ pub fn compile_image(layers: &[String], cache_dir: &Path) -> Result<Vec<PathBuf>
             .strip_prefix(image.root())
             .unwrap_or(&file)
             .to_path_buf();
-        match engine.load(&bytes, &shown.display().to_string()) {
-            Ok(_) => compiled.push(shown),
+        let what = shown.display().to_string();
+        if !target.runs_here() {
+            // Code for another machine: compiled and stored, never loaded.
+            engine.precompile_into_cache(&bytes, &what)?;
+            compiled.push(shown);
+            continue;
+        }
+        match engine.load(&bytes, &what) {
+            Ok(_) => {
+                // `load` treats the cache as a shortcut and only logs a
+                // failed write; here the stored file is the point.
+                if let Some(cache) = engine.cache() {
+                    if !cache.path_for(&bytes).is_file() {
+                        return Err(PrecompileError::Wasm(WasmError::Store {
+                            path: what,
+                            reason: format!(
+                                "nothing was written to {} (see the warning above)",
+                                cache_dir.display()
+                            ),
+                        }));
+                    }
+                }
+                compiled.push(shown)
+            }
             Err(WasmError::NoEntryPoint { .. }) => {
                 tracing::info!("{}: a core module without _start, skipped", shown.display());
             }

@@ -1,22 +1,6 @@
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use ww_tests::*;
 
-/// The bytes a `Signer` signs (capnp/schema/identity.capnp).
-fn signed_bytes(domain: &str, nonce: &[u8], epoch: u64) -> Vec<u8> {
-    let mut data = domain.as_bytes().to_vec();
-    data.push(0);
-    data.extend_from_slice(nonce);
-    data.extend_from_slice(&epoch.to_be_bytes());
-    data
-}
-
-fn field<'a>(stdout: &'a str, name: &str) -> &'a str {
-    stdout
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}=")))
-        .unwrap_or_else(|| panic!("no {name}= in:\n{stdout}"))
-}
-
 /// Runs the `sign` guest with `binary` and `extra` args, and checks its
 /// signature against the key `ww keygen` printed.
 fn signs_a_challenge(binary: &std::path::Path, extra: &[std::ffi::OsString]) {

@@ -52,3 +52,7 @@ mod native;
 mod python_cell;
 // Trimmed builds: the minimal ww boots, and names the features it lacks.
 mod trimmed;
+// Another architecture: the minimal ww and the identity library for aarch64, under qemu.
+mod aarch64;
+// Targets: code compiled for Pulley, Wasmtime's interpreter, and run in it.
+mod pulley;

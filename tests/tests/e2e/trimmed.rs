@@ -5,31 +5,9 @@
 //! compiler: it runs what `ww compile` put in a compile cache and refuses
 //! the rest.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use ww_tests::*;
-
-/// `ww` built with `--no-default-features`: no compiler either.
-fn ww_runtime() -> PathBuf {
-    let path = profile_dir().join("ww-runtime");
-    assert!(
-        path.exists(),
-        "{} is missing: run scripts/test.sh, which builds it with `cargo build -p ww \
-         --no-default-features`",
-        path.display()
-    );
-    path
-}
-
-/// The `.cwasm` artefacts in a compile cache directory.
-fn artefacts(dir: &std::path::Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
-        .expect("read the cache")
-        .map(|e| e.expect("an entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
-        .collect()
-}
 
 #[test]
 fn a_runtime_only_ww_runs_what_ww_compile_precompiled_and_refuses_the_rest() {
@@ -162,7 +140,7 @@ fn providers_lists_the_features_each_build_has() {
     let stdout = text(&out.stdout);
     assert!(
         stdout
-            .contains("features: compiler identity host routing executor ipfs kubo stem shell mcp"),
+            .contains("features: compiler cross pulley identity host routing executor ipfs kubo stem shell mcp"),
         "{stdout}"
     );
 }
