@@ -37,7 +37,7 @@ pub(super) fn files(
         ("build.rs".to_string(), names.fill(BUILD)),
         (
             format!("schema/{}.capnp", names.module),
-            names.fill(&SCHEMA.replace("@ID@", &format!("{:#018x}", file_id(name)))),
+            names.fill(&SCHEMA.replace("@ID@", &format!("{:016x}", file_id(name)))),
         ),
         ("src/lib.rs".to_string(), names.fill(LIB)),
         (".gitignore".to_string(), "/target\n".to_string()),
@@ -178,7 +178,7 @@ fn main() {
 }
 "#;
 
-const SCHEMA: &str = r#"@ID@;
+const SCHEMA: &str = r#"@0x@ID@;
 # The interface the `@NAME@` provider serves to cells (and to the shell:
 # `(@NAME@ hello "ww")`). Change it freely: build.rs compiles it, and ww
 # learns its methods from the schema node the provider hands over.
@@ -400,7 +400,13 @@ mod tests {
     }
 
     #[test]
-    fn file_ids_have_the_top_bit_set() {
+    fn the_schema_starts_with_a_file_id_with_the_top_bit_set() {
         assert!(file_id("demo") >= 1 << 63);
+        let files = files("demo", "../sdk", true, None);
+        let (path, schema) = &files[2];
+        assert_eq!(path, "schema/demo.capnp");
+        let id = schema.lines().next().unwrap();
+        assert!(id.starts_with("@0x") && id.ends_with(';') && id.len() == 20, "{id}");
+        assert!(schema.contains("interface Demo {"), "{schema}");
     }
 }
