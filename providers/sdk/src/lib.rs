@@ -72,7 +72,7 @@
 //!
 //! ## Process providers
 //!
-//! [`serve`] runs a provider as a process: the node spawns it (jailed, like
+//! [`serve()`] runs a provider as a process: the node spawns it (jailed, like
 //! a native cell), and over a Unix socket at fd 3 the two exchange a
 //! versioned [`handshake`] (the provider protocol number, the manifest,
 //! the provider's [`Needs`](manifest::Needs)) and then run the same Cap'n
