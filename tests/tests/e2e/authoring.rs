@@ -118,7 +118,10 @@ fn a_provider_scaffolded_outside_the_repository_builds_loads_and_serves_cells() 
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(stdout.contains("\"Hi, ww!\""), "{stdout}\n{stderr}");
     // A one-field result prints as its value: the count of greetings.
-    assert!(stdout.lines().any(|l| l.trim() == "1"), "{stdout}\n{stderr}");
+    assert!(
+        stdout.lines().any(|l| l.trim() == "1"),
+        "{stdout}\n{stderr}"
+    );
     // A failed call reads as the provider said it, once.
     assert!(stderr.contains("hello needs a name"), "{stderr}");
     assert!(

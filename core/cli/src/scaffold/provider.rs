@@ -406,7 +406,10 @@ mod tests {
         let (path, schema) = &files[2];
         assert_eq!(path, "schema/demo.capnp");
         let id = schema.lines().next().unwrap();
-        assert!(id.starts_with("@0x") && id.ends_with(';') && id.len() == 20, "{id}");
+        assert!(
+            id.starts_with("@0x") && id.ends_with(';') && id.len() == 20,
+            "{id}"
+        );
         assert!(schema.contains("interface Demo {"), "{schema}");
     }
 }
