@@ -205,11 +205,7 @@ impl RegistryError {
             RegistryError::Load(_)
             | RegistryError::Read { .. }
             | RegistryError::MissingConfig { .. }
-            | RegistryError::UnknownConfig { .. }
-            | RegistryError::Start {
-                source: ww_provider_sdk::error::Error::Config { .. },
-                ..
-            } => 2,
+            | RegistryError::UnknownConfig { .. } => 2,
             RegistryError::Process(e) => e.exit_code(),
             RegistryError::ProcessStart { source, .. } => match source.as_ref() {
                 process::StartError::Process(e) => e.exit_code(),
