@@ -8,9 +8,9 @@
 use std::rc::Rc;
 
 use ww_provider_sdk::capnp;
-use ww_provider_sdk::export::Export;
 use ww_provider_sdk::proxy;
 use ww_provider_sdk::ww_capnp::membrane_capnp::membrane;
+use ww_provider_sdk::Export;
 
 use crate::epoch::{Epoch, EpochGuard, Epochs};
 use crate::registry::Exports;

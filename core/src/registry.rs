@@ -15,10 +15,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use ww_provider_sdk::export::Export;
 use ww_provider_sdk::host::Library;
 use ww_provider_sdk::manifest::{Audience, Manifest};
 use ww_provider_sdk::provider::{Context, Provider};
+use ww_provider_sdk::Export;
 
 pub mod exports;
 pub mod grants;
@@ -35,7 +35,8 @@ use process::{ProcessError, ProcessHost, ProcessProvider};
 /// Why the providers could not be started.
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
-    /// A `--provider` library was refused (not a provider, ABI skew, ...).
+    /// A `--provider` library was refused (not a provider, ABI skew, ...):
+    /// exit status 2, like every refusal of the command line.
     #[error(transparent)]
     Load(#[from] ww_provider_sdk::error::Error),
     /// A `--provider` program was refused (no handshake, another
@@ -51,7 +52,10 @@ pub enum RegistryError {
         source: std::io::Error,
     },
     /// A provider process could not start.
-    #[error("provider `{provider}` ({origin}) failed to start: {source}")]
+    #[error(
+        "provider `{provider}` ({origin}) failed to start: {}",
+        process_reason(source)
+    )]
     ProcessStart {
         /// The provider.
         provider: String,
@@ -86,7 +90,8 @@ pub enum RegistryError {
     },
     /// A required configuration key has no value.
     #[error(
-        "provider `{provider}` needs configuration `{key}` ({help}); pass --config {key}=VALUE"
+        "provider `{provider}` needs configuration `{key}` ({help}); pass --config {key}=VALUE \
+         (its keys: {known})"
     )]
     MissingConfig {
         /// The provider.
@@ -95,9 +100,26 @@ pub enum RegistryError {
         key: String,
         /// What the key is for.
         help: String,
+        /// Every key the provider reads, with whether it is required.
+        known: String,
+    },
+    /// A `--config` key no loaded provider reads.
+    #[error(
+        "--config {key}: no provider of this node reads `{key}`; {}; check the spelling, or \
+         load the provider that reads it",
+        known_keys(known)
+    )]
+    UnknownConfig {
+        /// The key given.
+        key: String,
+        /// Each provider that reads configuration, with its keys.
+        known: Vec<(String, String)>,
     },
     /// A provider failed to start.
-    #[error("provider `{provider}` ({origin}) failed to start: {source}")]
+    #[error(
+        "provider `{provider}` ({origin}) failed to start: {}",
+        start_reason(source)
+    )]
     Start {
         /// The provider.
         provider: String,
@@ -118,6 +140,54 @@ pub enum RegistryError {
     },
 }
 
+/// "the keys providers read: ipfs: ipfs-url, ipfs-store-max; …", or that
+/// none reads any.
+fn known_keys(known: &[(String, String)]) -> String {
+    if known.is_empty() {
+        return "no provider of this node reads any configuration".to_string();
+    }
+    let each: Vec<String> = known
+        .iter()
+        .map(|(p, keys)| format!("`{p}`: {keys}"))
+        .collect();
+    format!("the keys its providers read are {}", each.join("; "))
+}
+
+/// A manifest's keys for an error: "path (required), mode".
+fn keys_of(manifest: &Manifest) -> String {
+    if manifest.config.is_empty() {
+        return "none".to_string();
+    }
+    manifest
+        .config
+        .iter()
+        .map(|k| match k.required {
+            true => format!("{} (required)", k.key),
+            false => k.key.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A start failure's reason under a message that already names the
+/// provider: its own reason, with what to do.
+fn start_reason(source: &ww_provider_sdk::error::Error) -> String {
+    match source {
+        ww_provider_sdk::error::Error::Start { reason, .. } => {
+            format!("{reason}; check its configuration and logs")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// [`start_reason`] for a provider process.
+fn process_reason(source: &process::StartError) -> String {
+    match source {
+        process::StartError::Provider(e) => start_reason(e),
+        other => other.to_string(),
+    }
+}
+
 impl From<ProcessError> for RegistryError {
     fn from(e: ProcessError) -> RegistryError {
         RegistryError::Process(Box::new(e))
@@ -130,6 +200,12 @@ impl RegistryError {
     /// otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
+            // A path that is no provider (of this ww), a config key that
+            // is unknown or missing: the command line must change.
+            RegistryError::Load(_)
+            | RegistryError::Read { .. }
+            | RegistryError::MissingConfig { .. }
+            | RegistryError::UnknownConfig { .. } => 2,
             RegistryError::Process(e) => e.exit_code(),
             RegistryError::ProcessStart { source, .. } => match source.as_ref() {
                 process::StartError::Process(e) => e.exit_code(),
@@ -333,6 +409,50 @@ impl Plan {
         Ok(Plan { entries })
     }
 
+    /// Checks the configuration before anything starts: every key of
+    /// `given` (the operator's `--config`) must be read by some provider,
+    /// and every key a provider requires must be in `given` or
+    /// `supplied` (what the node sets itself, from its own flags).
+    ///
+    /// # Errors
+    ///
+    /// [`RegistryError::UnknownConfig`] naming the key and what each
+    /// provider reads, or [`RegistryError::MissingConfig`] naming the
+    /// provider, the key and its keys.
+    pub fn check_config(
+        &self,
+        given: &BTreeMap<String, String>,
+        supplied: &BTreeMap<String, String>,
+    ) -> Result<(), RegistryError> {
+        for key in given.keys() {
+            if !self.reads(key) {
+                return Err(RegistryError::UnknownConfig {
+                    key: key.clone(),
+                    known: self
+                        .entries
+                        .iter()
+                        .filter(|e| !e.manifest.config.is_empty())
+                        .map(|e| (e.manifest.name.clone(), keys_of(&e.manifest)))
+                        .collect(),
+                });
+            }
+        }
+        for entry in &self.entries {
+            let manifest = &entry.manifest;
+            if let Some(key) = manifest.config.iter().find(|k| {
+                k.required && !given.contains_key(&k.key) && !supplied.contains_key(&k.key)
+            }) {
+                return Err(RegistryError::MissingConfig {
+                    provider: manifest.name.clone(),
+                    key: key.key.clone(),
+                    help: key.help.clone(),
+                    known: keys_of(manifest),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Whether any provider declares configuration `key`.
     pub fn reads(&self, key: &str) -> bool {
         self.entries
@@ -371,6 +491,7 @@ impl Plan {
                             provider: manifest.name.clone(),
                             key: key.key.clone(),
                             help: key.help.clone(),
+                            known: keys_of(manifest),
                         })
                     }
                     None => {}

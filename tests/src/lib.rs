@@ -137,6 +137,14 @@ pub fn provider_program(name: &str) -> PathBuf {
     )
 }
 
+/// The ww checkout these tests belong to (the SDKs are in it).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the repository")
+        .to_path_buf()
+}
+
 /// The provider process written in Python with pycapnp
 /// (`tests/providers/python/kv_provider.py`).
 pub fn python_provider() -> PathBuf {

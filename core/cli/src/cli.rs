@@ -81,14 +81,29 @@ pub enum Command {
         #[arg(long)]
         gc: bool,
     },
-    /// Create a guest project in NAME that `ww build NAME` and `ww run NAME`
-    /// take as is (it signs a message and spawns a child).
+    /// Create a project in NAME: a guest that `ww build NAME` and `ww run
+    /// NAME` take as is (it signs a message and spawns a child), or with
+    /// --provider a capability provider crate (its own schema, a library
+    /// for `ww run --provider`, a test).
+    ///
+    /// The project depends on the SDK by path: --sdk (or WW_GUEST_SDK,
+    /// WW_PROVIDER_SDK) names it, relative paths are written relative to
+    /// the project; without it only a project inside the checkout this ww
+    /// was built from finds the SDK.
     Init {
         /// The project's directory; its last component names the crate.
         name: PathBuf,
-        /// The guest SDK, std/guest of a ww checkout [default: the one this
-        /// ww was built from].
-        #[arg(long, env = "WW_GUEST_SDK", value_name = "DIR")]
+        /// A provider crate instead of a guest.
+        #[arg(long)]
+        provider: bool,
+        /// With --provider: also an executable serving the provider as a
+        /// process (`ww run --provider target/debug/NAME`).
+        #[arg(long, requires = "provider")]
+        process: bool,
+        /// The SDK: std/guest (or providers/sdk with --provider) of a ww
+        /// checkout, or the checkout itself [env: WW_GUEST_SDK or
+        /// WW_PROVIDER_SDK].
+        #[arg(long, value_name = "DIR")]
         sdk: Option<PathBuf>,
     },
     /// Open the shell of a running node: log in to its terminal over libp2p

@@ -3,7 +3,15 @@
 //! what it needs from its jail (a process) — before an operator trusts it
 //! with a node. A provider process is started, jailed, for its handshake
 //! and killed once it has said hello.
+//!
+//! Each export's methods come from the schema node the provider hands over
+//! with it, so a provider that needs neither configuration nor another
+//! provider's capability is started (with nothing) to list them; one that
+//! needs either is listed without them, saying what it needs.
 
+mod signature;
+
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::PathBuf;
 
@@ -58,9 +66,15 @@ pub fn describe(
             )),
             false => None,
         };
-        registry::load(paths, host.as_ref()).await
+        let loaded = registry::load(paths, host.as_ref()).await?;
+        let mut described = Vec::new();
+        for loaded in loaded {
+            let methods = methods(&loaded).await;
+            described.push((loaded, methods));
+        }
+        Ok::<_, RegistryError>(described)
     })?;
-    for loaded in &loaded {
+    for (loaded, methods) in &loaded {
         match loaded {
             Loaded::Library(library) => {
                 let origin = library.path.display().to_string();
@@ -79,9 +93,71 @@ pub fn describe(
                 let _ = writeln!(out, "  needs     {}", needs(&hello.needs));
             }
         }
+        out.push_str(methods);
     }
     drop(loaded);
     Ok(out)
+}
+
+/// "  methods of NAME:" and a line per method for each export of
+/// `loaded`, started with no configuration and no capabilities; or one
+/// line saying why it was not started.
+async fn methods(loaded: &Loaded) -> String {
+    let manifest = match loaded {
+        Loaded::Library(library) => &library.manifest,
+        Loaded::Process(process) => &process.hello.manifest,
+    };
+    let mut wants: Vec<String> = manifest
+        .config
+        .iter()
+        .filter(|k| k.required)
+        .map(|k| format!("config `{}`", k.key))
+        .collect();
+    wants.extend(
+        manifest
+            .requires
+            .iter()
+            .map(|r| format!("capability `{r}`")),
+    );
+    if !wants.is_empty() {
+        return format!(
+            "  methods   not listed: starting it needs {}\n",
+            wants.join(", ")
+        );
+    }
+    let started = match loaded {
+        Loaded::Library(library) => library
+            .start(BTreeMap::new(), Vec::new())
+            .await
+            .map_err(|e| e.reason()),
+        Loaded::Process(process) => process
+            .start(BTreeMap::new(), Vec::new())
+            .await
+            .map(|(exports, _life)| exports)
+            .map_err(|e| e.to_string()),
+    };
+    let exports = match started {
+        Ok(exports) => exports,
+        Err(reason) => return format!("  methods   not listed: it failed to start: {reason}\n"),
+    };
+    let mut out = String::new();
+    for export in &exports {
+        let _ = writeln!(out, "  methods of {}:", export.name);
+        match signature::methods(&export.schema) {
+            Ok(list) if list.is_empty() => {
+                let _ = writeln!(out, "    (not an interface)");
+            }
+            Ok(list) => {
+                for m in list {
+                    let _ = writeln!(out, "    {m}");
+                }
+            }
+            Err(e) => {
+                let _ = writeln!(out, "    (its schema node is malformed: {e})");
+            }
+        }
+    }
+    out
 }
 
 /// "network, read /a, write /b", or "-".

@@ -76,12 +76,12 @@ fn main() {
             repair,
             gc,
         } => check(data_dir, repair, gc),
-        Command::Init { name, sdk } => {
-            report(ww::scaffold::init(&name, sdk.as_deref()).map(|()| {
-                let n = name.display();
-                eprintln!("created {n}: build it with `ww build {n}`, run it with `ww run {n}`");
-            }))
-        }
+        Command::Init {
+            name,
+            provider,
+            process,
+            sdk,
+        } => init(&name, provider, process, sdk),
         Command::Shell(args) => shell(args),
         Command::Compile {
             layers,
@@ -119,8 +119,8 @@ fn run(args: cli::RunArgs) -> i32 {
         eprintln!("error: --target: {e}");
         return 2;
     }
-    let mut config = args.config.clone();
-    config.extend(args.network_config());
+    let config = args.config.clone();
+    let flag_config = args.network_config();
     let cache_dir = match (args.no_cache, args.cache_dir) {
         (true, _) => None,
         (false, Some(dir)) => Some(dir),
@@ -142,6 +142,7 @@ fn run(args: cli::RunArgs) -> i32 {
         no_jail: args.no_jail,
         allow_native_children: args.allow_native_children,
         config,
+        flag_config,
         cache_dir,
         revoke_on_hup: args.revoke_on_hup,
         max_cells: args.max_cells,
@@ -166,6 +167,40 @@ fn run(args: cli::RunArgs) -> i32 {
     let local = tokio::task::LocalSet::new();
     match local.block_on(&runtime, node::run(options)) {
         Ok(status) => status,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// `ww init NAME [--provider [--process]] [--sdk DIR]`.
+fn init(
+    name: &std::path::Path,
+    provider: bool,
+    process: bool,
+    sdk: Option<std::path::PathBuf>,
+) -> i32 {
+    use ww::scaffold::{self, Kind};
+    let kind = match provider {
+        true => Kind::Provider { process },
+        false => Kind::Guest,
+    };
+    let sdk = sdk.or_else(|| std::env::var_os(kind.sdk_env()).map(std::path::PathBuf::from));
+    match scaffold::init(name, kind, sdk.as_deref()) {
+        Ok(()) => {
+            let n = name.display();
+            match kind {
+                Kind::Guest => {
+                    eprintln!("created {n}: build it with `ww build {n}`, run it with `ww run {n}`")
+                }
+                Kind::Provider { .. } => eprintln!(
+                    "created {n}: `cargo build` in it makes its provider library (target/debug), \
+                     `cargo test` starts it and calls it; docs/providers.md of ww is the guide"
+                ),
+            }
+            0
+        }
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()

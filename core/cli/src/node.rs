@@ -69,8 +69,14 @@ pub struct RunOptions {
     /// `--allow-native-children`: `Executor.spawn` may start native
     /// executables of the image.
     pub allow_native_children: bool,
-    /// `--config KEY=VALUE` for providers.
+    /// `--config KEY=VALUE` for providers: each key must be one a
+    /// provider reads.
     pub config: Vec<(String, String)>,
+    /// Provider configuration the node's own flags set (`--listen`,
+    /// `--data-dir`, …): winning over `--config` for the same key, and
+    /// dropped without a word when no provider reads it (the provider that
+    /// would may be compiled out or replaced).
+    pub flag_config: Vec<(String, String)>,
     /// Compile cache directory; `None` disables it.
     pub cache_dir: Option<PathBuf>,
     /// SIGHUP advances the epoch (revokes every capability).
@@ -293,15 +299,21 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     let mut builtins = crate::builtins::providers();
     builtins.insert(0, Box::new(CoreExports::new(runtime.client())));
     let plan = Plan::new(builtins, libraries)?;
-    let mut settings: BTreeMap<String, String> = options.config.iter().cloned().collect();
+    let given: BTreeMap<String, String> = options.config.iter().cloned().collect();
+    let mut supplied: BTreeMap<String, String> = options.flag_config.iter().cloned().collect();
     if plan.reads(IDENTITY_KEY) || options.identity.is_some() {
         if options.identity.is_none() {
             tracing::info!(
                 "no --identity given: using an ephemeral node key (it changes every run); create a lasting one with `ww keygen --output id.key`"
             );
         }
-        settings.insert(IDENTITY_KEY.into(), key::to_pem(&node_key));
+        supplied.insert(IDENTITY_KEY.into(), key::to_pem(&node_key));
     }
+    // Refused before any provider starts: an unknown key is a typo or a
+    // provider missing, and a missing required key would fail its start.
+    plan.check_config(&given, &supplied)?;
+    let mut settings = given;
+    settings.extend(supplied);
     let started = plan.start(&settings).await?;
     let (image, kernel, fetched) = match pending {
         Pending::Ready(image, kernel) => (image, kernel, None),
@@ -510,7 +522,7 @@ fn identity_key(path: Option<&PathBuf>) -> Result<ed25519_dalek::SigningKey, Key
 /// Serves the node's terminal (see [`ww_core::terminal::serve`]); a node
 /// whose host cannot serve it runs on without, saying so.
 async fn serve_terminal(
-    exports: &[ww_provider_sdk::export::Export],
+    exports: &[ww_provider_sdk::Export],
     pid0: ww_provider_sdk::capnp::capability::Client,
     allowed: Vec<ed25519_dalek::VerifyingKey>,
     epochs: Rc<Epochs>,

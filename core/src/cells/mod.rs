@@ -25,8 +25,8 @@ use std::time::{Duration, SystemTime};
 use futures::FutureExt;
 use tokio::sync::watch;
 use ww_provider_sdk::capnp;
-use ww_provider_sdk::export::Export;
 use ww_provider_sdk::ww_capnp::system_capnp::{byte_stream, cells, code, limits};
+use ww_provider_sdk::Export;
 
 use crate::caller::{self, Caller};
 use crate::cell::{CellError, Cells as Runner, Linked, Spec, Stdio};

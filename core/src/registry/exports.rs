@@ -10,8 +10,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use ww_provider_sdk::export::Export;
 use ww_provider_sdk::manifest::Audience;
+use ww_provider_sdk::Export;
 
 /// Shared by the registry (which replaces a restarted provider's exports)
 /// and every membrane that grafts from it.

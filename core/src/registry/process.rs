@@ -33,10 +33,10 @@ use std::time::{Duration, Instant};
 use tokio::io::AsyncRead;
 use tokio::sync::{oneshot, watch};
 use tokio_util::compat::{Compat, TokioAsyncReadCompatExt, TokioAsyncWriteCompatExt};
-use ww_provider_sdk::export::Export;
 use ww_provider_sdk::handshake::{self, HandshakeError, Hello};
 use ww_provider_sdk::proxy;
 use ww_provider_sdk::serve::{LOG_ENV, PROTOCOL_ENV};
+use ww_provider_sdk::Export;
 
 use super::grants::{self, Grant, Granted, Ungranted};
 use super::life::{Ending, Life};

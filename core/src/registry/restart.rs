@@ -25,7 +25,7 @@ use std::rc::Rc;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use ww_provider_sdk::export::Export;
+use ww_provider_sdk::Export;
 
 use super::exports::Exports;
 use super::life::Life;

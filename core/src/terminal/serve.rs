@@ -19,7 +19,7 @@ use ww_capnp::membrane_capnp::{membrane, terminal};
 use ww_capnp::schema::{builtin, SchemaNode};
 use ww_capnp::shell_capnp::shell;
 use ww_capnp::system_capnp::{host, vat_listener};
-use ww_provider_sdk::export::Export;
+use ww_provider_sdk::Export;
 
 use super::TerminalServer;
 use crate::epoch::Epochs;

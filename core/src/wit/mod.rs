@@ -43,7 +43,7 @@ use std::rc::Rc;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 
 use ww_provider_sdk::capnp::capability::FromClientHook;
-use ww_provider_sdk::export::Export;
+use ww_provider_sdk::Export;
 
 use crate::epoch::EpochGuard;
 use crate::membrane::MembraneServer;

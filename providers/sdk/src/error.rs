@@ -122,6 +122,18 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// What went wrong, without the provider's name when this error
+    /// already sits under one (a registry's "provider `kv` (…) failed to
+    /// start: …"): a failed start's own reason, else the whole message.
+    pub fn reason(&self) -> String {
+        match self {
+            Error::Start { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
 /// The message of a caught panic payload.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {

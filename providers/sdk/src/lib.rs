@@ -8,25 +8,23 @@
 //!
 //! ```no_run
 //! use std::rc::Rc;
-//! use ww_provider_sdk::capnp::capability::Promise;
+//! use ww_provider_sdk::capnp::traits::HasTypeId;
 //! use ww_provider_sdk::manifest::{Audience, ExportDecl, Manifest};
 //! use ww_provider_sdk::ww_capnp::identity_capnp::signer;
-//! use ww_provider_sdk::{capnp_rpc, Context, Error, Export, Provider};
 //! use ww_provider_sdk::ww_capnp::schema::{builtin, SchemaNode};
-//! use ww_provider_sdk::capnp::traits::HasTypeId;
-//! use futures::future::LocalBoxFuture;
+//! use ww_provider_sdk::{capnp, capnp_rpc, Context, Error, Export, LocalBoxFuture, Provider};
 //!
 //! /// Serves `Signer.domain` and nothing else.
 //! struct Greeter;
 //!
 //! impl signer::Server for Greeter {
-//!     fn domain(
+//!     async fn domain(
 //!         self: Rc<Self>,
 //!         _: signer::DomainParams,
 //!         mut results: signer::DomainResults,
-//!     ) -> impl std::future::Future<Output = Result<(), ww_provider_sdk::capnp::Error>> + 'static {
+//!     ) -> Result<(), capnp::Error> {
 //!         results.get().set_domain("hello");
-//!         std::future::ready(Ok(()))
+//!         Ok(())
 //!     }
 //! }
 //!
@@ -62,9 +60,19 @@
 //! }
 //! ```
 //!
+//! A provider with its own interface compiles its `.capnp` file in its
+//! `build.rs` with [`capnpc`](https://docs.rs/capnpc), pointing the generated
+//! code at this crate's re-export (`capnp_root("::ww_provider_sdk::capnp")`)
+//! and keeping the compiler's request for [`SchemaSet`](ww_capnp::schema::SchemaSet),
+//! so that its `Cargo.toml` names this SDK and nothing else at run time.
+//! `ww init --provider NAME` writes such a crate; the authors' [`guide`]
+//! (`docs/providers.md` in the ww repository) covers the rest: config
+//! keys, errors, callbacks into cells, panics, logging, libraries and
+//! processes, and what must match between a provider and a node.
+//!
 //! ## Process providers
 //!
-//! [`serve`] runs a provider as a process: the node spawns it (jailed, like
+//! [`serve()`] runs a provider as a process: the node spawns it (jailed, like
 //! a native cell), and over a Unix socket at fd 3 the two exchange a
 //! versioned [`handshake`] (the provider protocol number, the manifest,
 //! the provider's [`Needs`](manifest::Needs)) and then run the same Cap'n
@@ -76,8 +84,10 @@
 //! handshake of `provider.capnp` on fd 3, then serve `Plugin` on it.
 //!
 //! Where to look next:
+//! - [`guide`]: writing a provider outside ww's repository, start to end;
 //! - [`provider`]: the trait and the [`Context`] `start` receives;
-//! - [`manifest`], [`export`]: what a provider declares and returns;
+//! - [`manifest`], [`Export`]: what a provider declares and returns;
+//! - [`callback`]: calling a cell back without waiting on it forever;
 //! - [`proxy`]: wrap a capability transitively with a call policy;
 //! - [`host`]: the loader the core uses, and [`fingerprint`]: how it refuses
 //!   a library built for another ww;
@@ -92,12 +102,23 @@
 #![allow(non_local_definitions)]
 // abi_stable's derives
 
+// What generated code and providers use, so that a provider's Cargo.toml
+// names this SDK alone (and the same versions as the node it runs in).
 pub use capnp;
 pub use capnp_rpc;
+pub use futures;
+pub use futures::future::LocalBoxFuture;
+pub use tokio;
+pub use tokio::task::spawn_local;
+pub use tracing;
 pub use ww_capnp;
 
+pub mod callback;
+pub mod guide {
+    //! The authors' guide (`docs/providers.md` of the ww repository).
+    #![doc = include_str!("../../../docs/providers.md")]
+}
 pub mod error;
-pub mod export;
 pub mod fingerprint;
 pub mod handshake;
 pub mod host;
@@ -107,6 +128,9 @@ pub mod proxy;
 pub mod serve;
 
 mod bridge;
+// Private: its one public type is [`Export`], at the root, so that
+// `ww_provider_sdk::export` names only the macro.
+mod export;
 mod ffi;
 mod logs;
 mod plugin;

@@ -41,8 +41,11 @@ pub enum Audience {
     Providers,
 }
 
-/// One configuration key a provider reads, so the core can reject unknown or
-/// missing keys before the provider starts, and list them in `--help`.
+/// One configuration key a provider reads (`ww run --config KEY=VALUE`),
+/// so the core can refuse a key no provider reads, or a required key
+/// missing, before any provider starts (exit status 2, naming the key and
+/// the providers' keys), and `ww providers` can list them. All providers of
+/// a node share one set of keys: prefix yours with the provider's name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigKey {
     /// The key, as the operator spells it.

@@ -142,9 +142,11 @@ impl plugin::Server for PluginServer {
             )));
         }
         let ctx = read_context(params)?;
+        // The host names the provider and says it failed to start: send
+        // only the reason, so the operator reads each thing once.
         let exports = start_caught(&self.provider, &self.name, ctx)
             .await
-            .map_err(|e| capnp::Error::failed(e.to_string()))?;
+            .map_err(|e| capnp::Error::failed(e.reason()))?;
         let wrapped: Vec<Export> = exports
             .into_iter()
             .map(|e| {

@@ -23,7 +23,7 @@ pub trait Provider: 'static {
     ///
     /// Runs on a tokio current-thread runtime inside a `LocalSet` (the host's
     /// for a built-in provider, the plugin's own for a dynamic one), so
-    /// servers may be `!Send` and use `tokio::task::spawn_local`.
+    /// servers may be `!Send` and use [`spawn_local`](crate::spawn_local).
     ///
     /// # Errors
     ///

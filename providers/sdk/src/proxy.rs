@@ -247,7 +247,7 @@ impl<P: Policy> Server for Dispatch<P> {
         };
         drop(params);
         let promise = Promise::from_future(async move {
-            let response = self.policy.guard(call).await?;
+            let response = self.policy.guard(call).await.map_err(said_once)?;
             copy_wrapped(response.get()?, results.get(), &self.policy)
         });
         DispatchCallResult::new(promise, false)
@@ -283,6 +283,24 @@ impl<P: Policy> Proxy<P> {
         req.get().set_as(params).map_err(oversized)?;
         Ok(Box::pin(req.send().promise))
     }
+}
+
+/// capnp-rpc's prefix for an error that crossed a vat.
+const REMOTE: &str = "remote exception: ";
+
+/// A forwarded call's error, without capnp-rpc's prefix: the caller's own
+/// vat adds it again when the error crosses to the caller, so a caller
+/// behind a chain of vats (a provider process, the node, a cell) reads
+/// "remote exception:" once, not once per hop.
+fn said_once(mut e: capnp::Error) -> capnp::Error {
+    let mut text = e.extra.as_str();
+    while let Some(rest) = text.strip_prefix(REMOTE) {
+        text = rest;
+    }
+    if text.len() != e.extra.len() {
+        e.extra = text.to_string();
+    }
+    e
 }
 
 /// Says why parameters that ran out of their message's read limit were

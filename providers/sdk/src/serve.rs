@@ -9,7 +9,7 @@
 //!
 //! ```no_run
 //! # use ww_provider_sdk::{Context, Error, Export, Manifest, Provider};
-//! # use futures::future::LocalBoxFuture;
+//! # use ww_provider_sdk::LocalBoxFuture;
 //! # struct Kv;
 //! # impl Provider for Kv {
 //! #     fn manifest(&self) -> Manifest { unimplemented!() }

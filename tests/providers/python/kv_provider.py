@@ -137,7 +137,7 @@ def as_schema_node(reader):
     return schema_capnp.Node.from_bytes(reader.as_builder().to_bytes()).__enter__()
 
 
-def hello(name, protocol, network):
+def hello(name, protocol, network, required=()):
     message = provider_capnp.Hello.new_message()
     message.protocol = protocol
     message.implementation = f"pycapnp {capnp.version.version}"
@@ -148,7 +148,11 @@ def hello(name, protocol, network):
     exports[0].name = name
     exports[0].audience = "guests"
     manifest.init("requires", 0)
-    manifest.init("config", 0)
+    keys = manifest.init("config", len(required))
+    for i, key in enumerate(required):
+        keys[i].key = key
+        keys[i].help = "a key this provider refuses to start without (a test of the node's check)"
+        keys[i].required = True
     needs = message.init("needs")
     needs.network = network
     return message.to_bytes()
@@ -177,7 +181,7 @@ def read_message(sock):
 async def main(args):
     sock = socket.socket(fileno=3)
     sock.setblocking(True)
-    sock.sendall(hello(args.name, args.protocol, args.network))
+    sock.sendall(hello(args.name, args.protocol, args.network, args.required_config))
     with provider_capnp.Welcome.from_bytes(read_message(sock)) as welcome:
         if welcome.which() == "refused":
             log.error(
@@ -199,6 +203,10 @@ if __name__ == "__main__":
     parser.add_argument("--protocol", type=int, default=provider_capnp.protocolVersion)
     parser.add_argument("--name", default="kv")
     parser.add_argument("--network", action="store_true")
+    parser.add_argument(
+        "--required-config", action="append", default=[], metavar="KEY",
+        help="declare KEY as a required config key",
+    )
     parser.add_argument("--schemas", help="where ww's schemas are (default: capnp/schema)")
     args = parser.parse_args()
     if "WW_PROVIDER_PROTOCOL" not in os.environ:

@@ -8,6 +8,8 @@ mod boot;
 mod identity;
 // Providers as plugins: .so loading, fingerprints, panics, replacement.
 mod plugins;
+// Writing a provider: `ww init --provider`, cargo, `ww providers`, `ww run --provider`.
+mod authoring;
 // Providers as processes: Rust and Python, handshake, SIGKILL mid-call, restart.
 mod process_providers;
 // Epochs: revocation of top-level and returned capabilities, re-graft.

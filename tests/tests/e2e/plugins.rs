@@ -36,6 +36,49 @@ fn providers_command_describes_a_library() {
     assert!(stdout.contains("exports   identity"), "{stdout}");
     assert!(stdout.contains("requires  -"), "{stdout}");
     assert!(stdout.contains("abi       ww-provider abi=1"), "{stdout}");
+    // Identity needs the node key to start, so its methods are not listed.
+    assert!(
+        stdout.contains("methods   not listed: starting it needs config `identity`"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn providers_command_lists_a_librarys_methods_with_their_types() {
+    let out = output(
+        std::process::Command::new(ww())
+            .arg("providers")
+            .arg(plugin("ww_test_provider_panicky")),
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    for line in [
+        "methods of fixture:",
+        "    ping(n :UInt32) -> (n :UInt32)",
+        "    panic() -> ()",
+        "    reflect(cap :Capability) -> (cap :Capability)",
+    ] {
+        assert!(stdout.contains(line), "{line:?} in:\n{stdout}");
+    }
+}
+
+#[test]
+fn an_unknown_config_key_is_refused_before_anything_starts_naming_the_known_keys() {
+    let kernel = image("kernel");
+    let out = output(
+        ww_run(&ww())
+            .args(["--config", "ipfs-store-mx=5"])
+            .arg(kernel.path()),
+    );
+    assert_exit(&out, 2);
+    let stderr = text(&out.stderr);
+    assert_no_panic(&stderr);
+    assert!(stderr.contains("--config ipfs-store-mx"), "{stderr}");
+    assert!(
+        stderr.contains("`ipfs`: ") && stderr.contains("ipfs-store-max"),
+        "each provider's keys are named: {stderr}"
+    );
+    assert!(text(&out.stdout).is_empty(), "pid0 did not run");
 }
 
 #[test]
@@ -55,7 +98,7 @@ fn a_provider_built_for_another_abi_is_refused_naming_both_sides() {
                 .arg(&skewed),
         ),
     ] {
-        assert_ne!(out.status.code(), Some(0));
+        assert_exit(&out, 2);
         let stderr = text(&out.stderr);
         assert_no_panic(&stderr);
         assert!(stderr.contains(&skewed.display().to_string()), "{stderr}");
@@ -80,7 +123,7 @@ fn a_file_that_is_not_a_provider_is_refused() {
             .arg(not_a_library.path())
             .arg(kernel.path()),
     );
-    assert_exit(&out, 1);
+    assert_exit(&out, 2);
     let stderr = text(&out.stderr);
     assert_no_panic(&stderr);
     assert!(
@@ -92,7 +135,7 @@ fn a_file_that_is_not_a_provider_is_refused() {
             .args(["--provider", "/no/such/libww_x.so"])
             .arg(kernel.path()),
     );
-    assert_exit(&missing, 1);
+    assert_exit(&missing, 2);
     assert!(text(&missing.stderr).contains("/no/such/libww_x.so"));
 }
 

@@ -156,6 +156,20 @@ fn ww_providers_describes_provider_programs() {
     assert!(stdout.contains("kv 0.1.0"), "{stdout}");
     assert!(stdout.contains("protocol  1 (pycapnp 2.2.4)"), "{stdout}");
     assert!(stdout.contains("needs     -"), "{stdout}");
+    // kv needs nothing to start, so it is started for its methods (from
+    // the schema nodes it hands over); identity needs the node key.
+    assert!(
+        stdout.contains("methods of kv:\n    get(key :Text) -> (value :Text, found :Bool)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("    set(key :Text, value :Text) -> ()"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("methods   not listed: starting it needs config `identity`"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -422,5 +436,26 @@ fn a_program_that_is_not_a_provider_is_refused_clearly() {
         text(&by_hand.stderr).contains("is a ww provider"),
         "{}",
         text(&by_hand.stderr)
+    );
+}
+
+#[test]
+fn a_missing_required_config_key_is_refused_before_start_naming_the_provider_and_its_keys() {
+    let wrapper = python_with("--required-config kv-path");
+    let kernel = image("kernel");
+    let out = output(run_with(&wrapper.path().join("provider")).arg(kernel.path()));
+    assert_exit(&out, 2);
+    let stderr = text(&out.stderr);
+    assert_no_panic(&stderr);
+    assert!(
+        stderr.contains("provider `kv` needs configuration `kv-path`")
+            && stderr.contains("--config kv-path=VALUE")
+            && stderr.contains("its keys: kv-path (required)"),
+        "{stderr}"
+    );
+    assert!(text(&out.stdout).is_empty(), "pid0 did not run");
+    assert!(
+        !stderr.contains("started: exporting"),
+        "kv did not start: {stderr}"
     );
 }

@@ -65,7 +65,22 @@ fn ww_init_scaffolds_a_project_outside_the_repository_that_builds_and_runs_first
             .env_remove("WW_GUEST_SDK");
         cmd
     };
-    let out = output(&mut ww_in_tmp(&["init", "demo"]));
+    // Outside the checkout, ww init must be told where the SDK is.
+    let refused = output(&mut ww_in_tmp(&["init", "demo"]));
+    assert_exit(&refused, 2);
+    assert!(
+        text(&refused.stderr).contains("--sdk"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(!tmp.path().join("demo").exists(), "nothing is written");
+    let checkout = repo_root();
+    let out = output(&mut ww_in_tmp(&[
+        "init",
+        "demo",
+        "--sdk",
+        checkout.to_str().unwrap(),
+    ]));
     assert_exit(&out, 0);
     assert!(tmp.path().join("demo/src/main.rs").is_file());
 

@@ -10,8 +10,8 @@ use std::rc::Rc;
 
 use wasmtime::component::Resource;
 use ww_provider_sdk::capnp;
-use ww_provider_sdk::export::Export;
 use ww_provider_sdk::ww_capnp::system_capnp::{executor, process, runtime};
+use ww_provider_sdk::Export;
 
 use super::streams::ByteStream;
 use super::wetware::executor::executor::{

@@ -6,7 +6,7 @@ use ww_provider_sdk::capnp;
 use ww_provider_sdk::ww_capnp::identity_capnp::{identity, signer};
 
 use super::wetware::identity::identity::{Host, HostIdentity, HostSigner};
-use ww_provider_sdk::export::Export;
+use ww_provider_sdk::Export;
 
 #[cfg(feature = "identity")]
 use super::Direct;

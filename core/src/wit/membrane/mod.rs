@@ -7,11 +7,11 @@ use std::rc::Rc;
 
 use capnp::traits::HasTypeId;
 use ww_provider_sdk::capnp;
-use ww_provider_sdk::export::Export;
 use ww_provider_sdk::ww_capnp::identity_capnp::identity;
 use ww_provider_sdk::ww_capnp::ipfs_capnp::ipfs;
 use ww_provider_sdk::ww_capnp::routing_capnp::routing;
 use ww_provider_sdk::ww_capnp::system_capnp::{executor, host};
+use ww_provider_sdk::Export;
 
 use super::executor::Executor;
 use super::host::Node;

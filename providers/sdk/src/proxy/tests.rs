@@ -226,3 +226,11 @@ fn a_cap_passed_in_comes_back_wrapped() {
         );
     });
 }
+
+#[test]
+fn a_forwarded_error_drops_the_prefixes_earlier_vats_added() {
+    let twice = capnp::Error::failed("remote exception: remote exception: boom".into());
+    assert_eq!(super::said_once(twice).extra, "boom");
+    let plain = capnp::Error::failed("staleEpoch: x".into());
+    assert_eq!(super::said_once(plain).extra, "staleEpoch: x");
+}

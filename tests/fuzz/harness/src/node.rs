@@ -4,7 +4,7 @@ use capnp::traits::HasTypeId;
 use ed25519_dalek::SigningKey;
 use ww_capnp::identity_capnp::identity;
 use ww_capnp::schema::{builtin, SchemaNode};
-use ww_provider_sdk::export::Export;
+use ww_provider_sdk::Export;
 
 /// The node key of the harness: fixed, so runs are reproducible.
 pub fn node_key() -> SigningKey {

@@ -1,14 +1,13 @@
 //! A third-party-style provider for the core's tests: its own schema, a
 //! method that panics, and one that reflects a capability. Depends only on
-//! the SDK (and what it re-exports) and capnp.
+//! the SDK and what it re-exports.
 
 use std::rc::Rc;
 
-use futures::future::LocalBoxFuture;
 use ww_provider_sdk::capnp::traits::HasTypeId;
 use ww_provider_sdk::manifest::{Audience, ExportDecl, Manifest};
 use ww_provider_sdk::ww_capnp::schema::{SchemaNode, SchemaSet};
-use ww_provider_sdk::{capnp_rpc, Context, Error, Export, Provider};
+use ww_provider_sdk::{capnp, capnp_rpc, Context, Error, Export, LocalBoxFuture, Provider};
 
 #[allow(missing_docs, clippy::all, clippy::pedantic)]
 pub mod fixture_capnp {
