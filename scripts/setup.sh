@@ -6,16 +6,10 @@
 # again: it only installs what is missing.
 set -euo pipefail
 
-need_apt=()
-command -v capnp >/dev/null 2>&1 || need_apt+=(capnproto)
-[ -f /usr/include/capnp/schema.capnp ] || need_apt+=(libcapnp-dev)
-if [ ${#need_apt[@]} -gt 0 ]; then
-    echo "setup: installing ${need_apt[*]} (apt)" >&2
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need_apt[@]}" >/dev/null
-fi
+. "$(dirname "$0")/apt.sh"
+command -v capnp >/dev/null 2>&1 || apt_want capnproto
+[ -f /usr/include/capnp/schema.capnp ] || apt_want libcapnp-dev
+apt_install
 
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
     echo "setup: adding the wasm32-wasip2 target (rustup)" >&2
