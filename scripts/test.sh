@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/setup-tests.sh
 target_dir="${CARGO_TARGET_DIR:-target}"
 # A CI run builds once: incremental caches would only take disk.
 if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi

@@ -135,6 +135,19 @@ pub enum Command {
         #[arg(long, value_name = "TRIPLE", value_parser = parse_target)]
         target: Option<ww_core::target::Target>,
     },
+    /// Print the completion script for SHELL, e.g. `source <(ww completions
+    /// bash)`, or save it where the shell loads completions from.
+    Completions {
+        /// bash, elvish, fish, powershell or zsh.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print ww's manual page, or COMMAND's (roff): `ww man run > ww-run.1
+    /// && man ./ww-run.1`.
+    Man {
+        /// A command (`run`, `compile`, …) [default: ww's own page].
+        command: Option<String>,
+    },
     /// A compile worker of a running node (wasm on stdin, compiled code on
     /// stdout); the node starts it, people do not.
     #[command(name = "compile-worker", hide = true)]

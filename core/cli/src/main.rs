@@ -88,6 +88,12 @@ fn main() {
             cache_dir,
             target,
         } => compile(&layers, cache_dir, &target.unwrap_or_default()),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "ww", &mut std::io::stdout());
+            0
+        }
+        Command::Man { command } => man(command.as_deref()),
         Command::CompileWorker { timeout_ms, target } => ww_core::compile::worker_main(
             std::time::Duration::from_millis(timeout_ms),
             &target.unwrap_or_default(),
@@ -249,6 +255,32 @@ fn compile(
                 precompile::PrecompileError::Image(_) => 2,
                 _ => 1,
             }
+        }
+    }
+}
+
+/// `ww man [COMMAND]`: the manual page of ww, or of one of its commands
+/// (named `ww-COMMAND`, as the top page's list refers to it).
+fn man(command: Option<&str>) -> i32 {
+    let mut top = <Cli as clap::CommandFactory>::command();
+    top.build();
+    let page = match command {
+        None => top,
+        Some(name) => match top.find_subcommand(name) {
+            Some(sub) if !sub.is_hide_set() => sub.clone(),
+            _ => {
+                eprintln!("error: `{name}` is not a ww command; `ww --help` lists them");
+                return 2;
+            }
+        },
+    };
+    match clap_mangen::Man::new(page).render(&mut std::io::stdout()) {
+        Ok(()) => 0,
+        // `ww man | head`: the reader had enough.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+        Err(e) => {
+            eprintln!("error: cannot write the manual page: {e}");
+            1
         }
     }
 }

@@ -58,3 +58,5 @@ mod trimmed;
 mod aarch64;
 // Targets: code compiled for Pulley, Wasmtime's interpreter, and run in it.
 mod pulley;
+// Shell completions and the manual page, from the CLI's own definition.
+mod cli_docs;
