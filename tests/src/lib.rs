@@ -544,3 +544,14 @@ pub fn field<'a>(stdout: &'a str, name: &str) -> &'a str {
         .find_map(|l| l.strip_prefix(&format!("{name}=")))
         .unwrap_or_else(|| panic!("no {name}= in:\n{stdout}"))
 }
+
+/// Asserts `out` is a clean run of the `hello` guest: status 0 and its
+/// greeting on stdout.
+pub fn assert_hello(out: &Output) {
+    assert_exit(out, 0);
+    assert!(
+        text(&out.stdout).contains("hello from a cell"),
+        "{}",
+        text(&out.stdout)
+    );
+}

@@ -90,12 +90,7 @@ fn the_aarch64_ww_runs_an_image_this_host_compiled_for_it() {
             .env("RUST_LOG", "warn,ww_core::cache=debug")
             .arg(img.path()),
     );
-    assert_exit(&out, 0);
-    assert!(
-        text(&out.stdout).contains("hello from a cell"),
-        "{}",
-        text(&out.stdout)
-    );
+    assert_hello(&out);
     let stderr = text(&out.stderr);
     assert!(stderr.contains("compiled code from cache"), "{stderr}");
     assert_eq!(artefacts(cache.path()).len(), 1, "nothing new was compiled");
@@ -133,12 +128,7 @@ fn the_aarch64_ww_compiles_and_runs_an_image_itself() {
         text(&out.stderr)
     );
     let out = output(qemu_run(cache.path()).arg(img.path()));
-    assert_exit(&out, 0);
-    assert!(
-        text(&out.stdout).contains("hello from a cell"),
-        "{}",
-        text(&out.stdout)
-    );
+    assert_hello(&out);
     // What it reports of itself: the minimal build's features and abi.
     let out = output(qemu_ww().arg("providers"));
     assert_exit(&out, 0);

@@ -32,12 +32,7 @@ fn an_image_compiled_for_pulley_runs_in_the_interpreter() {
             .env("RUST_LOG", "warn,ww_core::cache=debug")
             .arg(img.path()),
     );
-    assert_exit(&out, 0);
-    assert!(
-        text(&out.stdout).contains("hello from a cell"),
-        "{}",
-        text(&out.stdout)
-    );
+    assert_hello(&out);
     assert!(
         text(&out.stderr).contains("compiled code from cache"),
         "{}",
@@ -63,12 +58,7 @@ fn a_node_on_pulley_compiles_what_it_lacks_for_pulley() {
             .args(["--target", "pulley64"])
             .arg(img.path()),
     );
-    assert_exit(&out, 0);
-    assert!(
-        text(&out.stdout).contains("hello from a cell"),
-        "{}",
-        text(&out.stdout)
-    );
+    assert_hello(&out);
     assert_eq!(artefacts(cache.path()).len(), 1);
     // The stored code is Pulley's: a runtime-only native ww has nothing to
     // run in that cache.
