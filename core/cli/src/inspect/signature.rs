@@ -1,13 +1,16 @@
 //! An export's methods as a person reads them, `ping(n :UInt32) -> (n
 //! :UInt32)`, from the schema node its provider handed over with it and
-//! the nodes its methods use (`SchemaNode::types`).
+//! the nodes its methods use (`SchemaNode::types`); types are spelled by
+//! [`ww_capnp::type_name`], as the shell spells them, and a node the
+//! provider did not send by its id.
 
 use std::collections::BTreeMap;
 
 use capnp::message::TypedReader;
-use capnp::schema_capnp::{field, node, type_};
+use capnp::schema_capnp::node;
 use capnp::serialize::OwnedSegments;
 use ww_capnp::schema::{short_name, SchemaNode};
+use ww_capnp::type_name::{self, Kind};
 
 /// Each method of the interface `schema`, in ordinal order, with its
 /// parameters and results; empty when `schema` is not an interface.
@@ -41,20 +44,6 @@ pub fn methods(schema: &SchemaNode) -> capnp::Result<Vec<String>> {
     Ok(out)
 }
 
-/// `AnyPointer`, or the kind it is constrained to (`:Capability`).
-fn any_pointer(p: type_::any_pointer::Reader<'_>) -> &'static str {
-    use type_::any_pointer::{unconstrained, Which};
-    match p.which() {
-        Ok(Which::Unconstrained(u)) => match u.which() {
-            Ok(unconstrained::Struct(())) => "AnyStruct",
-            Ok(unconstrained::List(())) => "AnyList",
-            Ok(unconstrained::Capability(())) => "Capability",
-            _ => "AnyPointer",
-        },
-        _ => "AnyPointer",
-    }
-}
-
 /// The nodes a method's types are looked up in.
 struct Names<'a>(&'a BTreeMap<u64, node::Reader<'a>>);
 
@@ -73,6 +62,7 @@ impl Names<'_> {
             // A method that takes or returns a named struct.
             return format!("({name})");
         }
+        let named = |id: u64, _: Kind| self.name(id);
         let fields: Vec<String> = st
             .get_fields()
             .into_iter()
@@ -83,48 +73,10 @@ impl Names<'_> {
                     .ok()
                     .and_then(|t| t.to_str().ok())
                     .unwrap_or("?");
-                let ty = match f.which() {
-                    Ok(field::Slot(slot)) => {
-                        slot.get_type().map_or("?".to_string(), |t| self.ty(t))
-                    }
-                    Ok(field::Group(g)) => self.name(g.get_type_id()),
-                    Err(_) => "?".to_string(),
-                };
-                format!("{fname} :{ty}")
+                format!("{fname} :{}", type_name::of_field(f, &named))
             })
             .collect();
         format!("({})", fields.join(", "))
-    }
-
-    /// A type as the schema language spells it.
-    fn ty(&self, t: type_::Reader<'_>) -> String {
-        use type_::Which;
-        let simple = match t.which() {
-            Ok(Which::Void(())) => "Void",
-            Ok(Which::Bool(())) => "Bool",
-            Ok(Which::Int8(())) => "Int8",
-            Ok(Which::Int16(())) => "Int16",
-            Ok(Which::Int32(())) => "Int32",
-            Ok(Which::Int64(())) => "Int64",
-            Ok(Which::Uint8(())) => "UInt8",
-            Ok(Which::Uint16(())) => "UInt16",
-            Ok(Which::Uint32(())) => "UInt32",
-            Ok(Which::Uint64(())) => "UInt64",
-            Ok(Which::Float32(())) => "Float32",
-            Ok(Which::Float64(())) => "Float64",
-            Ok(Which::Text(())) => "Text",
-            Ok(Which::Data(())) => "Data",
-            Ok(Which::AnyPointer(p)) => any_pointer(p),
-            Ok(Which::List(l)) => {
-                let element = l.get_element_type().map_or("?".to_string(), |e| self.ty(e));
-                return format!("List({element})");
-            }
-            Ok(Which::Struct(s)) => return self.name(s.get_type_id()),
-            Ok(Which::Enum(e)) => return self.name(e.get_type_id()),
-            Ok(Which::Interface(i)) => return self.name(i.get_type_id()),
-            Err(_) => "?",
-        };
-        simple.to_string()
     }
 
     /// A node's short name, or its id when the provider did not send it.

@@ -1,9 +1,11 @@
-//! Types as the shell shows them, read from schema nodes: `Text`,
+//! Types as the shell shows them, read from schema nodes by
+//! [`ww_capnp::type_name`] (as `ww inspect` shows them): `Text`,
 //! `List(Text)`, `Limits`, so that `(caps)`, `(doc cap)` and `(help)` say
 //! what each parameter takes and each result is, and an argument of the
 //! wrong kind is refused naming the parameter and its type.
 
 use capnp::schema_capnp::{field, node, type_};
+use ww_capnp::type_name::{self, Kind};
 use ww_glia::Value;
 
 use crate::schemas::Schemas;
@@ -33,69 +35,21 @@ pub fn show_all(params: &[Param]) -> String {
 /// the struct, enum or interface node (what the schemas lack is shown by
 /// its kind: `struct`, `enum`, `interface`).
 pub fn name(schemas: &Schemas, t: type_::Reader<'_>) -> String {
-    let named = |id: u64, kind: &str| {
-        schemas
-            .node(id)
-            .ok()
-            .and_then(|n| Some(ww_capnp::schema::short_name(n.get().ok()?)))
-            .unwrap_or_else(|| kind.to_string())
-    };
-    match t.which() {
-        Ok(type_::Void(())) => "Void".into(),
-        Ok(type_::Bool(())) => "Bool".into(),
-        Ok(type_::Int8(())) => "Int8".into(),
-        Ok(type_::Int16(())) => "Int16".into(),
-        Ok(type_::Int32(())) => "Int32".into(),
-        Ok(type_::Int64(())) => "Int64".into(),
-        Ok(type_::Uint8(())) => "UInt8".into(),
-        Ok(type_::Uint16(())) => "UInt16".into(),
-        Ok(type_::Uint32(())) => "UInt32".into(),
-        Ok(type_::Uint64(())) => "UInt64".into(),
-        Ok(type_::Float32(())) => "Float32".into(),
-        Ok(type_::Float64(())) => "Float64".into(),
-        Ok(type_::Text(())) => "Text".into(),
-        Ok(type_::Data(())) => "Data".into(),
-        Ok(type_::List(l)) => match l.get_element_type() {
-            Ok(element) => format!("List({})", name(schemas, element)),
-            Err(_) => "List".into(),
-        },
-        Ok(type_::Enum(e)) => named(e.get_type_id(), "enum"),
-        Ok(type_::Struct(s)) => named(s.get_type_id(), "struct"),
-        Ok(type_::Interface(i)) => named(i.get_type_id(), "interface"),
-        Ok(type_::AnyPointer(a)) => any_pointer(a),
-        Err(_) => "?".into(),
-    }
+    type_name::of_type(t, &|id, kind| named(schemas, id, kind))
 }
 
-/// `Capability`, `AnyStruct`, `AnyList` or `AnyPointer`, as written.
-fn any_pointer(a: type_::any_pointer::Reader<'_>) -> String {
-    use type_::any_pointer::{unconstrained, Which};
-    match a.which() {
-        Ok(Which::Unconstrained(u)) => match u.which() {
-            Ok(unconstrained::Capability(())) => "Capability",
-            Ok(unconstrained::Struct(())) => "AnyStruct",
-            Ok(unconstrained::List(())) => "AnyList",
-            _ => "AnyPointer",
-        },
-        _ => "AnyPointer",
-    }
-    .into()
+/// The short name of the node `id`, or `kind` when the schemas lack it.
+fn named(schemas: &Schemas, id: u64, kind: Kind) -> String {
+    schemas
+        .node(id)
+        .ok()
+        .and_then(|n| Some(ww_capnp::schema::short_name(n.get().ok()?)))
+        .unwrap_or_else(|| kind.as_str().to_string())
 }
 
 /// The type of a field: its slot's type, or the group's name.
 pub fn of_field(schemas: &Schemas, f: field::Reader<'_>) -> String {
-    match f.which() {
-        Ok(field::Slot(slot)) => match slot.get_type() {
-            Ok(t) => name(schemas, t),
-            Err(_) => "?".into(),
-        },
-        Ok(field::Group(g)) => schemas
-            .node(g.get_type_id())
-            .ok()
-            .and_then(|n| Some(ww_capnp::schema::short_name(n.get().ok()?)))
-            .unwrap_or_else(|| "group".into()),
-        Err(_) => "?".into(),
-    }
+    type_name::of_field(f, &|id, kind| named(schemas, id, kind))
 }
 
 /// The fields of the struct `struct_id` in declaration order, typed;
@@ -165,7 +119,7 @@ fn data_at(schemas: &Schemas, t: type_::Reader<'_>, depth: usize) -> Value {
         Ok(type_::Interface(_)) => {
             Value::map([(Value::keyword("interface"), Value::str(name(schemas, t)))])
         }
-        Ok(type_::AnyPointer(a)) if any_pointer(a) == "Capability" => {
+        Ok(type_::AnyPointer(a)) if type_name::any_pointer(a) == "Capability" => {
             Value::map([(Value::keyword("interface"), Value::str("Capability"))])
         }
         _ => Value::str(name(schemas, t)),
@@ -175,11 +129,7 @@ fn data_at(schemas: &Schemas, t: type_::Reader<'_>, depth: usize) -> Value {
 /// `{:struct "Name" :fields [...]}`, the fields left out past
 /// [`DATA_DEPTH`].
 fn struct_data(schemas: &Schemas, id: u64, depth: usize) -> Value {
-    let short = schemas
-        .node(id)
-        .ok()
-        .and_then(|n| Some(ww_capnp::schema::short_name(n.get().ok()?)))
-        .unwrap_or_else(|| "struct".into());
+    let short = named(schemas, id, Kind::Struct);
     let mut pairs = vec![(Value::keyword("struct"), Value::str(short))];
     if depth < DATA_DEPTH {
         pairs.push((
