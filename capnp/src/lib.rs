@@ -5,6 +5,7 @@
 //! `graft()` returns the capabilities in [`identity_capnp`],
 //! [`system_capnp`], [`ipfs_capnp`] and [`routing_capnp`]. [`provider_capnp`]
 //! is the vat between the core and a dynamically loaded provider;
+//! [`export`] writes and reads the `Export`s all of them pass around, and
 //! [`type_name`] spells a schema's types as the schema language does;
 //! [`dht_capnp`] and [`wire_capnp`] are what the host provider hands other
 //! providers only. [`StaleEpoch`] is how a call on a capability of an
@@ -41,6 +42,7 @@ pub mod shell_capnp {
     include!(concat!(env!("OUT_DIR"), "/shell_capnp.rs"));
 }
 
+pub mod export;
 pub mod schema;
 pub mod stale_epoch;
 pub mod type_name;

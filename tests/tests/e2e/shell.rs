@@ -196,6 +196,35 @@ fn a_capability_in_a_childs_caps_goes_with_its_schema() {
     assert!(stdout.ends_with("\n0\n"), "{stdout}");
 }
 
+/// An Export given as a map of its fields without `:schema` goes with its
+/// capability's schema, filled in by the shell: the child lists it typed
+/// under the name the map gives.
+#[test]
+fn an_export_map_without_a_schema_goes_with_its_capabilitys_schema() {
+    let img = kernel_image();
+    let out = pipe(
+        img.path(),
+        &[],
+        "(def p (executor spawn [\"/boot/main.wasm\"] [] [{:name \"runner\" :cap executor}] {} \"/\"))\n\
+         ((p stdin) close)\n\
+         (def out (p stdout))\n\
+         (loop [acc \"\"] (let [chunk (utf8 (out read 65536))] \
+           (if (= chunk \"\") (println acc) (recur (str acc chunk)))))\n\
+         (:exitCode (p wait))\n",
+    );
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "ww kernel: epoch 1, 1 capability\n  runner  Executor\n    \
+             echo(message :Text) -> (response :Text)\n"
+        ),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(stdout.ends_with("\n0\n"), "{stdout}");
+}
+
 #[test]
 fn caps_doc_and_help_show_the_types() {
     let img = kernel_image();

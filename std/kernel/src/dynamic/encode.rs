@@ -14,7 +14,10 @@
 //! struct a map, an interface a capability, a list a vector of such
 //! values. `nil` stands for a null struct, list or capability. One
 //! conversion is made on purpose: a capability in a `List(Export)` (a
-//! child's `caps`) is exported under its own name with its schema. A mismatch
+//! child's `caps`) is exported under its own name with its schema, and an
+//! `Export` given as a map without `:schema` gets its `:cap`'s (a
+//! capability whose interface the shell does not know is refused: the
+//! receiver could not call it). A mismatch
 //! is an [`ArgError`] naming the parameter, its type and what was given.
 
 use std::collections::BTreeMap;
@@ -24,6 +27,7 @@ use capnp::private::layout::{ElementSize, PointerBuilder, StructBuilder, StructS
 use capnp::schema_capnp::{field, node, type_};
 use capnp::traits::{FromPointerBuilder, HasTypeId};
 use ww_capnp::membrane_capnp::export;
+use ww_capnp::schema::SchemaNode;
 use ww_glia::{Capability, Value};
 
 use super::raw::RawStruct;
@@ -452,28 +456,75 @@ fn write_export(
     cap: &Rc<dyn Capability>,
     ctx: &Ctx,
 ) -> Result<()> {
-    let Some(dynamic) = cap.as_any().and_then(|a| a.downcast_ref::<DynCap>()) else {
+    let dynamic = exportable(name, cap)?;
+    let exported = ww_capnp::export::Export {
+        name: dynamic.name().to_string(),
+        cap: dynamic.client().clone(),
+        schema: schema_of(name, dynamic, ctx)?,
+    };
+    exported.write(export::Builder::from(sb))?;
+    Ok(())
+}
+
+/// An `Export` given as a map of its fields: written as given, and when
+/// the map leaves out `:schema`, with the schema of its `:cap`'s interface
+/// filled in (a receiver cannot call a capability without it, or graft at
+/// all when it is null).
+fn write_export_map(
+    name: &str,
+    node: node::Reader<'_>,
+    mut sb: StructBuilder<'_>,
+    map: &BTreeMap<Value, Value>,
+    ctx: &Ctx,
+) -> Result<()> {
+    let given = write_map(ctx, node, sb.reborrow(), map)?;
+    if given.iter().any(|f| f == "schema") {
+        return Ok(());
+    }
+    let cap = map.iter().find_map(|(k, v)| match (k, v) {
+        (Value::Keyword(k) | Value::Str(k) | Value::Symbol(k), Value::Cap(cap))
+            if camel(k) == "cap" =>
+        {
+            Some(cap)
+        }
+        _ => None,
+    });
+    let Some(cap) = cap else {
         return Err(fail(format!(
-            "`{name}`: capability {} is the shell's own and cannot be passed",
-            cap.name()
+            "`{name}`: an Export needs :cap, the capability it passes (and :name); \
+             or give the capability itself"
         )));
     };
-    let mut export = export::Builder::from(sb);
-    export.set_name(dynamic.name());
-    export
-        .reborrow()
-        .get_cap()
-        .set_as_capability(dynamic.client().clone().hook);
-    if let Some(schema) = dynamic
-        .interface_id()
-        .and_then(|id| ctx.schemas.interface(id))
-    {
-        export.set_schema(schema.read()?.get()?)?;
-        let count = u32::try_from(schema.types().len())
-            .map_err(|_| fail(format!("`{name}`: its interface uses too many types")))?;
-        schema.write_types(export.init_types(count))?;
-    }
+    let schema = schema_of(name, exportable(name, cap)?, ctx)?;
+    ww_capnp::export::write_schema(export::Builder::from(sb), &schema)?;
     Ok(())
+}
+
+/// `cap` as a capability the shell can pass on (not one of its own).
+fn exportable<'c>(name: &str, cap: &'c Rc<dyn Capability>) -> Result<&'c DynCap> {
+    cap.as_any()
+        .and_then(|a| a.downcast_ref::<DynCap>())
+        .ok_or_else(|| {
+            fail(format!(
+                "`{name}`: capability {} is the shell's own and cannot be passed",
+                cap.name()
+            ))
+        })
+}
+
+/// The schema node of `cap`'s interface with the nodes its methods use, as
+/// an export carries it.
+fn schema_of(name: &str, cap: &DynCap, ctx: &Ctx) -> Result<SchemaNode> {
+    cap.interface_id()
+        .and_then(|id| ctx.schemas.interface(id))
+        .ok_or_else(|| {
+            fail(format!(
+                "`{name}`: the shell does not know the interface of capability {}, so the \
+                 receiver could not call it; pass a capability the shell got with its schema \
+                 (from a graft, or a method's typed result), or give :schema",
+                cap.name()
+            ))
+        })
 }
 
 /// "a map of its fields (a b c)", for a struct of type `node`.
@@ -542,6 +593,7 @@ fn write_list(
                     return Err(fail(format!("`{name}`: element {i} is out of the list")));
                 };
                 match item {
+                    Value::Map(m) if exports => write_export_map(&at(i), node, sb.0, m, ctx)?,
                     Value::Map(m) => {
                         write_map(ctx, node, sb.0, m)?;
                     }
