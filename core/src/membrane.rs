@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use ww_provider_sdk::capnp;
 use ww_provider_sdk::proxy;
+use ww_provider_sdk::ww_capnp::export as codec;
 use ww_provider_sdk::ww_capnp::membrane_capnp::membrane;
 use ww_provider_sdk::Export;
 
@@ -98,10 +99,9 @@ impl MembraneServer {
             .current()
             .iter()
             .map(|export| {
-                Ok(Export {
-                    cap: proxy::wrap(export.cap.clone(), guard.clone())?,
-                    ..export.clone()
-                })
+                Ok(export
+                    .clone()
+                    .with_cap(proxy::wrap(export.cap.clone(), guard.clone())?))
             })
             .collect::<capnp::Result<_>>()?;
         Ok(Grant {
@@ -121,7 +121,7 @@ impl MembraneServer {
 }
 
 /// One graft: the epoch it belongs to, that epoch's guard, and every
-/// export wrapped with the guard (each keeps its [`local`](Export::local)
+/// export wrapped with the guard (each keeps its [`direct`](Export::direct)
 /// object, for a caller that makes the guard's check itself).
 pub struct Grant {
     /// The epoch the capabilities belong to.
@@ -149,11 +149,8 @@ impl membrane::Server for MembraneServer {
         let grant = self.grant()?;
         let mut out = results.get();
         write_epoch(out.reborrow().init_epoch(), &grant.epoch);
-        let mut caps = out.init_caps(grant.exports.len() as u32);
-        for (i, export) in grant.exports.iter().enumerate() {
-            export.write(caps.reborrow().get(i as u32))?;
-        }
-        Ok(())
+        let caps = out.init_caps(codec::list_len(grant.exports.len())?);
+        codec::write_list(&grant.exports, caps)
     }
 
     async fn epoch(

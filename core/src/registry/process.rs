@@ -327,10 +327,8 @@ impl ProcessProvider {
         let exports = exports
             .into_iter()
             .map(|e| {
-                Ok(Export {
-                    cap: proxy::wrap(e.cap, Link::new(life.clone()))?,
-                    ..e
-                })
+                let cap = proxy::wrap(e.cap.clone(), Link::new(life.clone()))?;
+                Ok(e.with_cap(cap))
             })
             .collect::<Result<Vec<_>, ww_provider_sdk::capnp::Error>>()
             .map_err(ww_provider_sdk::error::Error::from)?;

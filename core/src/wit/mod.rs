@@ -13,11 +13,15 @@
 //! WIT here (a third-party provider's) is listed by name and stays
 //! reachable through the vat and its schema only.
 //!
-//! Calls that finish at once on a built-in provider (`identity.public-key`,
-//! `executor.echo`) skip Cap'n Proto: they run the provider's own method,
-//! the one its capability serves, after the guard's check (`Direct`).
-//! Building and dispatching an in-process request costs several times the
-//! host call itself (bench/RESULTS.md).
+//! Calls that finish at once (`identity.public-key`, `executor.echo`) skip
+//! Cap'n Proto when the provider serving the capability opted into the
+//! SDK's [`direct`](ww_provider_sdk::direct) traits and runs on the node's
+//! thread (a built-in one): they run the provider's own method, the one
+//! its capability serves, after the guard's check (`Guarded`). The door
+//! knows the interface, never the provider's type; a provider library or
+//! process has no such object and its calls take the capability (the
+//! loader logs which exports). Building and dispatching an in-process
+//! request costs several times the host call itself (bench/RESULTS.md).
 //!
 //! One folder per WIT interface, in the style of wasmtime-wasi: the
 //! resource types and their `Host*` impls live in `<interface>/mod.rs`.
@@ -144,28 +148,25 @@ pub fn add_to_linker<T: WitView + 'static>(linker: &mut Linker<T>) -> wasmtime::
     Minimal::add_to_linker::<T, HasWit>(linker, T::wit)
 }
 
-/// A built-in provider's own object behind a guarded capability, for WIT
-/// calls that skip Cap'n Proto: they run the very methods the capability
-/// serves, after the check the epoch guard makes on every call (a revoked
-/// resource reports `stale-epoch` as the capability would). Only calls
-/// that finish at once take this path, so there is nothing in flight for
-/// revocation to race; the rest go through the guarded capability.
-// Unused in a build without the built-in providers it serves.
-#[cfg_attr(not(any(feature = "identity", feature = "executor")), allow(dead_code))]
-pub(crate) struct Direct<T> {
+/// The object serving a guarded capability in this process (a provider's
+/// [`direct`](ww_provider_sdk::direct) object), for WIT calls that skip
+/// Cap'n Proto: they run the very methods the capability serves, after the
+/// check the epoch guard makes on every call (a revoked resource reports
+/// `stale-epoch` as the capability would). Only calls that finish at once
+/// take this path, so there is nothing in flight for revocation to race;
+/// the rest go through the guarded capability.
+pub(crate) struct Guarded<T: ?Sized> {
     guard: EpochGuard,
     server: Rc<T>,
 }
 
-#[cfg_attr(not(any(feature = "identity", feature = "executor")), allow(dead_code))]
-impl<T: 'static> Direct<T> {
-    /// The object behind `export`, if it is in this process and a `T`.
-    pub(crate) fn of(export: &Export, guard: &EpochGuard) -> Option<Local<Direct<T>>> {
-        let server = export.local_as::<T>()?;
-        Some(Local::new(Direct {
+impl<T: ?Sized> Guarded<T> {
+    /// `server`, admitted by `guard`.
+    pub(crate) fn new(server: Rc<T>, guard: &EpochGuard) -> Local<Guarded<T>> {
+        Local::new(Guarded {
             guard: guard.clone(),
             server,
-        }))
+        })
     }
 
     /// The object, if the guard admits a call now.

@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use ww_capnp::system_capnp::{cells, code, executor, runtime};
 use ww_provider_sdk::capnp;
+use ww_provider_sdk::direct;
 
 /// Live children of one executor capability, against its limit.
 pub struct Children {
@@ -29,13 +30,17 @@ pub struct ExecutorImpl {
     pub children: Rc<Children>,
 }
 
-impl ExecutorImpl {
-    /// `Executor.echo`: the message back, to check the path to the
-    /// executor (and to time it).
-    pub fn echo<'a>(&self, message: &'a str) -> &'a str {
-        message
+/// The calls that finish at once, for both doors: the capability's
+/// methods below and the node's typed WIT door.
+impl direct::Executor for ExecutorImpl {
+    /// The message back, to check the path to the executor (and to time
+    /// it).
+    fn echo(&self, message: String) -> capnp::Result<String> {
+        Ok(message)
     }
+}
 
+impl ExecutorImpl {
     async fn code_for(&self, args: capnp::text_list::Reader<'_>) -> capnp::Result<code::Client> {
         if let Some(code) = &self.code {
             return Ok(code.clone());
@@ -63,10 +68,10 @@ impl executor::Server for ExecutorImpl {
         params: executor::EchoParams,
         mut results: executor::EchoResults,
     ) -> Result<(), capnp::Error> {
-        results.get().set_response(ExecutorImpl::echo(
-            &self,
-            params.get()?.get_message()?.to_str()?,
-        ));
+        let message = params.get()?.get_message()?.to_string()?;
+        results
+            .get()
+            .set_response(direct::Executor::echo(&*self, message)?.as_str());
         Ok(())
     }
 

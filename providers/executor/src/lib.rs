@@ -11,7 +11,6 @@
 mod executor;
 mod provider;
 
-pub use executor::ExecutorImpl;
 pub use provider::{provider, ExecutorProvider, EXPORT_NAME, MAX_CHILDREN_CONFIG};
 
 ww_provider_sdk::export!(ExecutorProvider);

@@ -5,6 +5,7 @@ use std::rc::Rc;
 use capnp::capability::FromClientHook;
 use futures::future::LocalBoxFuture;
 use ww_capnp::system_capnp::{cells, executor};
+use ww_provider_sdk::direct::Direct;
 use ww_provider_sdk::manifest::{Audience, ConfigKey, ExportDecl};
 use ww_provider_sdk::{Context, Error, Export, Manifest, Provider};
 
@@ -68,9 +69,8 @@ impl Provider for ExecutorProvider {
                 &schemas,
                 <executor::Client as capnp::traits::HasTypeId>::TYPE_ID,
             )?;
-            Ok(vec![
-                Export::new(EXPORT_NAME, executor.client, schema).with_local(server)
-            ])
+            Ok(vec![Export::new(EXPORT_NAME, executor.client, schema)
+                .with_direct(Direct::Executor(server))])
         })
     }
 }

@@ -5,6 +5,7 @@ use std::rc::Rc;
 use capnp::Error;
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use ww_capnp::identity_capnp::{identity, signer};
+use ww_provider_sdk::direct;
 
 use crate::signer::SignerImpl;
 
@@ -19,10 +20,14 @@ impl IdentityImpl {
     pub fn new(key: SigningKey) -> Self {
         IdentityImpl { key: Rc::new(key) }
     }
+}
 
-    /// The node's Ed25519 public key (`Identity.publicKey`).
-    pub fn public_key(&self) -> [u8; 32] {
-        self.key.verifying_key().to_bytes()
+/// The calls that finish at once, for both doors: the capability's
+/// methods below and the node's typed WIT door.
+impl direct::Identity for IdentityImpl {
+    /// The node's Ed25519 public key.
+    fn public_key(&self) -> Result<Vec<u8>, Error> {
+        Ok(self.key.verifying_key().to_bytes().to_vec())
     }
 }
 
@@ -32,7 +37,9 @@ impl identity::Server for IdentityImpl {
         _: identity::PublicKeyParams,
         mut results: identity::PublicKeyResults,
     ) -> Result<(), Error> {
-        results.get().set_key(&IdentityImpl::public_key(&self));
+        results
+            .get()
+            .set_key(&direct::Identity::public_key(&*self)?);
         Ok(())
     }
 

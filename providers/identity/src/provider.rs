@@ -8,6 +8,7 @@ use ed25519_dalek::SigningKey;
 use futures::future::LocalBoxFuture;
 use ww_capnp::identity_capnp::identity;
 use ww_capnp::schema::{builtin, SchemaNode};
+use ww_provider_sdk::direct::Direct;
 use ww_provider_sdk::manifest::{Audience, ConfigKey, ExportDecl, Manifest};
 use ww_provider_sdk::{Context, Error, Export, Provider};
 
@@ -54,7 +55,7 @@ impl Provider for IdentityProvider {
             let schema = SchemaNode::from_set(&builtin(), identity::Client::TYPE_ID)?;
             tracing::debug!("identity provider started");
             Ok(vec![
-                Export::new(EXPORT_NAME, cap.client, schema).with_local(server)
+                Export::new(EXPORT_NAME, cap.client, schema).with_direct(Direct::Identity(server))
             ])
         })();
         Box::pin(std::future::ready(exports))

@@ -1,11 +1,11 @@
 //! A named capability with its schema: what providers return from `start`
 //! and what the membrane hands to guests.
 
-use std::any::Any;
-use std::rc::Rc;
-
+use ww_capnp::export as codec;
 use ww_capnp::membrane_capnp::export;
 use ww_capnp::schema::SchemaNode;
+
+use crate::direct::Direct;
 
 /// One named capability, with the schema node of its interface so that a
 /// guest or the shell can call it without having been compiled against it.
@@ -17,12 +17,11 @@ pub struct Export {
     pub cap: capnp::capability::Client,
     /// The interface's schema node.
     pub schema: SchemaNode,
-    /// The object serving `cap`, for an in-process caller that knows its
-    /// type and may skip Cap'n Proto (the core's typed WIT door calls a
-    /// built-in provider's own methods this way, the same ones its
-    /// capability serves). `None` when the capability came through a
-    /// message (a provider library, a child's grant): there is only `cap`.
-    pub local: Option<Rc<dyn Any>>,
+    /// The object serving `cap`, for an in-process caller that may skip
+    /// Cap'n Proto (see [`direct`](crate::direct)). `None` when the
+    /// capability came through a message (a provider library or process,
+    /// a child's grant): there is only `cap`.
+    direct: Option<Direct>,
 }
 
 impl std::fmt::Debug for Export {
@@ -45,75 +44,89 @@ impl Export {
             name: name.into(),
             cap,
             schema,
-            local: None,
+            direct: None,
         }
     }
 
-    /// Names `server` as the object serving this export's capability (see
-    /// [`Export::local`]).
+    /// Names `direct` as the object serving this export's capability, so
+    /// that an in-process caller may run its methods without a message
+    /// (see [`direct`](crate::direct)). The object must serve the very
+    /// capability `cap` is: the two doors must answer alike.
+    ///
+    /// An object of another interface than [`Export::schema`] names is not
+    /// kept (the export's callers go through `cap`), and a warning says so.
     #[must_use]
-    pub fn with_local<S: Any>(mut self, server: Rc<S>) -> Self {
-        self.local = Some(server);
+    pub fn with_direct(mut self, direct: Direct) -> Self {
+        if direct.interface_id() == self.schema.id() {
+            self.direct = Some(direct);
+        } else {
+            tracing::warn!(
+                export = %self.name,
+                "the direct object given is for interface {:#018x}, the export's schema is \
+                 {:#018x}: calls go through the capability; give the object of the export's \
+                 interface",
+                direct.interface_id(),
+                self.schema.id()
+            );
+        }
         self
     }
 
-    /// The object serving this export's capability, if it is in this
-    /// process and of type `S`.
-    pub fn local_as<S: Any>(&self) -> Option<Rc<S>> {
-        self.local.clone()?.downcast::<S>().ok()
+    /// The object serving this export's capability in this process, if its
+    /// provider named one (see [`Export::with_direct`]).
+    pub fn direct(&self) -> Option<&Direct> {
+        self.direct.as_ref()
     }
 
-    /// Writes this export into a `membrane.capnp:Export`.
+    /// This export with `cap` in place of its capability (a wrapper of it:
+    /// a guard, a panic catcher), keeping its name, schema and direct
+    /// object.
+    #[must_use]
+    pub fn with_cap(self, cap: capnp::capability::Client) -> Self {
+        Export { cap, ..self }
+    }
+
+    /// Writes this export into a `membrane.capnp:Export` (with
+    /// [`ww_capnp::export`], the one codec every side uses).
     ///
     /// # Errors
     ///
     /// When the schema node cannot be copied into the message.
-    pub fn write(&self, mut b: export::Builder<'_>) -> capnp::Result<()> {
-        b.set_name(self.name.as_str());
-        b.reborrow()
-            .init_cap()
-            .set_as_capability(self.cap.hook.add_ref());
-        let node = self.schema.read()?;
-        b.set_schema(node.get()?)?;
-        let types = self.schema.types().len() as u32;
-        self.schema.write_types(b.init_types(types))?;
-        Ok(())
+    pub fn write(&self, b: export::Builder<'_>) -> capnp::Result<()> {
+        codec::write(self, b)
     }
 
-    /// Reads a `membrane.capnp:Export`.
+    /// Reads a `membrane.capnp:Export`: a capability that came through a
+    /// message, so with no [`direct`](Export::direct) object.
     ///
     /// # Errors
     ///
     /// When the name is not UTF-8, or the capability or schema is missing or
     /// malformed.
     pub fn read(r: export::Reader<'_>) -> capnp::Result<Export> {
-        let name = r
-            .get_name()?
-            .to_string()
-            .map_err(|e| capnp::Error::failed(format!("export name is not UTF-8: {e}")))?;
-        let cap: capnp::capability::Client = r.get_cap().get_as_capability()?;
-        let schema = SchemaNode::copy_of(r.get_schema()?)?
-            .with_types(SchemaNode::read_list(r.get_types()?)?);
-        Ok(Export {
-            name,
-            cap,
-            schema,
-            local: None,
-        })
+        codec::Export::read(r).map(Export::from)
     }
 }
 
-/// Writes `exports` into a list builder (the core's membrane and the plugin
-/// vat both carry `List(Export)`).
+impl From<codec::Export> for Export {
+    fn from(e: codec::Export) -> Export {
+        Export::new(e.name, e.cap, e.schema)
+    }
+}
+
+impl codec::Exportable for Export {
+    fn parts(&self) -> (&str, &capnp::capability::Client, &SchemaNode) {
+        (&self.name, &self.cap, &self.schema)
+    }
+}
+
+/// Writes `exports` into a list builder of their length (the core's
+/// membrane and the plugin vat both carry `List(Export)`).
 pub(crate) fn write_list(
     exports: &[Export],
-    mut list: capnp::struct_list::Builder<'_, export::Owned>,
+    list: capnp::struct_list::Builder<'_, export::Owned>,
 ) -> capnp::Result<()> {
-    for (i, e) in exports.iter().enumerate() {
-        let i = u32::try_from(i).map_err(|_| capnp::Error::failed("too many exports".into()))?;
-        e.write(list.reborrow().get(i))?;
-    }
-    Ok(())
+    codec::write_list(exports, list)
 }
 
 /// Reads a `List(Export)`.

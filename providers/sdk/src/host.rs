@@ -22,6 +22,7 @@ use futures::future::LocalBoxFuture;
 use ww_capnp::provider_capnp::plugin;
 
 use crate::bridge::{self, SinkWriter};
+use crate::direct;
 use crate::error::{panic_message, Error};
 use crate::export::{read_list, write_list, Export};
 use crate::ffi::{HostLink, LogSinkBox, PluginLink, ProviderModRef, FINGERPRINT_SYMBOL};
@@ -324,5 +325,17 @@ async fn call_start(
             .unwrap_or(&e.extra)
             .to_string(),
     })?;
-    Ok(read_list(response.get()?.get_exports()?)?)
+    let exports = read_list(response.get()?.get_exports()?)?;
+    for export in &exports {
+        if direct::has_direct_calls(export.schema.id()) {
+            tracing::info!(
+                target: "ww::provider",
+                provider = %name,
+                export = %export.name,
+                "served from outside the node's thread: typed WIT calls on it go through Cap'n \
+                 Proto (a built-in provider answers the quick ones in process)"
+            );
+        }
+    }
+    Ok(exports)
 }

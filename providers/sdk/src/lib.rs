@@ -87,6 +87,8 @@
 //! - [`guide`]: writing a provider outside ww's repository, start to end;
 //! - [`provider`]: the trait and the [`Context`] `start` receives;
 //! - [`manifest`], [`Export`]: what a provider declares and returns;
+//! - [`direct`]: letting the node's typed WIT door call a built-in
+//!   provider's quick methods without a message;
 //! - [`callback`]: calling a cell back without waiting on it forever;
 //! - [`proxy`]: wrap a capability transitively with a call policy;
 //! - [`host`]: the loader the core uses, and [`fingerprint`]: how it refuses
@@ -114,6 +116,7 @@ pub use tracing;
 pub use ww_capnp;
 
 pub mod callback;
+pub mod direct;
 pub mod guide {
     //! The authors' guide (`docs/providers.md` of the ww repository).
     #![doc = include_str!("../../../docs/providers.md")]

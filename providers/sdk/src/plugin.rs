@@ -150,10 +150,8 @@ impl plugin::Server for PluginServer {
         let wrapped: Vec<Export> = exports
             .into_iter()
             .map(|e| {
-                Ok(Export {
-                    cap: wrap(e.cap, CatchPanics::new(self.name.as_str()))?,
-                    ..e
-                })
+                let cap = wrap(e.cap.clone(), CatchPanics::new(self.name.as_str()))?;
+                Ok(e.with_cap(cap))
             })
             .collect::<capnp::Result<_>>()?;
         let len = u32::try_from(wrapped.len())

@@ -13,9 +13,10 @@ use abi_stable::std_types::RStr;
 use capnp::capability::FromClientHook;
 use capnp::traits::HasTypeId;
 use futures::future::LocalBoxFuture;
-use ww_capnp::identity_capnp::signer;
+use ww_capnp::identity_capnp::{identity, signer};
 use ww_capnp::schema::{builtin, SchemaNode};
 
+use crate::direct::{self, Direct};
 use crate::ffi::{LogSink, LogSink_TO};
 use crate::host::start_over;
 use crate::manifest::{Audience, ExportDecl, Manifest};
@@ -58,7 +59,34 @@ impl signer::Server for TestSigner {
     }
 }
 
-/// Starts per its "mode" config: "ok", "fail" or "panic".
+/// An `Identity` whose `publicKey` is the config value "key" as bytes,
+/// served through the [`direct`] trait by both doors.
+struct TestIdentity {
+    key: String,
+}
+
+impl direct::Identity for TestIdentity {
+    fn public_key(&self) -> capnp::Result<Vec<u8>> {
+        Ok(self.key.as_bytes().to_vec())
+    }
+}
+
+impl identity::Server for TestIdentity {
+    async fn public_key(
+        self: Rc<Self>,
+        _: identity::PublicKeyParams,
+        mut results: identity::PublicKeyResults,
+    ) -> Result<(), capnp::Error> {
+        results
+            .get()
+            .set_key(&direct::Identity::public_key(&*self)?);
+        Ok(())
+    }
+}
+
+/// Starts per its "mode" config: "ok", "fail" or "panic"; "identity"
+/// exports a [`TestIdentity`] (with its direct object) in place of the
+/// signer.
 struct TestProvider;
 
 impl Provider for TestProvider {
@@ -89,12 +117,17 @@ impl Provider for TestProvider {
                 _ => {}
             }
             let key = ctx.config("key").unwrap_or_default().to_string();
-            let server = Rc::new(TestSigner { key });
-            let cap: signer::Client = capnp_rpc::new_client_from_rc(server.clone());
+            if ctx.config("mode") == Some("identity") {
+                let server = Rc::new(TestIdentity { key });
+                let cap: identity::Client = capnp_rpc::new_client_from_rc(server.clone());
+                let schema = SchemaNode::from_set(&builtin(), identity::Client::TYPE_ID)?;
+                return Ok(vec![
+                    Export::new("signer", cap.client, schema).with_direct(Direct::Identity(server))
+                ]);
+            }
+            let cap: signer::Client = capnp_rpc::new_client(TestSigner { key });
             let schema = SchemaNode::from_set(&builtin(), signer::Client::TYPE_ID)?;
-            Ok(vec![
-                Export::new("signer", cap.client, schema).with_local(server)
-            ])
+            Ok(vec![Export::new("signer", cap.client, schema)])
         })
     }
 }
@@ -183,26 +216,44 @@ fn exports_cross_the_bridge_and_calls_work() {
     });
 }
 
-/// The object behind an export is found by its type in process, and never
-/// through the library bridge: a host must not skip the bridge's panic
-/// guard by calling it directly.
+/// A direct object is found in process, answers as its capability does,
+/// and never crosses the library bridge: a host must not skip the bridge's
+/// panic guard (and the plugin's thread) by calling it.
 #[test]
-fn a_local_object_is_found_by_its_type_and_stays_on_its_side_of_the_bridge() {
+fn a_direct_object_serves_in_process_and_stays_on_its_side_of_the_bridge() {
     let logs = Captured::default();
     local(async {
         let config = BTreeMap::from([
-            ("mode".to_string(), "ok".to_string()),
+            ("mode".to_string(), "identity".to_string()),
             ("key".to_string(), "k1".to_string()),
         ]);
-        let direct = factory()
+        let exports = factory()
             .start(Context::new(config, Vec::new()))
             .await
             .unwrap();
-        let server = direct[0].local_as::<TestSigner>().expect("in process");
-        assert_eq!(server.key, "k1");
-        assert!(direct[0].local_as::<String>().is_none(), "another type");
-        let bridged = start("ok", &logs).await.unwrap();
-        assert!(bridged[0].local_as::<TestSigner>().is_none());
+        let Some(Direct::Identity(server)) = exports[0].direct() else {
+            panic!("no direct identity: {:?}", exports[0].direct());
+        };
+        assert_eq!(server.public_key().unwrap(), b"k1");
+        let cap = identity::Client::new(exports[0].cap.hook.add_ref());
+        let reply = cap.public_key_request().send().promise.await.unwrap();
+        assert_eq!(reply.get().unwrap().get_key().unwrap(), b"k1");
+        let bridged = start("identity", &logs).await.unwrap();
+        assert_eq!(bridged[0].schema.id(), identity::Client::TYPE_ID);
+        assert!(bridged[0].direct().is_none());
+    });
+}
+
+/// An object of another interface than the export's schema is not kept:
+/// a caller would otherwise answer one interface's call with another's.
+#[test]
+fn a_direct_object_of_another_interface_is_not_kept() {
+    local(async {
+        let cap: signer::Client = capnp_rpc::new_client(TestSigner { key: "k".into() });
+        let schema = SchemaNode::from_set(&builtin(), signer::Client::TYPE_ID).unwrap();
+        let export = Export::new("signer", cap.client, schema)
+            .with_direct(Direct::Identity(Rc::new(TestIdentity { key: "k".into() })));
+        assert!(export.direct().is_none());
     });
 }
 

@@ -159,6 +159,39 @@ fn a_plugin_replaces_the_builtin_that_exports_the_same_name() {
     );
 }
 
+/// The typed WIT door answers a library's capabilities as the built-ins'
+/// (through Cap'n Proto, since a library's objects live on its own
+/// thread), and the node says which ones take that path.
+#[test]
+fn wit_calls_on_a_librarys_capabilities_go_through_capnp_and_the_log_says_so() {
+    let img = image("wit-doors");
+    let out = output(
+        ww_run(&ww())
+            .arg("--provider")
+            .arg(plugin("ww_identity"))
+            .arg("--provider")
+            .arg(plugin("ww_executor"))
+            .arg(img.path()),
+    );
+    assert_exit(&out, 0);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    for call in ["identity.public-key", "executor.echo"] {
+        assert!(
+            stdout.lines().any(|l| l == format!("same {call}")),
+            "{call} not the same through both doors:\n{stdout}"
+        );
+    }
+    for export in ["identity", "executor"] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.contains(&format!("export={export}"))
+                    && l.contains("typed WIT calls on it go through Cap'n Proto")),
+            "no word that {export}'s WIT calls take Cap'n Proto:\n{stderr}"
+        );
+    }
+}
+
 #[test]
 fn a_panicking_provider_method_fails_that_call_and_the_host_keeps_serving() {
     let img = image("fixture");

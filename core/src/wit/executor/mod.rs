@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use wasmtime::component::Resource;
 use ww_provider_sdk::capnp;
+use ww_provider_sdk::direct::{self, Direct};
 use ww_provider_sdk::ww_capnp::system_capnp::{executor, process, runtime};
 use ww_provider_sdk::Export;
 
@@ -17,9 +18,7 @@ use super::streams::ByteStream;
 use super::wetware::executor::executor::{
     ExitStatus, Host, HostExecutor, HostProcess, HostRuntime, Limits,
 };
-#[cfg(feature = "executor")]
-use super::Direct;
-use super::{client, local, wit, Local, WitCtxView, WitError};
+use super::{client, local, wit, Guarded, Local, WitCtxView, WitError};
 use crate::epoch::EpochGuard;
 
 /// The guest's handle on a guarded `Executor`, and the graft whose exports
@@ -27,10 +26,9 @@ use crate::epoch::EpochGuard;
 pub struct Executor {
     cap: Local<executor::Client>,
     graft: Local<Rc<[Export]>>,
-    /// The built-in provider's own object, for the calls that skip Cap'n
-    /// Proto.
-    #[cfg(feature = "executor")]
-    direct: Option<Local<Direct<ww_executor::ExecutorImpl>>>,
+    /// The object serving it in this process, if any, for the calls that
+    /// skip Cap'n Proto.
+    direct: Option<Local<Guarded<dyn direct::Executor>>>,
 }
 
 impl Executor {
@@ -39,18 +37,18 @@ impl Executor {
         Executor {
             cap: Local::new(cap),
             graft: Local::new(graft),
-            #[cfg(feature = "executor")]
             direct: None,
         }
     }
 
     /// Holds `export`'s capability, granted in `graft` under `guard`.
     pub(crate) fn granted(export: &Export, guard: &EpochGuard, graft: Rc<[Export]>) -> Executor {
-        #[cfg(not(feature = "executor"))]
-        let _ = guard;
+        let direct = match export.direct() {
+            Some(Direct::Executor(server)) => Some(Guarded::new(server.clone(), guard)),
+            _ => None,
+        };
         Executor {
-            #[cfg(feature = "executor")]
-            direct: Direct::of(export, guard),
+            direct,
             ..Executor::new(client(export), graft)
         }
     }
@@ -72,9 +70,8 @@ impl Host for WitCtxView<'_> {}
 impl HostExecutor for WitCtxView<'_> {
     async fn echo(&mut self, this: Resource<Executor>, message: String) -> Answer<String> {
         let executor = self.table.get(&this)?;
-        #[cfg(feature = "executor")]
         if let Some(direct) = &executor.direct {
-            return Ok(direct.admit().map(|x| x.echo(&message).to_string()));
+            return Ok(direct.admit().and_then(|x| wit(x.echo(message))));
         }
         let cap = (*executor.cap).clone();
         Ok(wit(local(async move {

@@ -6,31 +6,29 @@ use ww_provider_sdk::capnp;
 use ww_provider_sdk::ww_capnp::identity_capnp::{identity, signer};
 
 use super::wetware::identity::identity::{Host, HostIdentity, HostSigner};
+use ww_provider_sdk::direct::{self, Direct};
 use ww_provider_sdk::Export;
 
-#[cfg(feature = "identity")]
-use super::Direct;
-use super::{client, local, wit, Local, WitCtxView, WitError};
+use super::{client, local, wit, Guarded, Local, WitCtxView, WitError};
 use crate::epoch::EpochGuard;
 
-/// The guest's handle on a guarded `Identity`, and on the built-in
-/// provider's own object behind it when there is one (for the calls that
-/// skip Cap'n Proto).
+/// The guest's handle on a guarded `Identity`, and on the object serving
+/// it when that is in this process (for the calls that skip Cap'n Proto).
 pub struct Identity {
     cap: Local<identity::Client>,
-    #[cfg(feature = "identity")]
-    direct: Option<Local<Direct<ww_identity::identity::IdentityImpl>>>,
+    direct: Option<Local<Guarded<dyn direct::Identity>>>,
 }
 
 impl Identity {
     /// Holds `export`'s capability, granted under `guard`.
     pub(crate) fn new(export: &Export, guard: &EpochGuard) -> Identity {
-        #[cfg(not(feature = "identity"))]
-        let _ = guard;
+        let direct = match export.direct() {
+            Some(Direct::Identity(server)) => Some(Guarded::new(server.clone(), guard)),
+            _ => None,
+        };
         Identity {
             cap: Local::new(client(export)),
-            #[cfg(feature = "identity")]
-            direct: Direct::of(export, guard),
+            direct,
         }
     }
 }
@@ -45,9 +43,8 @@ impl Host for WitCtxView<'_> {}
 impl HostIdentity for WitCtxView<'_> {
     async fn public_key(&mut self, this: Resource<Identity>) -> Answer<Vec<u8>> {
         let identity = self.table.get(&this)?;
-        #[cfg(feature = "identity")]
         if let Some(direct) = &identity.direct {
-            return Ok(direct.admit().map(|id| id.public_key().to_vec()));
+            return Ok(direct.admit().and_then(|id| wit(id.public_key())));
         }
         let cap = (*identity.cap).clone();
         Ok(wit(local(async move {
