@@ -37,11 +37,26 @@ impl Exportable for Export {
 
 impl std::fmt::Debug for Export {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Export")
-            .field("name", &self.name)
-            .field("schema", &format_args!("{:#018x}", self.schema.id()))
-            .finish_non_exhaustive()
+        debug(self, f)
     }
+}
+
+/// `Export { name: "identity", schema: 0x…, .. }`: what tells exports
+/// apart in a log or a failed assertion (a capability prints nothing
+/// useful).
+///
+/// # Errors
+///
+/// As the formatter's.
+pub fn debug<E: Exportable + ?Sized>(
+    export: &E,
+    f: &mut std::fmt::Formatter<'_>,
+) -> std::fmt::Result {
+    let (name, _, schema) = export.parts();
+    f.debug_struct("Export")
+        .field("name", &name)
+        .field("schema", &format_args!("{:#018x}", schema.id()))
+        .finish_non_exhaustive()
 }
 
 impl Export {

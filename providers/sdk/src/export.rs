@@ -26,10 +26,7 @@ pub struct Export {
 
 impl std::fmt::Debug for Export {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Export")
-            .field("name", &self.name)
-            .field("schema", &format_args!("{:#018x}", self.schema.id()))
-            .finish_non_exhaustive()
+        codec::debug(self, f)
     }
 }
 

@@ -168,61 +168,46 @@ fn calls_are_checked_against_the_schema_types() {
     );
 }
 
-#[test]
-fn a_capability_in_a_childs_caps_goes_with_its_schema() {
+/// Spawns a child kernel with `caps` (the shell's spelling of the list)
+/// and checks that it lists the executor under `name`, typed: it got the
+/// schema with the capability (without it, its graft would fail).
+fn assert_child_lists_the_executor(caps: &str, name: &str) {
     let img = kernel_image();
-    // A child kernel given `executor` lists it, typed: it got the schema
-    // with the capability (without it, its graft would fail).
     let out = pipe(
         img.path(),
         &[],
-        "(def p (executor spawn [\"/boot/main.wasm\"] [] [executor] {} \"/\"))\n\
-         ((p stdin) close)\n\
-         (def out (p stdout))\n\
-         (loop [acc \"\"] (let [chunk (utf8 (out read 65536))] \
-           (if (= chunk \"\") (println acc) (recur (str acc chunk)))))\n\
-         (:exitCode (p wait))\n",
+        &format!(
+            "(def p (executor spawn [\"/boot/main.wasm\"] [] {caps} {{}} \"/\"))\n\
+             ((p stdin) close)\n\
+             (def out (p stdout))\n\
+             (loop [acc \"\"] (let [chunk (utf8 (out read 65536))] \
+               (if (= chunk \"\") (println acc) (recur (str acc chunk)))))\n\
+             (:exitCode (p wait))\n"
+        ),
     );
     assert_exit(&out, 0);
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains(
-            "ww kernel: epoch 1, 1 capability\n  executor  Executor\n    \
+        stdout.contains(&format!(
+            "ww kernel: epoch 1, 1 capability\n  {name}  Executor\n    \
              echo(message :Text) -> (response :Text)\n"
-        ),
+        )),
         "{stdout}\n{}",
         text(&out.stderr)
     );
     assert!(stdout.ends_with("\n0\n"), "{stdout}");
 }
 
+#[test]
+fn a_capability_in_a_childs_caps_goes_with_its_schema() {
+    assert_child_lists_the_executor("[executor]", "executor");
+}
+
 /// An Export given as a map of its fields without `:schema` goes with its
-/// capability's schema, filled in by the shell: the child lists it typed
-/// under the name the map gives.
+/// capability's schema, filled in by the shell, under the map's name.
 #[test]
 fn an_export_map_without_a_schema_goes_with_its_capabilitys_schema() {
-    let img = kernel_image();
-    let out = pipe(
-        img.path(),
-        &[],
-        "(def p (executor spawn [\"/boot/main.wasm\"] [] [{:name \"runner\" :cap executor}] {} \"/\"))\n\
-         ((p stdin) close)\n\
-         (def out (p stdout))\n\
-         (loop [acc \"\"] (let [chunk (utf8 (out read 65536))] \
-           (if (= chunk \"\") (println acc) (recur (str acc chunk)))))\n\
-         (:exitCode (p wait))\n",
-    );
-    assert_exit(&out, 0);
-    let stdout = text(&out.stdout);
-    assert!(
-        stdout.contains(
-            "ww kernel: epoch 1, 1 capability\n  runner  Executor\n    \
-             echo(message :Text) -> (response :Text)\n"
-        ),
-        "{stdout}\n{}",
-        text(&out.stderr)
-    );
-    assert!(stdout.ends_with("\n0\n"), "{stdout}");
+    assert_child_lists_the_executor("[{:name \"runner\" :cap executor}]", "runner");
 }
 
 #[test]
