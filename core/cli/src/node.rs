@@ -300,6 +300,16 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     builtins.insert(0, Box::new(CoreExports::new(runtime.client())));
     let plan = Plan::new(builtins, libraries)?;
     let given: BTreeMap<String, String> = options.config.iter().cloned().collect();
+    // The node key is one setting for every provider that reads it (the
+    // identity provider signs with it, the host's peer id is made of it):
+    // a value given here would be replaced without a word.
+    if given.contains_key(IDENTITY_KEY) {
+        return Err(NodeError::Usage(format!(
+            "--config {IDENTITY_KEY}: providers receive the node key as `{IDENTITY_KEY}`, so a \
+             value given with --config is not used; choose the node key with --identity PATH \
+             (create one with `ww keygen --output id.key`)"
+        )));
+    }
     let mut supplied: BTreeMap<String, String> = options.flag_config.iter().cloned().collect();
     if plan.reads(IDENTITY_KEY) || options.identity.is_some() {
         if options.identity.is_none() {
