@@ -413,6 +413,9 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         pid0.clone(),
         pid0_share.charged(pid0_vat),
     ));
+    // A front end follows the epoch (the MCP server grafts again and tells
+    // its client the tools changed).
+    let epoch_changes = epochs.subscribe();
     // Held until pid0 ends: dropping it stops serving the terminal. Remote
     // shell sessions share one RPC account, reserved like a cell's.
     let _terminal = match budget.reserve(memory.rpc) {
@@ -463,7 +466,7 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
             // A terminal or MCP front end drives pid0's exported Shell.
             let frontend = options
                 .frontend
-                .map(|f| crate::shell::attach(f, exported, &mut spec));
+                .map(|f| crate::shell::attach(f, exported, epoch_changes, &mut spec));
             let cells = cells.clone();
             let engine = engine.clone();
             let wasm = async move {

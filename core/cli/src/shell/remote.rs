@@ -164,7 +164,9 @@ pub async fn run(options: RemoteOptions) -> Result<i32, RemoteError> {
         })?;
     use std::io::IsTerminal;
     if options.mcp {
-        Ok(super::run_mcp(evaluator).await)
+        // The node's epochs are not seen from here: its shell grafts again
+        // after a call fails with staleEpoch (see `SessionShell`).
+        Ok(super::run_mcp(evaluator, None).await)
     } else if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         Ok(super::terminal::run(evaluator, first.cwd).await)
     } else {
@@ -346,6 +348,7 @@ impl shell::Server for SessionShell {
                 r.set_output(response.get_output()?);
                 r.set_cwd(cwd);
                 r.set_outcome(response.get_outcome()?)?;
+                r.set_forms(response.get_forms()?)?;
                 Ok(())
             }
             Err(e) if StaleEpoch::from_error(&e).is_some() => {
@@ -366,6 +369,22 @@ impl shell::Server for SessionShell {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Grafts the session again (its `shell` is of the ended epoch too),
+    /// then has the node's shell graft its own capabilities.
+    async fn graft(
+        self: Rc<Self>,
+        _: shell::GraftParams,
+        mut results: shell::GraftResults,
+    ) -> Result<(), capnp::Error> {
+        if let Some(fresh) = graft(&self.session).await? {
+            *self.shell.borrow_mut() = own(fresh).await;
+        }
+        let shell = self.shell.borrow().clone();
+        let response = shell.graft_request().send().promise.await?;
+        results.get().set_epoch(response.get()?.get_epoch());
+        Ok(())
     }
 
     async fn interrupt(
