@@ -5,6 +5,9 @@ it started (the epoch advances), waits for
 typed tool again. Prints what it saw as one JSON object.
 
 Usage: epoch.py WW [ARGS...]   (the server command line)
+
+With WW_NODE_PID set (the server is `ww shell --mcp` in front of a node
+elsewhere), SIGHUP goes to that node instead.
 """
 
 import asyncio
@@ -65,8 +68,10 @@ async def main():
             seen["list_changed"] = bool(tools and tools.list_changed)
             r = await session.call_tool("executor_echo", {"message": "before"})
             seen["before"] = {"error": r.is_error, "text": texts(r)}
-            seen["servers"] = len(children())
-            for pid in children():
+            node = os.environ.get("WW_NODE_PID")
+            targets = [int(node)] if node else children()
+            seen["servers"] = len(targets)
+            for pid in targets:
                 os.kill(pid, signal.SIGHUP)
             try:
                 await asyncio.wait_for(changed.wait(), NOTIFIED_WITHIN)

@@ -173,9 +173,34 @@ fn after_an_epoch_advance_the_tools_change_and_typed_calls_use_the_new_epoch() {
         .env("PYTHONPATH", sdk())
         .env_remove("WW_IDENTITY")
         .env_remove("WW_LISTEN");
-    let out = output(&mut cmd);
+    assert_follows_the_epoch(&output(&mut cmd));
+}
+
+#[test]
+fn ww_shell_mcp_follows_the_remote_nodes_epoch() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, _) = crate::remote_shell::keygen(keys.path(), "node.key");
+    let node =
+        crate::remote_shell::Node::start(&["--identity", key.to_str().unwrap(), "--revoke-on-hup"]);
+    let mut cmd = Command::new("python3");
+    cmd.arg(repo().join("tests/mcp/epoch.py"))
+        .arg(ww())
+        .arg("shell")
+        .arg(&node.addr)
+        .arg("--identity")
+        .arg(&key)
+        .arg("--mcp")
+        .env("PYTHONPATH", sdk())
+        .env("WW_NODE_PID", node.pid().to_string())
+        .env_remove("WW_IDENTITY");
+    assert_follows_the_epoch(&output(&mut cmd));
+}
+
+/// What tests/mcp/epoch.py saw: the notification after SIGHUP, the tools
+/// listed again, and a typed call that works at once in epoch 2.
+fn assert_follows_the_epoch(out: &std::process::Output) {
     let stderr = text(&out.stderr);
-    assert_exit(&out, 0);
+    assert_exit(out, 0);
     assert_no_panic(&stderr);
     let seen: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", text(&out.stdout)));
