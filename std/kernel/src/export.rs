@@ -26,6 +26,10 @@ pub struct ShellImpl {
     ready: RefCell<Option<Ready>>,
     /// Whether an evaluation made through this Shell holds the turn.
     running: Cell<bool>,
+    /// Set by an interrupt while it runs: the forms of a paste not yet
+    /// begun are not evaluated (Glia's own interrupt ends only the form
+    /// in progress).
+    interrupted: Cell<bool>,
     /// Evaluations made through this Shell that wait for the turn: an
     /// interrupt ends their wait.
     waiting: RefCell<Vec<oneshot::Sender<()>>>,
@@ -71,6 +75,7 @@ impl ShellImpl {
             booted,
             ready: RefCell::new(None),
             running: Cell::new(false),
+            interrupted: Cell::new(false),
             waiting: RefCell::new(Vec::new()),
         }
     }
@@ -116,8 +121,17 @@ impl ShellImpl {
         self.waiting.borrow_mut().retain(|w| !w.is_canceled());
         // Dropped with this future too, when the caller goes away half-way.
         let running = Running::set(&self.running);
+        self.interrupted.set(false);
         let mut evaluated = Vec::new();
         for form in forms(source) {
+            if self.interrupted.get() {
+                evaluated.push(Evaluated {
+                    source: form,
+                    result: Err(Error::Interrupted),
+                    output: String::new(),
+                });
+                break;
+            }
             let capture = session.output.capture();
             let result = session.eval(&form).await;
             let output = capture.finish();
@@ -221,6 +235,7 @@ impl shell::Server for ShellImpl {
             let _ = waiting.send(());
         }
         if self.running.get() {
+            self.interrupted.set(true);
             session.glia.interrupt();
         }
         Ok(())
