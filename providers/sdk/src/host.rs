@@ -196,8 +196,9 @@ impl Library {
     ///
     /// # Errors
     ///
-    /// [`Error::Plugin`] when the plugin cannot connect, [`Error::Start`]
-    /// when its `start` fails (the reason is the provider's own message),
+    /// [`Error::Plugin`] when the plugin cannot connect, [`Error::Config`]
+    /// when it refuses a configuration value, [`Error::Start`] when its
+    /// `start` fails otherwise (the reason is the provider's own message),
     /// [`Error::Capnp`] for a malformed answer.
     ///
     /// # Cancel safety
@@ -324,5 +325,16 @@ async fn call_start(
             .unwrap_or(&e.extra)
             .to_string(),
     })?;
-    Ok(read_list(response.get()?.get_exports()?)?)
+    let response = response.get()?;
+    if response.has_refused() {
+        let refused = response.get_refused()?;
+        return Err(Error::Config {
+            key: refused.get_key()?.to_string().map_err(capnp::Error::from)?,
+            reason: refused
+                .get_reason()?
+                .to_string()
+                .map_err(capnp::Error::from)?,
+        });
+    }
+    Ok(read_list(response.get_exports()?)?)
 }

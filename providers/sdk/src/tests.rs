@@ -58,7 +58,7 @@ impl signer::Server for TestSigner {
     }
 }
 
-/// Starts per its "mode" config: "ok", "fail" or "panic".
+/// Starts per its "mode" config: "ok", "fail", "refuse" or "panic".
 struct TestProvider;
 
 impl Provider for TestProvider {
@@ -80,9 +80,15 @@ impl Provider for TestProvider {
             tracing::info!(answer = 42, "starting tester");
             match ctx.required_config("mode")? {
                 "fail" => {
+                    return Err(Error::Start {
+                        provider: "tester".into(),
+                        reason: "fail was asked for".into(),
+                    })
+                }
+                "refuse" => {
                     return Err(Error::Config {
                         key: "mode".into(),
-                        reason: "fail was asked for".into(),
+                        reason: "`refuse` is refused".into(),
                     })
                 }
                 "panic" => panic!("start exploded"),
@@ -238,6 +244,19 @@ fn a_failing_start_reports_the_providers_reason() {
         text.contains("tester") && text.contains("fail was asked for"),
         "{text}"
     );
+}
+
+#[test]
+fn a_refused_config_value_keeps_its_kind_across_the_bridge() {
+    let logs = Captured::default();
+    let err = local(async { start("refuse", &logs).await.unwrap_err() });
+    match err {
+        Error::Config { key, reason } => {
+            assert_eq!(key, "mode");
+            assert_eq!(reason, "`refuse` is refused");
+        }
+        other => panic!("not a config refusal: {other:?}"),
+    }
 }
 
 #[test]
