@@ -21,7 +21,7 @@ variants=(
     "thin lto|LTO=thin"
     "fat lto, 1 unit|LTO=fat CODEGEN_UNITS=1"
     "fat lto, 1 unit, opt-level s|LTO=fat CODEGEN_UNITS=1 OPT_LEVEL=s"
-    "fat lto, 1 unit, panic abort|LTO=fat CODEGEN_UNITS=1 PANIC=abort"
+    "fat lto, 1 unit, opt-level s, abort|LTO=fat CODEGEN_UNITS=1 OPT_LEVEL=s PANIC=abort"
 )
 
 printf 'cargo build --release %s; %s cores, %s\n' "${args[*]}" "$(nproc)" \

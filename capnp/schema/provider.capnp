@@ -10,11 +10,24 @@ struct Setting {
   value @1 :Text;
 }
 
+struct ConfigRefusal {
+  # A configuration value the provider cannot use: the operator must change
+  # how the node is run, not retry it.
+  key @0 :Text;
+  reason @1 :Text;
+  # What is wrong with the value, e.g. "`abc` is not a whole number".
+}
+
 interface Plugin {
   start @0 (config :List(Setting), requires :List(Membrane.Export))
-        -> (exports :List(Membrane.Export));
+        -> (exports :List(Membrane.Export), refused :ConfigRefusal);
   # Starts the provider with its configuration and the capabilities of the
   # providers it requires; returns what it exports. Called once.
+  #
+  # A provider that refuses a configuration value sets `refused` (and
+  # exports nothing) instead of failing the call, so the node can tell a
+  # bad value (the command line must change) from a failure to start.
+  # Any other failure is an exception.
 }
 
 # A provider process (`ww run --provider ./program`) speaks this on fd 3, a

@@ -116,6 +116,13 @@ impl Epochs {
         Ok(seq)
     }
 
+    /// Follows the epoch: the receiver sees each advance (a front end that
+    /// holds capabilities, such as the MCP server, grafts again and tells
+    /// its clients).
+    pub fn subscribe(&self) -> watch::Receiver<Epoch> {
+        self.tx.subscribe()
+    }
+
     /// A guard for capabilities issued now, in the current epoch, to the
     /// cell whose account is `budget` (charged for every call and
     /// capability through them).

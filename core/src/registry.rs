@@ -176,6 +176,10 @@ fn start_reason(source: &ww_provider_sdk::error::Error) -> String {
         ww_provider_sdk::error::Error::Start { reason, .. } => {
             format!("{reason}; check its configuration and logs")
         }
+        ww_provider_sdk::error::Error::Config { key, reason } => format!(
+            "it refused its configuration `{key}`: {reason}; give `{key}` a valid value \
+             (--config {key}=VALUE, or the flag that sets it; `ww providers` describes each key)"
+        ),
         other => other.to_string(),
     }
 }
@@ -196,8 +200,8 @@ impl From<ProcessError> for RegistryError {
 
 impl RegistryError {
     /// The exit status `ww` ends with: 2 for what the operator must change
-    /// in how ww is run (a protocol mismatch, an ungranted need), 1
-    /// otherwise.
+    /// in how ww is run (a protocol mismatch, an ungranted need, a
+    /// configuration value a provider refused), 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
             // A path that is no provider (of this ww), a config key that
@@ -207,8 +211,15 @@ impl RegistryError {
             | RegistryError::MissingConfig { .. }
             | RegistryError::UnknownConfig { .. } => 2,
             RegistryError::Process(e) => e.exit_code(),
+            // A value the provider refused: the command line must change
+            // too, whether the provider is built in, a library or a process.
+            RegistryError::Start {
+                source: ww_provider_sdk::error::Error::Config { .. },
+                ..
+            } => 2,
             RegistryError::ProcessStart { source, .. } => match source.as_ref() {
                 process::StartError::Process(e) => e.exit_code(),
+                process::StartError::Provider(ww_provider_sdk::error::Error::Config { .. }) => 2,
                 process::StartError::Provider(_) => 1,
             },
             _ => 1,

@@ -32,6 +32,9 @@ async def main():
             seen["host_id"] = {"error": r.is_error, "text": texts(r)}
             r = await session.call_tool("eval", {"source": '(println "out") (+ 40 2)'})
             seen["arith"] = {"error": r.is_error, "text": texts(r)}
+            # Several forms: each one's result, stopping at the first error.
+            r = await session.call_tool("eval", {"source": "(+ 1 1) (nope) (+ 2 2) (+ 3 3)"})
+            seen["forms_error"] = {"error": r.is_error, "text": texts(r)}
             r = await session.call_tool("eval", {"source": "(nope)"})
             seen["unbound"] = {"error": r.is_error, "text": texts(r)}
             r = await session.call_tool("call", {"cap": "executor", "method": "echo", "args": '{:message "hi"}'})

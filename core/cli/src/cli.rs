@@ -24,8 +24,9 @@ pub enum Command {
     /// Show what providers export, require and read, and their ABI
     /// fingerprint (a library) or protocol and needs (a process).
     ///
-    /// With no PATH, lists the providers built into this ww. A provider
-    /// program is started, jailed, for its handshake, then stopped.
+    /// With no PATH, lists the providers built into this ww, with their
+    /// methods. A provider program is started, jailed, for its handshake,
+    /// then stopped.
     Providers {
         /// Provider libraries (libww_<name>.so) or programs.
         paths: Vec<PathBuf>,

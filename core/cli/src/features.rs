@@ -20,6 +20,8 @@ pub enum Feature {
     Cross,
     /// Wasmtime's interpreter (`ww run --target pulley64`).
     Pulley,
+    /// File and line in a trapping cell's backtrace, and debugger hooks.
+    GuestDebug,
     /// The built-in identity provider.
     Identity,
     /// The built-in libp2p host provider.
@@ -42,10 +44,11 @@ pub enum Feature {
 
 impl Feature {
     /// Every optional part, in the order `ww providers` lists them.
-    pub const ALL: [Feature; 12] = [
+    pub const ALL: [Feature; 13] = [
         Feature::Compiler,
         Feature::Cross,
         Feature::Pulley,
+        Feature::GuestDebug,
         Feature::Identity,
         Feature::Host,
         Feature::Routing,
@@ -63,6 +66,7 @@ impl Feature {
             Feature::Compiler => "compiler",
             Feature::Cross => "cross",
             Feature::Pulley => "pulley",
+            Feature::GuestDebug => "guest-debug",
             Feature::Identity => "identity",
             Feature::Host => "host",
             Feature::Routing => "routing",
@@ -81,6 +85,7 @@ impl Feature {
             Feature::Compiler => cfg!(feature = "compiler"),
             Feature::Cross => cfg!(feature = "cross"),
             Feature::Pulley => cfg!(feature = "pulley"),
+            Feature::GuestDebug => cfg!(feature = "guest-debug"),
             Feature::Identity => cfg!(feature = "identity"),
             Feature::Host => cfg!(feature = "host"),
             Feature::Routing => cfg!(feature = "routing"),

@@ -7,7 +7,10 @@
 //! Each export's methods come from the schema node the provider hands over
 //! with it, so a provider that needs neither configuration nor another
 //! provider's capability is started (with nothing) to list them; one that
-//! needs either is listed without them, saying what it needs.
+//! needs either is listed without them, saying what it needs. A built-in
+//! provider names its exports' schemas without starting
+//! ([`Provider::schemas`](ww_provider_sdk::Provider::schemas)), so all of
+//! them are listed.
 
 mod signature;
 
@@ -15,6 +18,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::PathBuf;
 
+use ww_capnp::schema::SchemaNode;
 use ww_provider_sdk::manifest::{Audience, Manifest, Needs};
 
 use ww_core::native::{Confinement, Runner};
@@ -45,6 +49,13 @@ pub fn describe(
         );
         for provider in crate::builtins::providers() {
             manifest(&mut out, &provider.manifest(), "built in", None);
+            // From the schemas the provider names, without starting it (a
+            // start may need its config, other providers, the network).
+            let schemas = provider.schemas();
+            if schemas.is_empty() {
+                let _ = writeln!(out, "  methods   not listed: the provider names no schemas");
+            }
+            out.push_str(&listing(&schemas));
         }
         return Ok(out);
     }
@@ -140,10 +151,19 @@ async fn methods(loaded: &Loaded) -> String {
         Ok(exports) => exports,
         Err(reason) => return format!("  methods   not listed: it failed to start: {reason}\n"),
     };
+    let schemas: Vec<(String, SchemaNode)> = exports
+        .into_iter()
+        .map(|export| (export.name, export.schema))
+        .collect();
+    listing(&schemas)
+}
+
+/// "  methods of NAME:" and a line per method, for each export's schema.
+fn listing(schemas: &[(String, SchemaNode)]) -> String {
     let mut out = String::new();
-    for export in &exports {
-        let _ = writeln!(out, "  methods of {}:", export.name);
-        match signature::methods(&export.schema) {
+    for (name, schema) in schemas {
+        let _ = writeln!(out, "  methods of {name}:");
+        match signature::methods(schema) {
             Ok(list) if list.is_empty() => {
                 let _ = writeln!(out, "    (not an interface)");
             }

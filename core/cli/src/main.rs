@@ -7,7 +7,9 @@ use std::io::IsTerminal;
 
 use clap::Parser;
 use cli::{Cli, Command};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 use ww::node::{self, RunOptions};
 
 fn main() {
@@ -25,14 +27,17 @@ fn main() {
         Command::Shell(_) => "warn,libp2p_kad=error",
         _ => "warn,ww=info,ww_core=info",
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let filter = log_filter(default);
     // Colours only for a person at a terminal (and not with NO_COLOR): logs
     // piped into a file or another program stay plain text.
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(colour)
-        .with_env_filter(filter)
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(colour),
+        )
+        .with(filter)
         .init();
     if let Err(missing) = gates::check(&cli.command) {
         eprintln!("error: {missing}");
@@ -105,6 +110,23 @@ fn main() {
         }
     };
     std::process::exit(code);
+}
+
+/// Which logs are shown: `RUST_LOG`'s directives (`LEVEL` and
+/// `TARGET=LEVEL`, comma-separated), else `default`. A value ww cannot read
+/// is said once and the default used, so a typo never hides every log.
+fn log_filter(default: &str) -> Targets {
+    let fallback = || default.parse().unwrap_or_default();
+    match std::env::var("RUST_LOG") {
+        Ok(value) if !value.trim().is_empty() => value.parse().unwrap_or_else(|e| {
+            eprintln!(
+                "warning: RUST_LOG={value:?} is not a list of LEVEL or TARGET=LEVEL \
+                 (e.g. `warn,ww_core=debug`): {e}; using `{default}`"
+            );
+            fallback()
+        }),
+        _ => fallback(),
+    }
 }
 
 fn run(args: cli::RunArgs) -> i32 {

@@ -300,6 +300,16 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
     builtins.insert(0, Box::new(CoreExports::new(runtime.client())));
     let plan = Plan::new(builtins, libraries)?;
     let given: BTreeMap<String, String> = options.config.iter().cloned().collect();
+    // The node key is one setting for every provider that reads it (the
+    // identity provider signs with it, the host's peer id is made of it):
+    // a value given here would be replaced without a word.
+    if given.contains_key(IDENTITY_KEY) {
+        return Err(NodeError::Usage(format!(
+            "--config {IDENTITY_KEY}: providers receive the node key as `{IDENTITY_KEY}`, so a \
+             value given with --config is not used; choose the node key with --identity PATH \
+             (create one with `ww keygen --output id.key`)"
+        )));
+    }
     let mut supplied: BTreeMap<String, String> = options.flag_config.iter().cloned().collect();
     if plan.reads(IDENTITY_KEY) || options.identity.is_some() {
         if options.identity.is_none() {
@@ -403,6 +413,9 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
         pid0.clone(),
         pid0_share.charged(pid0_vat),
     ));
+    // A front end follows the epoch (the MCP server grafts again and tells
+    // its client the tools changed).
+    let epoch_changes = epochs.subscribe();
     // Held until pid0 ends: dropping it stops serving the terminal. Remote
     // shell sessions share one RPC account, reserved like a cell's.
     let _terminal = match budget.reserve(memory.rpc) {
@@ -453,7 +466,7 @@ pub async fn run(options: RunOptions) -> Result<i32, NodeError> {
             // A terminal or MCP front end drives pid0's exported Shell.
             let frontend = options
                 .frontend
-                .map(|f| crate::shell::attach(f, exported, &mut spec));
+                .map(|f| crate::shell::attach(f, exported, epoch_changes, &mut spec));
             let cells = cells.clone();
             let engine = engine.clone();
             let wasm = async move {

@@ -48,6 +48,13 @@ impl Provider for ExecutorProvider {
         }
     }
 
+    fn schemas(&self) -> Vec<(String, ww_capnp::schema::SchemaNode)> {
+        ww_provider_sdk::provider::builtin_schemas(&[(
+            EXPORT_NAME,
+            <executor::Client as capnp::traits::HasTypeId>::TYPE_ID,
+        )])
+    }
+
     fn start(&self, ctx: Context) -> LocalBoxFuture<'static, Result<Vec<Export>, Error>> {
         Box::pin(async move {
             let cells: cells::Client = ctx.require(CELLS)?.cap.cast_to();

@@ -58,6 +58,14 @@ impl Provider for HostProvider {
         }
     }
 
+    fn schemas(&self) -> Vec<(String, SchemaNode)> {
+        ww_provider_sdk::provider::builtin_schemas(&[
+            (EXPORT_NAME, host::Client::TYPE_ID),
+            (DHT_EXPORT_NAME, dht::Client::TYPE_ID),
+            (WIRE_EXPORT_NAME, wire::Client::TYPE_ID),
+        ])
+    }
+
     fn start(&self, ctx: Context) -> LocalBoxFuture<'static, Result<Vec<Export>, Error>> {
         let settings = Settings::from_context(&ctx);
         Box::pin(async move {

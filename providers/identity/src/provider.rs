@@ -47,6 +47,10 @@ impl Provider for IdentityProvider {
         }
     }
 
+    fn schemas(&self) -> Vec<(String, SchemaNode)> {
+        ww_provider_sdk::provider::builtin_schemas(&[(EXPORT_NAME, identity::Client::TYPE_ID)])
+    }
+
     fn start(&self, ctx: Context) -> LocalBoxFuture<'static, Result<Vec<Export>, Error>> {
         let exports = (|| {
             let key = parse_key(ctx.required_config(KEY_CONFIG)?)?;

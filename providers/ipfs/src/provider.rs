@@ -66,6 +66,10 @@ impl Provider for IpfsProvider {
         }
     }
 
+    fn schemas(&self) -> Vec<(String, SchemaNode)> {
+        ww_provider_sdk::provider::builtin_schemas(&[(EXPORT_NAME, ipfs::Client::TYPE_ID)])
+    }
+
     fn start(&self, ctx: Context) -> LocalBoxFuture<'static, Result<Vec<Export>, Error>> {
         Box::pin(async move {
             let settings = Settings::from_context(&ctx)?;

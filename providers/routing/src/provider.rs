@@ -40,6 +40,10 @@ impl Provider for RoutingProvider {
         }
     }
 
+    fn schemas(&self) -> Vec<(String, SchemaNode)> {
+        ww_provider_sdk::provider::builtin_schemas(&[(EXPORT_NAME, routing::Client::TYPE_ID)])
+    }
+
     fn start(&self, ctx: Context) -> LocalBoxFuture<'static, Result<Vec<Export>, Error>> {
         let exports = (|| {
             let dht = dht::Client::new(ctx.require(REQUIRES)?.cap.hook);

@@ -197,8 +197,9 @@ impl Library {
     ///
     /// # Errors
     ///
-    /// [`Error::Plugin`] when the plugin cannot connect, [`Error::Start`]
-    /// when its `start` fails (the reason is the provider's own message),
+    /// [`Error::Plugin`] when the plugin cannot connect, [`Error::Config`]
+    /// when it refuses a configuration value, [`Error::Start`] when its
+    /// `start` fails otherwise (the reason is the provider's own message),
     /// [`Error::Capnp`] for a malformed answer.
     ///
     /// # Cancel safety
@@ -325,7 +326,18 @@ async fn call_start(
             .unwrap_or(&e.extra)
             .to_string(),
     })?;
-    let exports = read_list(response.get()?.get_exports()?)?;
+    let response = response.get()?;
+    if response.has_refused() {
+        let refused = response.get_refused()?;
+        return Err(Error::Config {
+            key: refused.get_key()?.to_string().map_err(capnp::Error::from)?,
+            reason: refused
+                .get_reason()?
+                .to_string()
+                .map_err(capnp::Error::from)?,
+        });
+    }
+    let exports = read_list(response.get_exports()?)?;
     for export in &exports {
         if direct::has_direct_calls(export.schema.id()) {
             tracing::info!(

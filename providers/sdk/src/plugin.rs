@@ -144,9 +144,18 @@ impl plugin::Server for PluginServer {
         let ctx = read_context(params)?;
         // The host names the provider and says it failed to start: send
         // only the reason, so the operator reads each thing once.
-        let exports = start_caught(&self.provider, &self.name, ctx)
-            .await
-            .map_err(|e| capnp::Error::failed(e.reason()))?;
+        // A refused value keeps its kind across the vat (`refused`): the
+        // host exits asking for another value, not reporting a failure.
+        let exports = match start_caught(&self.provider, &self.name, ctx).await {
+            Ok(exports) => exports,
+            Err(Error::Config { key, reason }) => {
+                let mut refused = results.get().init_refused();
+                refused.set_key(key.as_str());
+                refused.set_reason(reason.as_str());
+                return Ok(());
+            }
+            Err(e) => return Err(capnp::Error::failed(e.reason())),
+        };
         let wrapped: Vec<Export> = exports
             .into_iter()
             .map(|e| {

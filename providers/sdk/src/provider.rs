@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use futures::future::LocalBoxFuture;
+use ww_capnp::schema::SchemaNode;
 
 use crate::error::Error;
 use crate::export::Export;
@@ -31,12 +32,34 @@ pub trait Provider: 'static {
     /// [`Context::require`], [`Error::Start`] for anything else.
     fn start(&self, ctx: Context) -> LocalBoxFuture<'static, Result<Vec<Export>, Error>>;
 
+    /// The schema node of each export, by name, known without starting the
+    /// provider. `ww providers` lists a built-in provider's methods from
+    /// it: starting one to ask may need its configuration, other
+    /// providers' capabilities or the network. None by default (its
+    /// methods are then not listed); a library or program is asked by
+    /// starting it instead, so only built-in providers need this.
+    fn schemas(&self) -> Vec<(String, SchemaNode)> {
+        Vec::new()
+    }
+
     /// What this provider needs from its jail when it runs as a process
     /// ([`serve`](crate::serve())): nothing beyond the default unless
     /// overridden (a provider that opens sockets needs the network).
     fn needs(&self) -> Needs {
         Needs::default()
     }
+}
+
+/// [`Provider::schemas`] for exports whose interfaces are among ww's own
+/// schemas (`ww_capnp`): each name with the node of the interface
+/// `type_id`. A pair whose node is missing is left out (its methods are
+/// then not listed).
+pub fn builtin_schemas(exports: &[(&str, u64)]) -> Vec<(String, SchemaNode)> {
+    let set = ww_capnp::schema::builtin();
+    exports
+        .iter()
+        .filter_map(|(name, id)| Some((name.to_string(), SchemaNode::from_set(&set, *id).ok()?)))
+        .collect()
 }
 
 /// What a provider is started with: its config values and the capabilities

@@ -84,7 +84,7 @@ impl identity::Server for TestIdentity {
     }
 }
 
-/// Starts per its "mode" config: "ok", "fail" or "panic"; "identity"
+/// Starts per its "mode" config: "ok", "fail", "refuse" or "panic"; "identity"
 /// exports a [`TestIdentity`] (with its direct object) in place of the
 /// signer.
 struct TestProvider;
@@ -108,9 +108,15 @@ impl Provider for TestProvider {
             tracing::info!(answer = 42, "starting tester");
             match ctx.required_config("mode")? {
                 "fail" => {
+                    return Err(Error::Start {
+                        provider: "tester".into(),
+                        reason: "fail was asked for".into(),
+                    })
+                }
+                "refuse" => {
                     return Err(Error::Config {
                         key: "mode".into(),
-                        reason: "fail was asked for".into(),
+                        reason: "`refuse` is refused".into(),
                     })
                 }
                 "panic" => panic!("start exploded"),
@@ -289,6 +295,19 @@ fn a_failing_start_reports_the_providers_reason() {
         text.contains("tester") && text.contains("fail was asked for"),
         "{text}"
     );
+}
+
+#[test]
+fn a_refused_config_value_keeps_its_kind_across_the_bridge() {
+    let logs = Captured::default();
+    let err = local(async { start("refuse", &logs).await.unwrap_err() });
+    match err {
+        Error::Config { key, reason } => {
+            assert_eq!(key, "mode");
+            assert_eq!(reason, "`refuse` is refused");
+        }
+        other => panic!("not a config refusal: {other:?}"),
+    }
 }
 
 #[test]

@@ -26,6 +26,10 @@ pub struct ShellImpl {
     ready: RefCell<Option<Ready>>,
     /// Whether an evaluation made through this Shell holds the turn.
     running: Cell<bool>,
+    /// Set by an interrupt while it runs: the forms of a paste not yet
+    /// begun are not evaluated (Glia's own interrupt ends only the form
+    /// in progress).
+    interrupted: Cell<bool>,
     /// Evaluations made through this Shell that wait for the turn: an
     /// interrupt ends their wait.
     waiting: RefCell<Vec<oneshot::Sender<()>>>,
@@ -71,6 +75,7 @@ impl ShellImpl {
             booted,
             ready: RefCell::new(None),
             running: Cell::new(false),
+            interrupted: Cell::new(false),
             waiting: RefCell::new(Vec::new()),
         }
     }
@@ -97,29 +102,80 @@ impl ShellImpl {
     }
 
     /// Evaluates `source` when its turn comes, unless interrupted first;
-    /// returns its result and what it printed.
-    async fn eval_in_turn(
-        &self,
-        session: &Session,
-        source: &str,
-    ) -> (Result<Value, Error>, String) {
+    /// returns each form's evaluation (see [`Evaluated`]).
+    async fn eval_in_turn(&self, session: &Session, source: &str) -> Vec<Evaluated> {
         let (abort, aborted) = oneshot::channel();
         self.waiting.borrow_mut().push(abort);
         let turn = match future::select(session.turn.lock(), aborted).await {
             Either::Left((turn, _)) => turn,
-            Either::Right(_) => return (Err(Error::Interrupted), String::new()),
+            Either::Right(_) => {
+                return vec![Evaluated {
+                    source: source.to_string(),
+                    result: Err(Error::Interrupted),
+                    output: String::new(),
+                }]
+            }
         };
         // Interrupts from now on reach the running evaluation (the dropped
         // receiver marks this one's sender as done).
         self.waiting.borrow_mut().retain(|w| !w.is_canceled());
         // Dropped with this future too, when the caller goes away half-way.
         let running = Running::set(&self.running);
-        let capture = session.output.capture();
-        let result = session.eval(source).await;
-        let output = capture.finish();
+        self.interrupted.set(false);
+        let mut evaluated = Vec::new();
+        for form in forms(source) {
+            if self.interrupted.get() {
+                evaluated.push(Evaluated {
+                    source: form,
+                    result: Err(Error::Interrupted),
+                    output: String::new(),
+                });
+                break;
+            }
+            let capture = session.output.capture();
+            let result = session.eval(&form).await;
+            let output = capture.finish();
+            let stop = result.is_err();
+            evaluated.push(Evaluated {
+                source: form,
+                result,
+                output,
+            });
+            if stop {
+                break;
+            }
+        }
         drop(running);
         drop(turn);
-        (result, output)
+        evaluated
+    }
+}
+
+/// One top-level form's evaluation.
+struct Evaluated {
+    source: String,
+    result: Result<Value, Error>,
+    output: String,
+}
+
+/// The top-level forms of `source`, each evaluated in turn (a REPL reading
+/// a paste); the whole source as one when it holds one form, or does not
+/// read (its evaluation reports why).
+fn forms(source: &str) -> Vec<String> {
+    match ww_glia::reader::forms(source) {
+        Ok(forms) if forms.len() > 1 => forms.into_iter().map(str::to_string).collect(),
+        _ => vec![source.to_string()],
+    }
+}
+
+/// Writes an evaluation's result as a `Shell.Outcome`.
+fn set_outcome(mut outcome: shell::outcome::Builder<'_>, result: &Result<Value, Error>) {
+    match result {
+        Ok(Value::Nil) => outcome.set_value("nil"),
+        Ok(v) => outcome.set_value(v.to_string().as_str()),
+        Err(e) if e.is_incomplete() => outcome.set_incomplete(()),
+        Err(Error::Exit(code)) => outcome.set_exit(*code),
+        Err(e) => outcome.set_error(e.to_string().as_str()),
     }
 }
 
@@ -147,17 +203,24 @@ impl shell::Server for ShellImpl {
     ) -> Result<(), capnp::Error> {
         let source = params.get()?.get_source()?.to_string()?;
         let session = self.booted_session().await?;
-        let (result, output) = self.eval_in_turn(&session, &source).await;
+        let evaluated = self.eval_in_turn(&session, &source).await;
         let mut r = results.get();
+        let output: String = evaluated.iter().map(|e| e.output.as_str()).collect();
         r.set_output(output.as_str());
         r.set_cwd(session.cwd.borrow().as_str());
-        let mut outcome = r.init_outcome();
-        match result {
-            Ok(Value::Nil) => outcome.set_value("nil"),
-            Ok(v) => outcome.set_value(v.to_string().as_str()),
-            Err(e) if e.is_incomplete() => outcome.set_incomplete(()),
-            Err(Error::Exit(code)) => outcome.set_exit(code),
-            Err(e) => outcome.set_error(e.to_string().as_str()),
+        if let Some(last) = evaluated.last() {
+            set_outcome(r.reborrow().init_outcome(), &last.result);
+        }
+        if evaluated.len() > 1 {
+            let len = u32::try_from(evaluated.len())
+                .map_err(|_| capnp::Error::failed("too many forms".into()))?;
+            let mut forms = r.init_forms(len);
+            for (i, e) in (0..len).zip(&evaluated) {
+                let mut form = forms.reborrow().get(i);
+                form.set_source(e.source.as_str());
+                form.set_output(e.output.as_str());
+                set_outcome(form.init_outcome(), &e.result);
+            }
         }
         Ok(())
     }
@@ -172,8 +235,22 @@ impl shell::Server for ShellImpl {
             let _ = waiting.send(());
         }
         if self.running.get() {
+            self.interrupted.set(true);
             session.glia.interrupt();
         }
+        Ok(())
+    }
+
+    async fn graft(
+        self: Rc<Self>,
+        _: shell::GraftParams,
+        mut results: shell::GraftResults,
+    ) -> Result<(), capnp::Error> {
+        let session = self.booted_session().await?;
+        let _turn = session.turn.lock().await;
+        let epoch = session.graft().await?;
+        eprintln!("ww: the epoch ended; grafted again (epoch {epoch})");
+        results.get().set_epoch(epoch);
         Ok(())
     }
 

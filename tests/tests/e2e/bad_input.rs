@@ -68,3 +68,27 @@ fn bad_usage_is_refused_with_a_hint() {
     let out = output(ww_run(&ww()).args(["--config", "novalue"]).arg(img.path()));
     assert_exit(&out, 2);
 }
+
+#[test]
+fn a_log_filter_ww_cannot_read_is_said_once_and_the_default_used() {
+    let img = image("hello");
+    let out = output(
+        ww_run(&ww())
+            .env("RUST_LOG", "ww_core=loud")
+            .arg(img.path()),
+    );
+    assert_exit(&out, 0);
+    let stderr = text(&out.stderr);
+    assert_no_panic(&stderr);
+    assert_eq!(
+        stderr
+            .matches("RUST_LOG=\"ww_core=loud\" is not a list")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("using `warn,ww=info,ww_core=info`"),
+        "{stderr}"
+    );
+}

@@ -435,7 +435,8 @@ fn a_bad_or_busy_listen_address_is_refused_before_the_cell_starts() {
             .args(["--listen", "/ip4/127.0.0.1/tcp/notaport"])
             .arg(image.path()),
     );
-    assert_exit(&out, 1);
+    // The host refuses its `listen` value: the command line must change.
+    assert_exit(&out, 2);
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains("`listen`") && stderr.contains("is not a multiaddr"),
@@ -446,7 +447,7 @@ fn a_bad_or_busy_listen_address_is_refused_before_the_cell_starts() {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = busy.local_addr().unwrap().port().to_string();
     let out = output(ww_run(&ww()).args(["--port", &port]).arg(image.path()));
-    assert_exit(&out, 1);
+    assert_exit(&out, 2);
     let stderr = text(&out.stderr);
     assert!(
         stderr.contains(&format!("cannot listen on /ip4/127.0.0.1/tcp/{port}")),

@@ -8,6 +8,8 @@ mod boot;
 mod identity;
 // Providers as plugins: .so loading, fingerprints, panics, replacement.
 mod plugins;
+// Provider configuration: refused values exit 2, the node key is chosen by --identity.
+mod config;
 // Writing a provider: `ww init --provider`, cargo, `ww providers`, `ww run --provider`.
 mod authoring;
 // Providers as processes: Rust and Python, handshake, SIGKILL mid-call, restart.

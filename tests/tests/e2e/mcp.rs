@@ -104,7 +104,13 @@ fn an_mcp_client_initializes_lists_tools_and_evaluates() {
     assert!(id.starts_with("12D3KooW"), "{seen}");
     assert!(stderr.contains(&format!("/p2p/{id}")), "{stderr}");
     assert_eq!(seen["host_id"]["error"], false);
-    assert_eq!(seen["arith"]["text"], serde_json::json!(["out\n", "42"]));
+    // Several forms: each one's result in order, as a REPL shows a paste ...
+    assert_eq!(
+        seen["arith"]["text"],
+        serde_json::json!(["> (println \"out\")\nout\n=> nil", "> (+ 40 2)\n=> 42"])
+    );
+    assert_eq!(seen["arith"]["error"], false);
+    assert_forms_stop_at_the_error(&seen);
     // A failed evaluation is a tool error the agent can read ...
     assert_eq!(seen["unbound"]["error"], true);
     assert!(seen["unbound"]["text"][0]
@@ -125,6 +131,107 @@ fn an_mcp_client_initializes_lists_tools_and_evaluates() {
         "{seen}"
     );
     assert_eq!(seen["after"]["text"], serde_json::json!(["42"]));
+}
+
+/// `eval` of `(+ 1 1) (nope) (+ 2 2) (+ 3 3)`: the forms up to the failing
+/// one, its error where it happened, and what was not evaluated.
+fn assert_forms_stop_at_the_error(seen: &serde_json::Value) {
+    let forms = &seen["forms_error"];
+    assert_eq!(forms["error"], true, "{seen}");
+    let text = forms["text"].as_array().unwrap();
+    assert_eq!(text.len(), 3, "{seen}");
+    assert_eq!(text[0], "> (+ 1 1)\n=> 2");
+    let failed = text[1].as_str().unwrap();
+    assert!(failed.starts_with("> (nope)\nerror: "), "{seen}");
+    assert!(failed.contains("unable to resolve symbol `nope`"), "{seen}");
+    assert_eq!(
+        text[2],
+        "stopped at form 2 of 4: the 2 forms after it were not evaluated"
+    );
+}
+
+fn sdk() -> PathBuf {
+    let sdk = repo().join(".tools/mcp");
+    assert!(
+        sdk.join("mcp/__init__.py").exists(),
+        "the Python MCP SDK is missing from {}: run scripts/setup.sh",
+        sdk.display()
+    );
+    sdk
+}
+
+#[test]
+fn after_an_epoch_advance_the_tools_change_and_typed_calls_use_the_new_epoch() {
+    let img = image("kernel");
+    let mut cmd = Command::new("python3");
+    cmd.arg(repo().join("tests/mcp/epoch.py"))
+        .arg(ww())
+        .args(["run", "--cache-dir"])
+        .arg(cache_dir())
+        .args(["--port", "0", "--revoke-on-hup", "--mcp"])
+        .arg(img.path())
+        .env("PYTHONPATH", sdk())
+        .env_remove("WW_IDENTITY")
+        .env_remove("WW_LISTEN");
+    assert_follows_the_epoch(&output(&mut cmd));
+}
+
+#[test]
+fn ww_shell_mcp_follows_the_remote_nodes_epoch() {
+    let keys = tempfile::tempdir().unwrap();
+    let (key, _) = crate::remote_shell::keygen(keys.path(), "node.key");
+    let node =
+        crate::remote_shell::Node::start(&["--identity", key.to_str().unwrap(), "--revoke-on-hup"]);
+    let mut cmd = Command::new("python3");
+    cmd.arg(repo().join("tests/mcp/epoch.py"))
+        .arg(ww())
+        .arg("shell")
+        .arg(&node.addr)
+        .arg("--identity")
+        .arg(&key)
+        .arg("--mcp")
+        .env("PYTHONPATH", sdk())
+        .env("WW_NODE_PID", node.pid().to_string())
+        .env_remove("WW_IDENTITY");
+    assert_follows_the_epoch(&output(&mut cmd));
+}
+
+/// What tests/mcp/epoch.py saw: the notification after SIGHUP, the tools
+/// listed again, and a typed call that works at once in epoch 2.
+fn assert_follows_the_epoch(out: &std::process::Output) {
+    let stderr = text(&out.stderr);
+    assert_exit(out, 0);
+    assert_no_panic(&stderr);
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{stderr}", text(&out.stdout)));
+    assert_eq!(seen["list_changed"], true, "tools.listChanged: {seen}");
+    assert_eq!(
+        seen["before"],
+        serde_json::json!({"error": false, "text": ["\"before\""]})
+    );
+    assert_eq!(seen["servers"], 1, "{seen}");
+    assert_eq!(seen["notified"], true, "{seen}\n{stderr}");
+    assert!(
+        seen["tools"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("executor_echo")),
+        "{seen}"
+    );
+    // The shell grafted before the client heard: no call fails stale.
+    assert_eq!(
+        seen["after"],
+        serde_json::json!({"error": false, "text": ["\"after\""]}),
+        "{stderr}"
+    );
+    assert!(
+        seen["caps"]["text"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("ww kernel: epoch 2,"),
+        "{seen}"
+    );
+    assert!(!stderr.contains("staleEpoch"), "{stderr}");
 }
 
 #[test]
@@ -162,7 +269,11 @@ fn ww_shell_mcp_serves_a_remote_nodes_shell() {
         .unwrap()
         .trim_matches('"');
     assert!(node.addr.ends_with(&format!("/p2p/{id}")), "{seen}");
-    assert_eq!(seen["arith"]["text"], serde_json::json!(["out\n", "42"]));
+    assert_eq!(
+        seen["arith"]["text"],
+        serde_json::json!(["> (println \"out\")\nout\n=> nil", "> (+ 40 2)\n=> 42"])
+    );
+    assert_forms_stop_at_the_error(&seen);
     assert_eq!(seen["unbound"]["error"], true);
     assert_eq!(seen["after"]["text"], serde_json::json!(["42"]));
 }

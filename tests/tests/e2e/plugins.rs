@@ -44,6 +44,24 @@ fn providers_command_describes_a_library() {
 }
 
 #[test]
+fn providers_command_lists_the_builtin_providers_methods_with_their_types() {
+    let out = output(std::process::Command::new(ww()).arg("providers"));
+    assert_exit(&out, 0);
+    let stdout = text(&out.stdout);
+    for line in [
+        "  methods of identity:\n",
+        "  methods of host:\n",
+        "  methods of routing:\n",
+        "  methods of ipfs:\n",
+        "  methods of executor:\n    echo(message :Text) -> (response :Text)\n",
+        "    hash(data :Data) -> (",
+    ] {
+        assert!(stdout.contains(line), "{line:?} in:\n{stdout}");
+    }
+    assert!(!stdout.contains("not listed"), "{stdout}");
+}
+
+#[test]
 fn providers_command_lists_a_librarys_methods_with_their_types() {
     let out = output(
         std::process::Command::new(ww())

@@ -338,8 +338,9 @@ fn a_provider_built_against_other_schema_text_still_loads() {
         if path.ends_with("provider.capnp") {
             text = text
                 .replace(
-                    "        -> (exports :List(Membrane.Export));",
-                    "        -> (exports :List(Membrane.Export));\n  stop @1 () -> ();",
+                    "        -> (exports :List(Membrane.Export), refused :ConfigRefusal);",
+                    "        -> (exports :List(Membrane.Export), refused :ConfigRefusal);\n  \
+                     stop @1 () -> ();",
                 )
                 .replace(
                     "  implementation @3 :Text;",

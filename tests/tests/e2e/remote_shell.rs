@@ -44,6 +44,11 @@ impl Node {
         }
     }
 
+    /// The node's process id (to signal it).
+    pub(crate) fn pid(&self) -> u32 {
+        self.run.pid()
+    }
+
     fn peer_id(&self) -> &str {
         self.addr.rsplit("/p2p/").next().unwrap()
     }

@@ -140,7 +140,7 @@ fn providers_lists_the_features_each_build_has() {
     let stdout = text(&out.stdout);
     assert!(
         stdout
-            .contains("features: compiler cross pulley identity host routing executor ipfs kubo stem shell mcp"),
+            .contains("features: compiler cross pulley guest-debug identity host routing executor ipfs kubo stem shell mcp"),
         "{stdout}"
     );
 }

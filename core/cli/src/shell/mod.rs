@@ -28,6 +28,10 @@ use ww_capnp::shell_capnp::shell;
 
 use ww_core::cell::{Spec, Stdio};
 
+/// The node's epoch as it advances ([`ww_core::epoch::Epochs::subscribe`]):
+/// a front end that serves a list of capabilities follows it.
+pub type EpochChanges = tokio::sync::watch::Receiver<ww_core::epoch::Epoch>;
+
 /// Which front end drives pid0's shell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Frontend {
@@ -55,15 +59,36 @@ pub enum Outcome {
 pub struct Evaluated {
     /// What the evaluation printed.
     pub output: String,
-    /// Its result.
+    /// Its result (the last evaluated form's).
     pub outcome: Outcome,
     /// The shell's working directory after it.
     pub cwd: String,
+    /// Each form evaluated, in order, when the source held several (see
+    /// `Shell.eval` in shell.capnp); empty for one form.
+    pub forms: Vec<Form>,
+}
+
+/// One top-level form of a multi-form evaluation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Form {
+    /// The form's text.
+    pub source: String,
+    /// What it printed.
+    pub output: String,
+    /// Its result.
+    pub outcome: Outcome,
 }
 
 enum Job {
     Eval(String, oneshot::Sender<Result<Evaluated, String>>),
+    Graft(oneshot::Sender<Result<u64, String>>),
     Interrupt,
+}
+
+/// What waits its turn for the shell, in order.
+enum Turn {
+    Eval(String, oneshot::Sender<Result<Evaluated, String>>),
+    Graft(oneshot::Sender<Result<u64, String>>),
 }
 
 /// A `Send` handle to pid0's `Shell`.
@@ -105,6 +130,21 @@ impl Evaluator {
             .map_err(|_| "the shell is gone".to_string())?
     }
 
+    /// Has the shell graft its capabilities again (`Shell.graft`) after
+    /// the evaluations sent before; returns the new epoch's seq.
+    ///
+    /// # Errors
+    ///
+    /// When the call fails (a kernel without `Shell.graft`, or gone).
+    pub async fn graft(&self) -> Result<u64, String> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job::Graft(reply))
+            .await
+            .map_err(|_| "the shell is gone".to_string())?;
+        answer.await.map_err(|_| "the shell is gone".to_string())?
+    }
+
     /// Interrupts the evaluation in progress, if any.
     pub fn interrupt(&self) {
         let _ = self.jobs.try_send(Job::Interrupt);
@@ -118,19 +158,29 @@ impl Evaluator {
 /// evaluations.
 pub fn evaluator(shell: shell::Client) -> (Evaluator, impl Future<Output = ()>) {
     let (jobs, mut queue) = mpsc::channel(QUEUE);
-    let (evals, mut pending) = mpsc::unbounded_channel::<(String, oneshot::Sender<_>)>();
+    let (evals, mut pending) = mpsc::unbounded_channel::<Turn>();
     let serve = async move {
         let interrupter = shell.clone();
         let run = async {
-            while let Some((source, reply)) = pending.recv().await {
-                let _ = reply.send(call(&shell, &source).await);
+            while let Some(turn) = pending.recv().await {
+                match turn {
+                    Turn::Eval(source, reply) => {
+                        let _ = reply.send(call(&shell, &source).await);
+                    }
+                    Turn::Graft(reply) => {
+                        let _ = reply.send(graft(&shell).await);
+                    }
+                }
             }
         };
         let route = async {
             while let Some(job) = queue.recv().await {
                 match job {
                     Job::Eval(source, reply) => {
-                        let _ = evals.send((source, reply));
+                        let _ = evals.send(Turn::Eval(source, reply));
+                    }
+                    Job::Graft(reply) => {
+                        let _ = evals.send(Turn::Graft(reply));
                     }
                     Job::Interrupt => {
                         let _ = interrupter.interrupt_request().send().promise.await;
@@ -161,19 +211,42 @@ async fn call(shell: &shell::Client, source: &str) -> Result<Evaluated, String> 
     let read = async {
         let response = request.send().promise.await?;
         let r = response.get()?;
-        let outcome = match r.get_outcome()?.which()? {
-            shell::outcome::Value(v) => Outcome::Value(v?.to_string()?),
-            shell::outcome::Error(e) => Outcome::Error(e?.to_string()?),
-            shell::outcome::Incomplete(()) => Outcome::Incomplete,
-            shell::outcome::Exit(code) => Outcome::Exit(code),
-        };
+        let forms = r
+            .get_forms()?
+            .iter()
+            .map(|f| {
+                Ok(Form {
+                    source: f.get_source()?.to_string()?,
+                    output: f.get_output()?.to_string()?,
+                    outcome: outcome(f.get_outcome()?)?,
+                })
+            })
+            .collect::<capnp::Result<_>>()?;
         Ok::<_, capnp::Error>(Evaluated {
             output: r.get_output()?.to_string()?,
-            outcome,
+            outcome: outcome(r.get_outcome()?)?,
             cwd: r.get_cwd()?.to_string()?,
+            forms,
         })
     };
     read.await.map_err(|e| e.extra)
+}
+
+async fn graft(shell: &shell::Client) -> Result<u64, String> {
+    let read = async {
+        let response = shell.graft_request().send().promise.await?;
+        Ok::<_, capnp::Error>(response.get()?.get_epoch())
+    };
+    read.await.map_err(|e| e.extra)
+}
+
+fn outcome(r: shell::outcome::Reader<'_>) -> capnp::Result<Outcome> {
+    Ok(match r.which()? {
+        shell::outcome::Value(v) => Outcome::Value(v?.to_string()?),
+        shell::outcome::Error(e) => Outcome::Error(e?.to_string()?),
+        shell::outcome::Incomplete(()) => Outcome::Incomplete,
+        shell::outcome::Exit(code) => Outcome::Exit(code),
+    })
 }
 
 /// Gives pid0 the stdio a front end needs (see the module docs); returns
@@ -184,6 +257,7 @@ async fn call(shell: &shell::Client, source: &str) -> Result<Evaluated, String> 
 pub fn attach(
     frontend: Frontend,
     exported: capnp::capability::Client,
+    epochs: EpochChanges,
     spec: &mut Spec,
 ) -> (impl Future<Output = i32>, impl Future<Output = ()>) {
     let (stdin, cell_stdin) = tokio::io::duplex(64 * 1024);
@@ -245,7 +319,7 @@ pub fn attach(
             (Frontend::Terminal, Ok((evaluator, first))) => {
                 run_terminal(evaluator, first.cwd).await
             }
-            (Frontend::Mcp, Ok((evaluator, _))) => run_mcp(evaluator).await,
+            (Frontend::Mcp, Ok((evaluator, _))) => run_mcp(evaluator, Some(epochs)).await,
             (Frontend::Terminal, Err(_)) => forward_stdin(stdin).await,
             (Frontend::Mcp, Err(e)) => {
                 tracing::error!("--mcp needs a pid0 that exports a Shell (std/kernel does): {e}");
@@ -272,16 +346,19 @@ async fn run_terminal(evaluator: Evaluator, cwd: String) -> i32 {
 
 /// The MCP front end, or (built without the `mcp` feature, which the CLI
 /// checks first) a refusal naming it.
-async fn run_mcp(evaluator: Evaluator) -> i32 {
+async fn run_mcp(evaluator: Evaluator, epochs: Option<EpochChanges>) -> i32 {
     #[cfg(feature = "mcp")]
-    return mcp::run(evaluator).await;
+    return mcp::run(evaluator, epochs).await;
     #[cfg(not(feature = "mcp"))]
-    return refuse(
-        evaluator,
-        String::new(),
-        crate::features::Feature::Mcp,
-        "--mcp",
-    );
+    return {
+        drop(epochs);
+        refuse(
+            evaluator,
+            String::new(),
+            crate::features::Feature::Mcp,
+            "--mcp",
+        )
+    };
 }
 
 /// Says which feature a front end needs, and gives its status.

@@ -7,7 +7,8 @@
 //! the identity provider's signer for `--identity`, grafts the session and
 //! drives its `shell` with the front ends a local node has: the terminal
 //! (line editing, history, Ctrl-C interrupts the remote evaluation), MCP on
-//! stdio (`--mcp`), or piped stdin evaluated form by form.
+//! stdio (`--mcp`, following the node's epoch by asking for it), or piped
+//! stdin evaluated form by form.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -23,8 +24,9 @@ use ww_capnp::shell_capnp::shell;
 use ww_capnp::system_capnp::host;
 use ww_capnp::StaleEpoch;
 
-use super::Evaluator;
+use super::{EpochChanges, Evaluator};
 use crate::node::IDENTITY_KEY;
+use ww_core::epoch::Epoch;
 use ww_core::key::{self, KeyError};
 use ww_core::registry::{Plan, RegistryError};
 use ww_core::terminal::serve::{PROTOCOL, SHELL_EXPORT};
@@ -146,7 +148,7 @@ pub async fn run(options: RemoteOptions) -> Result<i32, RemoteError> {
     let identity = start("identity", [(IDENTITY_KEY, key::to_pem(&key))]).await?;
     let host = host::Client { client: host };
     let identity = identity::Client { client: identity };
-    let shell = open(&host, &identity, &addr, options.timeout).await?;
+    let (shell, session) = open(&host, &identity, &addr, options.timeout).await?;
 
     let (evaluator, serve) = super::evaluator(shell);
     tokio::task::spawn_local(serve);
@@ -164,7 +166,8 @@ pub async fn run(options: RemoteOptions) -> Result<i32, RemoteError> {
         })?;
     use std::io::IsTerminal;
     if options.mcp {
-        Ok(super::run_mcp(evaluator).await)
+        let epochs = follow_epoch(&session).await;
+        Ok(super::run_mcp(evaluator, epochs).await)
     } else if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() {
         Ok(super::terminal::run(evaluator, first.cwd).await)
     } else {
@@ -197,13 +200,14 @@ async fn start<const N: usize>(
         .ok_or(RemoteError::Missing(name))
 }
 
-/// Connects, dials the terminal, logs in and grafts the session's shell.
+/// Connects, dials the terminal, logs in and grafts the session's shell;
+/// returns it and the session.
 async fn open(
     host: &host::Client,
     identity: &identity::Client,
     addr: &str,
     timeout: Duration,
-) -> Result<shell::Client, RemoteError> {
+) -> Result<(shell::Client, membrane::Client), RemoteError> {
     let session = login(host, identity, addr, timeout).await?;
     let no_shell = |reason: String| RemoteError::NoShell {
         addr: addr.to_string(),
@@ -220,11 +224,52 @@ async fn open(
             addr: addr.to_string(),
             timeout,
         })?;
-    Ok(capnp_rpc::new_client(SessionShell {
-        session,
+    let shell = capnp_rpc::new_client(SessionShell {
+        session: session.clone(),
         shell: RefCell::new(shell),
         cwd: RefCell::new("/".to_string()),
-    }))
+    });
+    Ok((shell, session))
+}
+
+/// How often `ww shell --mcp` asks the node for its epoch: the session
+/// has no way to be told, and an MCP client should hear of an advance
+/// before its next call fails with `staleEpoch`.
+const EPOCH_POLL: Duration = Duration::from_secs(1);
+
+/// The node's epoch as seen through `session` (`Membrane.epoch`, asked
+/// every [`EPOCH_POLL`]) for the MCP front end to follow; `None` when the
+/// session does not answer (the front end then relies on `staleEpoch`).
+/// Asking stops with the front end or the session.
+async fn follow_epoch(session: &membrane::Client) -> Option<EpochChanges> {
+    async fn ask(session: &membrane::Client) -> capnp::Result<Epoch> {
+        let response = session.epoch_request().send().promise.await?;
+        let epoch = response.get()?.get_epoch()?;
+        Ok(Epoch {
+            seq: epoch.get_seq(),
+            head: epoch.get_head()?.to_vec(),
+        })
+    }
+    let first = ask(session).await.ok()?;
+    let (changes, epochs) = tokio::sync::watch::channel(first);
+    let session = session.clone();
+    tokio::task::spawn_local(async move {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(EPOCH_POLL) => {}
+                _ = changes.closed() => return,
+            }
+            let Ok(now) = ask(&session).await else {
+                return;
+            };
+            changes.send_if_modified(|epoch| {
+                let moved = now.seq != epoch.seq;
+                *epoch = now;
+                moved
+            });
+        }
+    });
+    Some(epochs)
 }
 
 /// Connects, dials the terminal and logs in.
@@ -346,6 +391,7 @@ impl shell::Server for SessionShell {
                 r.set_output(response.get_output()?);
                 r.set_cwd(cwd);
                 r.set_outcome(response.get_outcome()?)?;
+                r.set_forms(response.get_forms()?)?;
                 Ok(())
             }
             Err(e) if StaleEpoch::from_error(&e).is_some() => {
@@ -366,6 +412,22 @@ impl shell::Server for SessionShell {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Grafts the session again (its `shell` is of the ended epoch too),
+    /// then has the node's shell graft its own capabilities.
+    async fn graft(
+        self: Rc<Self>,
+        _: shell::GraftParams,
+        mut results: shell::GraftResults,
+    ) -> Result<(), capnp::Error> {
+        if let Some(fresh) = graft(&self.session).await? {
+            *self.shell.borrow_mut() = own(fresh).await;
+        }
+        let shell = self.shell.borrow().clone();
+        let response = shell.graft_request().send().promise.await?;
+        results.get().set_epoch(response.get()?.get_epoch());
+        Ok(())
     }
 
     async fn interrupt(

@@ -1,13 +1,18 @@
 //! The shell for AI agents: a Model Context Protocol server on stdio
 //! (`ww run … --mcp`), with three tools:
 //!
-//! - `eval` — evaluate Glia source, get what it printed and its value;
+//! - `eval` — evaluate Glia source, get what it printed and its value
+//!   (each form's, in order, when it holds several: [`forms`]);
 //! - `caps` — list every capability with its methods;
 //! - `call` — call one method of one capability with arguments given as
 //!   a Glia map (`{:message "hi"}`);
 //!
 //! and one tool per capability method, `cap_method`, whose input schema
 //! comes from the method's parameter types ([`typed`]).
+//!
+//! When the node's epoch advances (`--revoke-on-hup` and SIGHUP, or the
+//! stem), the shell grafts again and the client is sent
+//! `notifications/tools/list_changed` (see [`follow`]).
 //!
 //! A failed evaluation is a tool result marked as an error (the agent sees
 //! the message); an unknown tool or a malformed argument is an MCP error.
@@ -20,18 +25,24 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ListToolsResult,
     PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 use serde_json::{json, Map, Value};
 
-use super::{Evaluator, Outcome};
+use super::{EpochChanges, Evaluator, Outcome};
 
+mod forms;
 mod typed;
 
 /// Serves MCP on ww's stdin and stdout until the client leaves; returns
-/// the exit status.
-pub async fn run(evaluator: Evaluator) -> i32 {
-    let serving = Server { evaluator }.serve(rmcp::transport::stdio()).await;
+/// the exit status. With `epochs`, each time the node's epoch advances the
+/// shell grafts again and the client is told the tool list changed.
+pub async fn run(evaluator: Evaluator, epochs: Option<EpochChanges>) -> i32 {
+    let serving = Server {
+        evaluator: evaluator.clone(),
+    }
+    .serve(rmcp::transport::stdio())
+    .await;
     let server = match serving {
         Ok(s) => s,
         Err(e) => {
@@ -39,11 +50,36 @@ pub async fn run(evaluator: Evaluator) -> i32 {
             return 1;
         }
     };
+    if let Some(epochs) = epochs {
+        tokio::spawn(follow(epochs, evaluator, server.peer().clone()));
+    }
     match server.waiting().await {
         Ok(_) => 0,
         Err(e) => {
             tracing::error!("MCP: the session failed: {e}");
             1
+        }
+    }
+}
+
+/// Follows the node's epoch: when it advances, the capabilities the tools
+/// call are revoked, so the shell grafts again (before the client hears of
+/// it: a call made after the notification uses the new epoch's
+/// capabilities) and the client is sent `notifications/tools/list_changed`
+/// to list the tools again. Ends when the client leaves.
+async fn follow(mut epochs: EpochChanges, evaluator: Evaluator, peer: Peer<RoleServer>) {
+    while epochs.changed().await.is_ok() {
+        let seq = epochs.borrow_and_update().seq;
+        match evaluator.graft().await {
+            Ok(grafted) => tracing::info!("MCP: epoch {seq}: the shell grafted again ({grafted})"),
+            Err(e) => tracing::warn!(
+                "MCP: epoch {seq}: the shell did not graft again ({e}); its next call that \
+                 fails with staleEpoch makes it graft"
+            ),
+        }
+        if let Err(e) = peer.notify_tool_list_changed().await {
+            tracing::info!("MCP: the client is gone ({e}); no longer following the epoch");
+            return;
         }
     }
 }
@@ -176,6 +212,10 @@ impl Server {
         let evaluated = self.evaluator.eval(source).await.map_err(|e| {
             McpError::internal_error(format!("the shell is unreachable: {e}"), None)
         })?;
+        if evaluated.forms.len() > 1 {
+            let total = ww_glia::reader::forms(source).map_or(0, |f| f.len());
+            return Ok(forms::result(&evaluated.forms, total).into());
+        }
         let mut content = Vec::new();
         if !evaluated.output.is_empty() {
             content.push(ContentBlock::text(evaluated.output));
@@ -205,7 +245,14 @@ impl Server {
 
 impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build()).with_instructions(
+        ServerConfig::new(
+            // The tools follow the node's epoch: `notifications/tools/list_changed`.
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .build(),
+        )
+        .with_instructions(
             "A ww node's shell. Use `caps` to see what the node can do, `eval` to run Glia, \
              `call` or a `cap_method` tool (typed from the capability's schema) to call one \
              capability method.",
