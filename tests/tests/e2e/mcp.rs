@@ -2,7 +2,7 @@
 //! driven by the Python MCP SDK (installed by scripts/setup.sh under
 //! .tools/mcp) through tests/mcp/client.py.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use ww_tests::*;
@@ -16,12 +16,7 @@ fn repo() -> PathBuf {
 
 #[test]
 fn an_mcp_client_initializes_lists_tools_and_evaluates() {
-    let sdk = repo().join(".tools/mcp");
-    assert!(
-        sdk.join("mcp/__init__.py").exists(),
-        "the Python MCP SDK is missing from {}: run scripts/setup.sh",
-        sdk.display()
-    );
+    let sdk = sdk();
     let img = image("kernel");
     let mut cmd = Command::new("python3");
     cmd.arg(repo().join("tests/mcp/client.py"))
@@ -160,6 +155,21 @@ fn sdk() -> PathBuf {
     sdk
 }
 
+/// `tests/mcp/SCRIPT` driving `ww shell NODE --identity KEY --mcp`.
+fn remote_mcp(script: &str, node: &crate::remote_shell::Node, key: &Path) -> Command {
+    let mut cmd = Command::new("python3");
+    cmd.arg(repo().join("tests/mcp").join(script))
+        .arg(ww())
+        .arg("shell")
+        .arg(&node.addr)
+        .arg("--identity")
+        .arg(key)
+        .arg("--mcp")
+        .env("PYTHONPATH", sdk())
+        .env_remove("WW_IDENTITY");
+    cmd
+}
+
 #[test]
 fn after_an_epoch_advance_the_tools_change_and_typed_calls_use_the_new_epoch() {
     let img = image("kernel");
@@ -182,17 +192,8 @@ fn ww_shell_mcp_follows_the_remote_nodes_epoch() {
     let (key, _) = crate::remote_shell::keygen(keys.path(), "node.key");
     let node =
         crate::remote_shell::Node::start(&["--identity", key.to_str().unwrap(), "--revoke-on-hup"]);
-    let mut cmd = Command::new("python3");
-    cmd.arg(repo().join("tests/mcp/epoch.py"))
-        .arg(ww())
-        .arg("shell")
-        .arg(&node.addr)
-        .arg("--identity")
-        .arg(&key)
-        .arg("--mcp")
-        .env("PYTHONPATH", sdk())
-        .env("WW_NODE_PID", node.pid().to_string())
-        .env_remove("WW_IDENTITY");
+    let mut cmd = remote_mcp("epoch.py", &node, &key);
+    cmd.env("WW_NODE_PID", node.pid().to_string());
     assert_follows_the_epoch(&output(&mut cmd));
 }
 
@@ -236,25 +237,10 @@ fn assert_follows_the_epoch(out: &std::process::Output) {
 
 #[test]
 fn ww_shell_mcp_serves_a_remote_nodes_shell() {
-    let sdk = repo().join(".tools/mcp");
-    assert!(
-        sdk.join("mcp/__init__.py").exists(),
-        "the Python MCP SDK is missing from {}: run scripts/setup.sh",
-        sdk.display()
-    );
     let keys = tempfile::tempdir().unwrap();
     let (key, _) = crate::remote_shell::keygen(keys.path(), "node.key");
     let node = crate::remote_shell::Node::start(&["--identity", key.to_str().unwrap()]);
-    let mut cmd = Command::new("python3");
-    cmd.arg(repo().join("tests/mcp/client.py"))
-        .arg(ww())
-        .arg("shell")
-        .arg(&node.addr)
-        .arg("--identity")
-        .arg(&key)
-        .arg("--mcp")
-        .env("PYTHONPATH", &sdk)
-        .env_remove("WW_IDENTITY");
+    let mut cmd = remote_mcp("client.py", &node, &key);
     let out = output(&mut cmd);
     let stderr = text(&out.stderr);
     assert_exit(&out, 0);
